@@ -1,0 +1,86 @@
+# udpcat: plain make.  The user's CFLAGS and LDFLAGS are kept apart from the
+# warning flags, which are always on.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+LDFLAGS	?=
+PYTHON	?= python3
+
+WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wold-style-definition -Wwrite-strings \
+	  -Wpointer-arith -Wformat=2 -Wvla -fno-common
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Iinclude $(CFLAGS)
+
+SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+
+# Modules that print nothing and exit nowhere: each has a cmocka test.
+LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c
+CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/common.c
+LIB_OBJS = $(LIB_SRCS:.c=.o)
+CMD_OBJS = $(CMD_SRCS:.c=.o)
+
+UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
+	tests/test_output
+
+all: udpcat
+
+udpcat: $(CMD_OBJS) $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB_OBJS)
+
+src/%.o: src/%.c
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+tests/%.o: tests/%.c
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+tests/test_%: tests/test_%.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
+
+-include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)
+
+# The tests need cmocka; on a fresh machine install it when we can.
+cmocka:
+	@if ! printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' | \
+	    $(CC) -E -x c - >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "cmocka missing: installing libcmocka-dev"; \
+			apt-get install -y libcmocka-dev >/dev/null || \
+			{ apt-get update >/dev/null && \
+			  apt-get install -y libcmocka-dev >/dev/null; } || exit 1; \
+		else \
+			echo "cmocka is missing: run 'sudo apt-get install -y libcmocka-dev'" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+check: cmocka
+	$(MAKE) udpcat $(UNIT_TESTS)
+	@sh tests/run-unit.sh $(UNIT_TESTS)
+	@sh tests/lint-man.sh
+	@$(PYTHON) tests/blackbox.py ./udpcat
+
+sanitize:
+	$(MAKE) clean
+	$(MAKE) check CFLAGS="$(SANITIZE_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
+
+demo: udpcat
+	@sh tests/demo.sh ./udpcat
+
+install: udpcat
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 udpcat $(DESTDIR)$(BINDIR)/udpcat
+	install -m 644 man/udpcat.1 $(DESTDIR)$(MANDIR)/man1/udpcat.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/udpcat $(DESTDIR)$(MANDIR)/man1/udpcat.1
+
+clean:
+	rm -f udpcat src/*.o src/*.d tests/*.o tests/*.d $(UNIT_TESTS)
+
+.PHONY: all check cmocka sanitize demo install uninstall clean

@@ -1,0 +1,78 @@
+/* frame.h: splitting standard input into records, and framing modes. */
+#ifndef FRAME_H
+#define FRAME_H
+
+#include <stddef.h>
+
+enum in_framing {
+	IN_LINE,	/* LF-terminated; a last line without LF counts */
+	IN_NUL,		/* NUL-terminated; a last piece without NUL counts */
+	IN_WHOLE,	/* all of the input is one record, even when empty */
+	IN_CHUNK,	/* consecutive pieces of chunk bytes, the last shorter */
+	IN_LENGTH	/* 2-byte big-endian length, then that many bytes */
+};
+
+enum out_framing {
+	OUT_LINE,	/* record, then LF */
+	OUT_NUL,	/* record, then NUL */
+	OUT_NONE,	/* records back to back */
+	OUT_LENGTH	/* 2-byte big-endian length, then the raw record */
+};
+
+struct in_frame {
+	enum in_framing	mode;
+	size_t		chunk;	/* IN_CHUNK only */
+};
+
+/*
+ * Parses an input framing name: line, nul, whole, chunk:N (1 <= N <= max)
+ * or length.  Returns 0, or -1 with *why set to a static phrase.
+ */
+int	frame_parse_in(const char *s, size_t max, struct in_frame *f,
+	    const char **why);
+
+/* Parses an output framing name: line, nul, none or length; 0 or -1. */
+int	frame_parse_out(const char *s, enum out_framing *f);
+
+/* Reads records from a file descriptor through one large buffer. */
+struct frame_reader {
+	int		 fd;
+	struct in_frame	 f;
+	size_t		 maxrec;	/* longest record accepted */
+	unsigned char	*buf;
+	size_t		 cap;
+	size_t		 head;		/* first unread byte */
+	size_t		 tail;		/* end of the bytes read */
+	int		 eof;		/* read() returned 0 */
+	int		 done;		/* end of records reported */
+	unsigned long long nrec;	/* records returned so far */
+};
+
+/* Results of frame_next(). */
+#define FRAME_RECORD	1	/* *rec and *len hold the next record */
+#define FRAME_END	0	/* no more records */
+#define FRAME_AGAIN	(-1)	/* may_read was 0 and no record is buffered */
+#define FRAME_EREAD	(-2)	/* read() failed; errno is set */
+#define FRAME_ETOOBIG	(-3)	/* the next record is longer than maxrec */
+#define FRAME_ESHORT	(-4)	/* IN_LENGTH: a frame cut short by the end */
+
+/*
+ * Prepares r to read records from fd.  Records longer than maxrec are
+ * refused with FRAME_ETOOBIG.  Returns 0, or -1 with errno set.
+ */
+int	frame_reader_init(struct frame_reader *r, int fd, struct in_frame f,
+	    size_t maxrec);
+void	frame_reader_free(struct frame_reader *r);
+
+/*
+ * Returns the next record through *rec and *len.  With may_read 0 it only
+ * looks at bytes already buffered, so that records returned earlier stay
+ * valid; they stay valid until the next call with may_read 1, which may
+ * move the buffer.  Blocks in read() only with may_read 1.  EINTR from
+ * read() is returned as FRAME_EREAD so that the caller can look at its
+ * signal flags.
+ */
+int	frame_next(struct frame_reader *r, int may_read,
+	    const unsigned char **rec, size_t *len);
+
+#endif

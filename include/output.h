@@ -1,0 +1,79 @@
+/* output.h: turning received datagrams into output records, and buffering. */
+#ifndef OUTPUT_H
+#define OUTPUT_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "enc.h"
+#include "frame.h"
+
+/* Longest "ADDRESS:PORT" or "[ADDRESS%scope]:PORT", with its NUL. */
+#define PEER_MAX	96
+
+struct out_fmt {
+	enum encoding	 enc;
+	enum out_framing framing;	/* ignored with json */
+	int		 json;		/* one JSON object per line */
+	int		 show_peer;	/* "ADDRESS:PORT " before each record */
+};
+
+struct dgram {
+	const unsigned char	*data;
+	size_t			 len;	/* bytes in data */
+	size_t			 size;	/* real size; > len when truncated */
+	const struct sockaddr	*from;
+	socklen_t		 fromlen;
+	struct timespec		 time;	/* arrival, CLOCK_REALTIME */
+};
+
+/*
+ * Writes the peer as "ADDRESS:PORT" (IPv6 "[ADDRESS%scope]:PORT"; an
+ * IPv4-mapped IPv6 address as plain IPv4) into buf of PEER_MAX bytes.
+ * Returns the length, or -1 for an address family it does not know.
+ */
+int	out_peer(const struct sockaddr *sa, socklen_t len, char *buf);
+
+/* The address alone, as in out_peer() but without brackets and port. */
+int	out_addr(const struct sockaddr *sa, socklen_t len, char *buf,
+	    unsigned *port);
+
+/* Upper bound of what out_format() writes for a payload of len bytes. */
+size_t	out_record_max(const struct out_fmt *f, size_t len);
+
+/*
+ * Formats one datagram as an output record into dst, which holds
+ * out_record_max(f, d->len) bytes.  Returns the number of bytes written.
+ * JSON: {"time":"2026-11-23T22:37:46.123456Z","from":"192.0.2.7",
+ * "port":5353,"size":5,"truncated":false,"data":"aGVsbG8="}, then LF.
+ */
+size_t	out_format(const struct out_fmt *f, const struct dgram *d, char *dst);
+
+/* A block output buffer on a file descriptor. */
+struct obuf {
+	int	 fd;
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Returns 0, or -1 with errno set. */
+int	obuf_init(struct obuf *o, int fd, size_t cap);
+void	obuf_free(struct obuf *o);
+
+/*
+ * Returns space for n bytes (n <= cap) at the end of the buffer, flushing
+ * first when it is too full; NULL with errno set when that flush fails.
+ */
+char	*obuf_reserve(struct obuf *o, size_t n);
+void	 obuf_commit(struct obuf *o, size_t n);
+
+/*
+ * Writes out everything buffered, retrying short writes and EINTR.
+ * Returns 0, or -1 with errno set (EPIPE when the reader has gone); what
+ * could not be written stays buffered.
+ */
+int	 obuf_flush(struct obuf *o);
+
+#endif

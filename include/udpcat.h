@@ -1,0 +1,29 @@
+/* udpcat.h: limits, exit statuses and the command table shared by all. */
+#ifndef UDPCAT_H
+#define UDPCAT_H
+
+#define UDPCAT_VERSION	"1.0.0"
+
+/* Largest UDP payload over IPv4 and IPv6 (65535 less the headers). */
+#define MAX_DGRAM4	65507
+#define MAX_DGRAM6	65527
+
+/* Exit statuses, as documented in udpcat(1). */
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+#define EXIT_TIMEOUT	3
+#define EXIT_SIGNAL	128
+
+struct command {
+	const char	*name;
+	int		(*fn)(int argc, char **argv);
+	const char	*synopsis;	/* operands after the command name */
+	const char	*description;
+};
+
+int	cmd_send(int argc, char **argv);
+int	cmd_broadcast(int argc, char **argv);
+int	cmd_listen(int argc, char **argv);
+
+#endif
