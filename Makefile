@@ -21,7 +21,7 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c
-CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/common.c
+CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 

@@ -18,7 +18,6 @@
 struct command {
 	const char	*name;
 	int		(*fn)(int argc, char **argv);
-	const char	*synopsis;	/* operands after the command name */
 	const char	*description;
 };
 

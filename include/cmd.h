@@ -1,0 +1,104 @@
+/* cmd.h: the tool layer shared by the commands: messages, options, output. */
+#ifndef CMD_H
+#define CMD_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "enc.h"
+#include "frame.h"
+#include "output.h"
+#include "sock.h"
+
+/* The command being run, for "udpcat: COMMAND: ..." messages. */
+extern const char *cmd_name;
+
+/* The number of the first SIGINT or SIGTERM received, or 0. */
+extern volatile sig_atomic_t cmd_signal;
+
+void	die(int status, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	die_usage(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Handlers for SIGINT and SIGTERM that only set cmd_signal; SIGPIPE off. */
+void	signals_install(void);
+
+/* getopt_long() returned '?' or ':': a usage error about argv[optind-1]. */
+void	opt_error(int c, char **argv) __attribute__((noreturn));
+
+/* Checked option values; each exits with a usage error when invalid. */
+uint64_t opt_number(const char *opt, const char *arg, uint64_t min,
+	    uint64_t max);
+uint64_t opt_duration(const char *opt, const char *arg);
+uint16_t opt_port(const char *arg, int allow_zero);
+enum encoding opt_encoding(const char *arg);
+
+/*
+ * Resolves a HOST operand or option value, exiting with status 2 when its
+ * syntax is wrong or its family is not the one asked for, and 1 when the
+ * name does not resolve.
+ */
+void	resolve(const char *what, const char *host, uint16_t port, int family,
+	    int passive, struct endpoint *ep);
+
+/* Milliseconds on the monotonic clock. */
+uint64_t now_ms(void);
+
+/* What was counted, for --stats and --progress. */
+struct stats {
+	uint64_t	dgrams;
+	uint64_t	bytes;
+	uint64_t	truncated;
+	uint64_t	filtered;
+	uint64_t	replies;
+	uint32_t	drops;
+	int		have_drops;
+	uint64_t	start_ms;
+	uint64_t	last_draw_ms;
+	int		enabled;	/* --stats: a summary at exit */
+	int		progress;	/* --progress: draw live counters */
+	struct peerset	*peers;		/* distinct senders, or NULL */
+};
+
+/* Starts the clock; enabled is --stats (which also counts senders). */
+void	stats_init(struct stats *st, int enabled, int progress);
+void	stats_peer(struct stats *st, const struct sockaddr *sa);
+void	stats_progress(struct stats *st, int force);
+void	stats_print(struct stats *st, int sending);
+void	stats_free(struct stats *st);
+
+/* Received datagrams written to standard output, as listen writes them. */
+struct printer {
+	struct out_fmt	 fmt;
+	struct obuf	 out;
+	int		 watch_pipe;	/* stdout is a pipe: poll it */
+	uint64_t	 truncated_warned;
+};
+
+/*
+ * Chooses the output encoding (enc_set: given by -e) and checks the
+ * combinations of -e, -F, --json and -P; exits with a usage error.
+ */
+void	printer_init(struct printer *p, enum encoding enc, int enc_set,
+	    enum out_framing framing, int json, int show_peer);
+
+/* Formats one datagram into the buffer, warning when it was truncated. */
+void	printer_put(struct printer *p, const struct dgram *d);
+
+/* Writes the buffer out; exits 141 when the reader has gone, 1 on error. */
+void	printer_flush(struct printer *p);
+
+/* Exits 141 quietly when the pollfd of a watched pipe shows POLLERR. */
+void	printer_check_pipe(struct printer *p, short revents);
+
+void	printer_free(struct printer *p);
+
+/* Flushes, prints what --stats asks for and exits 128+N after signal N. */
+void	exit_on_signal(struct printer *p, struct stats *st, int sending)
+	    __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,118 @@
+/* sock.h: the socket layer; it never prints, it returns -1 and keeps errno. */
+#ifndef SOCK_H
+#define SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+/* Datagrams moved by one recvmmsg()/sendmmsg() call. */
+#define SOCK_BATCH	64
+
+struct endpoint {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+};
+
+/*
+ * Resolves host (NULL for the wildcard address) and port for family
+ * (AF_UNSPEC, AF_INET or AF_INET6) into ep.  Returns 0, or an EAI_* code
+ * for gai_strerror() (EAI_SYSTEM with errno set).
+ */
+int	sock_resolve(const char *host, uint16_t port, int family, int passive,
+	    struct endpoint *ep);
+
+/* Opens a UDP socket of family, close-on-exec; -1 with errno. */
+int	sock_open(int family);
+
+/* The socket's family, port and address; -1 with errno. */
+int	sock_local(int fd, struct endpoint *ep);
+
+/*
+ * Turns on the delivery of ICMP errors into the error queue (IP_RECVERR
+ * or IPV6_RECVERR, both on a dual-stack socket).  Returns 0 or -1.
+ */
+int	sock_recverr(int fd, int family);
+
+/*
+ * Drains the error queue without blocking.  Returns the number of
+ * "port unreachable" reports found (>= 0), or -1 with errno.  *other
+ * receives the errno of the last other ICMP error, or 0.
+ */
+int	sock_drain_errors(int fd, int *other);
+
+/*
+ * Sets the receive buffer to want bytes, or as large as the system
+ * allows when want is 0 (SO_RCVBUFFORCE when permitted).  Returns the
+ * size the kernel reports afterwards, or -1.
+ */
+long	sock_rcvbuf(int fd, size_t want);
+
+/* Multicast: true when ep is a multicast address, IPv4 or IPv6. */
+int	sock_is_multicast(const struct endpoint *ep);
+
+/*
+ * Joins group (and only from source when source is not NULL) on the
+ * interface ifindex (0: the default one).  Returns 0, or -1 with errno.
+ */
+int	sock_join(int fd, const struct endpoint *group,
+	    const struct endpoint *source, unsigned ifindex);
+
+/*
+ * Sets the multicast TTL/hop limit, loopback and outgoing interface for
+ * sends to a group of family; a value < 0 leaves that setting alone.
+ */
+int	sock_mcast_opts(int fd, int family, int ttl, int loop,
+	    unsigned ifindex);
+
+/* Unicast TTL/hop limit and TOS/traffic class; < 0 leaves it alone. */
+int	sock_ip_opts(int fd, int family, int ttl, int tos);
+
+/*
+ * The IPv4 broadcast address of interface name, through *addr.  Returns
+ * 0, or -1 with errno (ENODEV: no such interface; EADDRNOTAVAIL: it has
+ * no IPv4 broadcast address).
+ */
+int	sock_if_broadcast(const char *name, struct in_addr *addr);
+
+/*
+ * Lists the directed broadcast addresses of every interface that is up,
+ * broadcast-capable and not loopback, at most max of them.  Returns the
+ * number found, or -1 with errno.
+ */
+int	sock_all_broadcast(struct in_addr *addrs, int max);
+
+/* A batch of receive buffers for recvmmsg(). */
+struct rxbatch {
+	struct mmsghdr		 msg[SOCK_BATCH];
+	struct iovec		 iov[SOCK_BATCH];
+	struct sockaddr_storage	 from[SOCK_BATCH];
+	unsigned char		*ctrl;		/* SOCK_BATCH control buffers */
+	unsigned char		*data;		/* SOCK_BATCH * size bytes */
+	size_t			 size;		/* bytes kept of each datagram */
+	uint32_t		 drops;		/* kernel's drop counter */
+	int			 have_drops;	/* the kernel reported it */
+};
+
+/* Allocates buffers of size bytes each.  Returns 0, or -1 with errno. */
+int	sock_rx_init(struct rxbatch *rx, size_t size);
+void	sock_rx_free(struct rxbatch *rx);
+
+/*
+ * Receives up to n (<= SOCK_BATCH) datagrams without blocking.  Returns
+ * the number received, 0 when none was waiting, or -1 with errno.  For
+ * datagram i: rx->msg[i].msg_len is the real size (possibly more than
+ * rx->size: the rest was cut off), the data at rx->data + i * rx->size.
+ */
+int	sock_rx(int fd, struct rxbatch *rx, unsigned n);
+
+/*
+ * Sends n datagrams (iov[i], to dst when not NULL, else to the connected
+ * peer) with as few system calls as it can.  Returns the number sent
+ * before an error, and sets *err to that error's errno (0 when all went).
+ */
+unsigned sock_tx(int fd, const struct endpoint *dst, struct iovec *iov,
+	    unsigned n, int *err);
+
+#endif

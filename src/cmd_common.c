@@ -1,0 +1,433 @@
+/* cmd_common.c: the tool layer the commands share: messages, options, output. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "parse.h"
+#include "udpcat.h"
+
+#define PEERSET_MAX	65536	/* distinct senders counted exactly */
+#define WARN_TRUNC_MAX	10	/* truncation warnings before we go quiet */
+
+const char *cmd_name;
+volatile sig_atomic_t cmd_signal;
+
+struct peerset {
+	uint64_t	slot[PEERSET_MAX * 2];
+	uint64_t	n;
+	int		full;
+};
+
+static void
+vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (cmd_name != NULL)
+		fprintf(stderr, "udpcat: %s: %s%s\n", cmd_name, kind, line);
+	else
+		fprintf(stderr, "udpcat: %s%s\n", kind, line);
+}
+
+void
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+die_usage(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (cmd_name != NULL)
+		fprintf(stderr, "udpcat: %s: %s (see 'udpcat %s --help')\n",
+		    cmd_name, line, cmd_name);
+	else
+		fprintf(stderr, "udpcat: %s (see 'udpcat --help')\n", line);
+	exit(EXIT_USAGE);
+}
+
+void
+warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+static void
+on_signal(int sig)
+{
+	if (cmd_signal == 0)
+		cmd_signal = sig;
+}
+
+void
+signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: waits return EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+opt_error(int c, char **argv)
+{
+	char name[64];
+	const char *arg = argv[optind - 1];
+
+	if (optopt > 0 && optopt < 128 && isalnum(optopt) &&
+	    strncmp(arg, "--", 2) != 0)
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else
+		snprintf(name, sizeof(name), "%.*s",
+		    (int)strcspn(arg, "="), arg);
+	if (c == ':')
+		die_usage("option '%s' needs a value", name);
+	die_usage("unknown option '%s'", name);
+}
+
+uint64_t
+opt_number(const char *opt, const char *arg, uint64_t min, uint64_t max)
+{
+	const char *why;
+	uint64_t v;
+
+	if (parse_u64(arg, min, max, &v, &why) == -1)
+		die_usage("invalid value '%s' for %s: %s", arg, opt, why);
+	return v;
+}
+
+uint64_t
+opt_duration(const char *opt, const char *arg)
+{
+	const char *why;
+	uint64_t ms;
+
+	if (parse_duration(arg, &ms, &why) == -1)
+		die_usage("invalid duration '%s' for %s: %s", arg, opt, why);
+	return ms;
+}
+
+uint16_t
+opt_port(const char *arg, int allow_zero)
+{
+	const char *why;
+	uint16_t port;
+
+	if (parse_port(arg, allow_zero, &port, &why) == -1)
+		die_usage("invalid port '%s': %s", arg, why);
+	return port;
+}
+
+enum encoding
+opt_encoding(const char *arg)
+{
+	enum encoding e;
+
+	if (enc_from_name(arg, &e) == -1)
+		die_usage("unknown encoding '%s': use raw, text, hex or base64",
+		    arg);
+	return e;
+}
+
+/* Exits with a usage error when a numeric address and family disagree. */
+static void
+check_family(const char *what, const char *host, enum host_kind kind,
+    int family)
+{
+	if (kind == HOST_IPV4 && family == AF_INET6)
+		die_usage("%s '%s' is IPv4, but -6 was given", what, host);
+	if (kind == HOST_IPV6 && family == AF_INET)
+		die_usage("%s '%s' is IPv6, but -4 was given", what, host);
+}
+
+void
+resolve(const char *what, const char *host, uint16_t port, int family,
+    int passive, struct endpoint *ep)
+{
+	char buf[NI_MAXHOST];
+	const char *why;
+	enum host_kind kind;
+	int rc;
+
+	if (parse_host(host, &kind, buf, sizeof(buf), &why) == -1)
+		die_usage("invalid %s '%s': %s", what, host, why);
+	check_family(what, host, kind, family);
+	rc = sock_resolve(buf, port, family, passive, ep);
+	if (rc != 0 && kind != HOST_NAME)
+		die_usage("invalid %s '%s': %s", what, host,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	if (rc != 0)
+		die(EXIT_RUNTIME, "cannot resolve '%s': %s", host,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	if (ep->ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ep->ss;
+
+		if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) &&
+		    s6->sin6_scope_id == 0)
+			die_usage("link-local %s '%s' needs a scope, as in "
+			    "'%s%%eth0'", what, host, buf);
+	}
+}
+
+uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A 64-bit key for a sender: its address and port, IPv4-mapped as IPv4. */
+static uint64_t
+peer_key(const struct sockaddr *sa)
+{
+	unsigned char b[18];
+	const unsigned char *p = b;
+	uint64_t h = 14695981039346656037ULL;
+	size_t i, n;
+
+	memset(b, 0, sizeof(b));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		memcpy(b + 12, &s4->sin_addr, 4);
+		memcpy(b + 16, &s4->sin_port, 2);
+		b[10] = b[11] = 0xff;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		memcpy(b, &s6->sin6_addr, 16);
+		memcpy(b + 16, &s6->sin6_port, 2);
+	}
+	for (i = 0, n = sizeof(b); i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h == 0 ? 1 : h;
+}
+
+void
+stats_init(struct stats *st, int enabled, int progress)
+{
+	memset(st, 0, sizeof(*st));
+	st->start_ms = now_ms();
+	st->enabled = enabled;
+	st->progress = progress;
+	if (enabled && (st->peers = calloc(1, sizeof(*st->peers))) == NULL)
+		die(EXIT_RUNTIME, "out of memory");
+}
+
+void
+stats_peer(struct stats *st, const struct sockaddr *sa)
+{
+	struct peerset *ps = st->peers;
+	uint64_t k;
+	size_t i, mask = PEERSET_MAX * 2 - 1;
+
+	if (ps == NULL || ps->full)
+		return;
+	k = peer_key(sa);
+	for (i = k & mask; ps->slot[i] != 0; i = (i + 1) & mask)
+		if (ps->slot[i] == k)
+			return;
+	ps->slot[i] = k;
+	if (++ps->n == PEERSET_MAX)
+		ps->full = 1;
+}
+
+void
+stats_progress(struct stats *st, int force)
+{
+	uint64_t t;
+
+	if (!st->progress)
+		return;
+	t = now_ms();
+	if (!force && t - st->last_draw_ms < 100)
+		return;
+	st->last_draw_ms = t;
+	fprintf(stderr, "\rudpcat: %s: %llu datagrams, %llu bytes, "
+	    "%llu replies, %u dropped ", cmd_name,
+	    (unsigned long long)st->dgrams, (unsigned long long)st->bytes,
+	    (unsigned long long)st->replies, (unsigned)st->drops);
+}
+
+void
+stats_print(struct stats *st, int sending)
+{
+	double secs = (double)(now_ms() - st->start_ms) / 1000.0;
+	double rate = secs > 0 ? (double)st->dgrams / secs : 0.0;
+	char drops[32], peers[32];
+
+	if (st->progress) {
+		stats_progress(st, 1);
+		fputc('\n', stderr);
+	}
+	if (!st->enabled)
+		return;
+	if (sending) {
+		note("%llu datagrams sent, %llu bytes, %llu replies, %.3f s, "
+		    "%.2f datagrams/s", (unsigned long long)st->dgrams,
+		    (unsigned long long)st->bytes,
+		    (unsigned long long)st->replies, secs, rate);
+		return;
+	}
+	if (st->have_drops)
+		snprintf(drops, sizeof(drops), "%u", (unsigned)st->drops);
+	else
+		snprintf(drops, sizeof(drops), "unknown");
+	if (st->peers == NULL)
+		snprintf(peers, sizeof(peers), "unknown");
+	else
+		snprintf(peers, sizeof(peers), "%llu%s",
+		    (unsigned long long)st->peers->n, st->peers->full ? "+" : "");
+	note("%llu datagrams, %llu bytes, %s senders, %llu truncated, "
+	    "%llu filtered, %s dropped, %.3f s, %.2f datagrams/s",
+	    (unsigned long long)st->dgrams, (unsigned long long)st->bytes,
+	    peers, (unsigned long long)st->truncated,
+	    (unsigned long long)st->filtered, drops, secs, rate);
+}
+
+void
+stats_free(struct stats *st)
+{
+	free(st->peers);
+	st->peers = NULL;
+}
+
+void
+printer_init(struct printer *p, enum encoding enc, int enc_set,
+    enum out_framing framing, int json, int show_peer)
+{
+	struct stat sb;
+	size_t cap;
+
+	memset(p, 0, sizeof(*p));
+	if (json) {
+		if (enc_set && enc == ENC_RAW)
+			die_usage("--json cannot carry raw bytes: use -e base64,"
+			    " hex or text");
+		if (!enc_set)
+			enc = ENC_BASE64;
+	} else if (framing == OUT_LENGTH) {
+		if (enc_set && enc != ENC_RAW)
+			die_usage("-F length writes raw bytes: it does not take "
+			    "-e %s", enc_name(enc));
+		enc = ENC_RAW;
+	} else if (!enc_set)
+		enc = isatty(STDOUT_FILENO) ? ENC_TEXT : ENC_RAW;
+	if (show_peer && !json && (framing == OUT_NONE ||
+	    framing == OUT_LENGTH))
+		die_usage("-P needs line or nul framing");
+	p->fmt.enc = enc;
+	p->fmt.framing = framing;
+	p->fmt.json = json;
+	p->fmt.show_peer = show_peer;
+	cap = out_record_max(&p->fmt, 65535);
+	if (cap < (1 << 20))
+		cap = 1 << 20;
+	if (obuf_init(&p->out, STDOUT_FILENO, cap) == -1)
+		die(EXIT_RUNTIME, "cannot allocate the output buffer: %s",
+		    strerror(errno));
+	p->watch_pipe = fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode);
+}
+
+/* Exits for a failed write to standard output. */
+static void
+output_failed(void)
+{
+	if (errno == EPIPE)
+		exit(EXIT_SIGNAL + SIGPIPE);
+	die(EXIT_RUNTIME, "cannot write to standard output: %s",
+	    strerror(errno));
+}
+
+void
+printer_put(struct printer *p, const struct dgram *d)
+{
+	char peer[PEER_MAX], *dst;
+
+	if (d->size > d->len) {
+		if (p->truncated_warned < WARN_TRUNC_MAX) {
+			if (out_peer(d->from, d->fromlen, peer) < 0)
+				snprintf(peer, sizeof(peer), "?");
+			warning("datagram from %s truncated: %zu bytes, kept "
+			    "%zu (see --max-size)", peer, d->size, d->len);
+		} else if (p->truncated_warned == WARN_TRUNC_MAX)
+			warning("more datagrams truncated; see --stats");
+		p->truncated_warned++;
+	}
+	if ((dst = obuf_reserve(&p->out, out_record_max(&p->fmt,
+	    d->len))) == NULL)
+		output_failed();
+	obuf_commit(&p->out, out_format(&p->fmt, d, dst));
+}
+
+void
+printer_flush(struct printer *p)
+{
+	if (obuf_flush(&p->out) == -1)
+		output_failed();
+}
+
+void
+printer_check_pipe(struct printer *p, short revents)
+{
+	if (p->watch_pipe && (revents & (POLLERR | POLLHUP)))
+		exit(EXIT_SIGNAL + SIGPIPE);
+}
+
+void
+printer_free(struct printer *p)
+{
+	obuf_free(&p->out);
+}
+
+void
+exit_on_signal(struct printer *p, struct stats *st, int sending)
+{
+	if (p != NULL)
+		printer_flush(p);
+	if (st != NULL)
+		stats_print(st, sending);
+	exit(EXIT_SIGNAL + cmd_signal);
+}

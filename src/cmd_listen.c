@@ -1,0 +1,676 @@
+/* cmd_listen.c: "udpcat listen": receive from every sender, write it out. */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "cmd.h"
+#include "parse.h"
+#include "udpcat.h"
+
+#define MAX_JOIN	64
+#define MAX_ALLOW	64
+
+struct prefix {
+	int		family;
+	unsigned char	addr[16];
+	unsigned	len;
+};
+
+struct listen_opts {
+	int		 family;
+	enum encoding	 enc;
+	int		 enc_set;
+	enum out_framing framing;
+	int		 framing_set;
+	int		 json;
+	int		 show_peer;
+	uint64_t	 count;		/* 0: no limit */
+	uint64_t	 timeout_ms;
+	int		 timeout_set;
+	const char	*until;
+	int		 echo;
+	const char	*reply;
+	const char	*join[MAX_JOIN];
+	int		 njoin;
+	const char	*ifname;
+	unsigned	 ifindex;
+	struct prefix	 allow[MAX_ALLOW];
+	int		 nallow;
+	int		 reuse;
+	size_t		 max_size;
+	size_t		 buffer;	/* 0: as large as allowed */
+	const char	*port_file;
+	int		 stats;
+	int		 progress;
+	int		 verbose;
+	const char	*address;
+	uint16_t	 port;
+};
+
+/* Decoded --until and --reply payloads. */
+struct listen_data {
+	unsigned char	*until;
+	size_t		 until_len;
+	unsigned char	*reply;
+	size_t		 reply_len;
+};
+
+enum {
+	OPT_JSON = 256, OPT_UNTIL, OPT_ECHO, OPT_REPLY, OPT_JOIN, OPT_ALLOW,
+	OPT_REUSE, OPT_MAX_SIZE, OPT_BUFFER, OPT_PORT_FILE, OPT_STATS,
+	OPT_PROGRESS
+};
+
+static const char shortopts[] = ":46e:F:Pn:w:I:vh";
+static const struct option longopts[] = {
+	{ "encoding",	required_argument,	NULL, 'e' },
+	{ "framing",	required_argument,	NULL, 'F' },
+	{ "show-peer",	no_argument,		NULL, 'P' },
+	{ "count",	required_argument,	NULL, 'n' },
+	{ "timeout",	required_argument,	NULL, 'w' },
+	{ "interface",	required_argument,	NULL, 'I' },
+	{ "verbose",	no_argument,		NULL, 'v' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "json",	no_argument,		NULL, OPT_JSON },
+	{ "until",	required_argument,	NULL, OPT_UNTIL },
+	{ "echo",	no_argument,		NULL, OPT_ECHO },
+	{ "reply",	required_argument,	NULL, OPT_REPLY },
+	{ "join",	required_argument,	NULL, OPT_JOIN },
+	{ "allow",	required_argument,	NULL, OPT_ALLOW },
+	{ "reuse",	no_argument,		NULL, OPT_REUSE },
+	{ "max-size",	required_argument,	NULL, OPT_MAX_SIZE },
+	{ "buffer",	required_argument,	NULL, OPT_BUFFER },
+	{ "port-file",	required_argument,	NULL, OPT_PORT_FILE },
+	{ "stats",	no_argument,		NULL, OPT_STATS },
+	{ "progress",	no_argument,		NULL, OPT_PROGRESS },
+	{ NULL,		0,			NULL, 0 }
+};
+
+static void
+usage(void)
+{
+	printf("usage: udpcat listen [options] [ADDRESS] PORT\n"
+	    "\n"
+	    "Receive datagrams on PORT (0: any free port) from every sender "
+	    "and write\neach one out as a record, in arrival order.\n"
+	    "\n"
+	    "  -4, -6                 IPv4 or IPv6 only "
+	    "(default: both)\n"
+	    "  -e, --encoding ENC     raw, text, hex or base64 "
+	    "(default raw; text on a tty)\n"
+	    "  -F, --framing MODE     line, nul, none or length "
+	    "(default line)\n"
+	    "      --json             one JSON object per datagram\n"
+	    "  -P, --show-peer        prefix records with ADDRESS:PORT\n"
+	    "  -n, --count N          exit after N datagrams\n"
+	    "  -w, --timeout DURATION exit when no datagram came for "
+	    "DURATION\n"
+	    "      --until DATA       exit after a datagram equal to DATA\n"
+	    "      --echo             send each datagram back to its sender\n"
+	    "      --reply DATA       answer each datagram with DATA\n"
+	    "      --join GROUP[@SOURCE]  join a multicast group "
+	    "(repeatable)\n"
+	    "  -I, --interface NAME   receive on this interface only\n"
+	    "      --allow PREFIX     accept only these senders "
+	    "(repeatable)\n"
+	    "      --reuse            share the port with other sockets\n"
+	    "      --max-size N       cut datagrams longer than N bytes "
+	    "(default 65535)\n"
+	    "      --buffer BYTES     socket receive buffer size\n"
+	    "      --port-file FILE   write the bound port to FILE\n"
+	    "      --stats            print a summary at exit\n"
+	    "      --progress         show live counters\n"
+	    "  -v, --verbose          print diagnostics\n"
+	    "  -h, --help             show this help\n"
+	    "\nDURATION: a number with an optional unit ms, s or m "
+	    "(250ms, 1.5, 2m).\n");
+}
+
+/* Adds an --allow prefix, or exits with a usage error. */
+static void
+add_allow(struct listen_opts *o, const char *arg)
+{
+	struct prefix *p;
+	const char *why;
+
+	if (o->nallow == MAX_ALLOW)
+		die_usage("too many --allow prefixes (at most %d)", MAX_ALLOW);
+	p = &o->allow[o->nallow++];
+	if (parse_prefix(arg, &p->family, p->addr, &p->len, &why) == -1)
+		die_usage("invalid prefix '%s' for --allow: %s", arg, why);
+}
+
+/* Parses one option; returns 0, or -1 for the end of the options. */
+static void
+parse_opt(struct listen_opts *o, int c, char **argv)
+{
+	switch (c) {
+	case '4':
+	case '6':
+		if (o->family != AF_UNSPEC &&
+		    o->family != (c == '4' ? AF_INET : AF_INET6))
+			die_usage("-4 and -6 exclude each other");
+		o->family = c == '4' ? AF_INET : AF_INET6;
+		break;
+	case 'e':
+		o->enc = opt_encoding(optarg);
+		o->enc_set = 1;
+		break;
+	case 'F':
+		if (frame_parse_out(optarg, &o->framing) == -1)
+			die_usage("unknown framing '%s': use line, nul, none or "
+			    "length", optarg);
+		o->framing_set = 1;
+		break;
+	case 'P':
+		o->show_peer = 1;
+		break;
+	case 'n':
+		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
+		break;
+	case 'w':
+		o->timeout_ms = opt_duration("--timeout", optarg);
+		o->timeout_set = 1;
+		break;
+	case 'I':
+		o->ifname = optarg;
+		break;
+	case 'v':
+		o->verbose = 1;
+		break;
+	case 'h':
+		usage();
+		exit(EXIT_OK);
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	case OPT_UNTIL:
+		o->until = optarg;
+		break;
+	case OPT_ECHO:
+		o->echo = 1;
+		break;
+	case OPT_REPLY:
+		o->reply = optarg;
+		break;
+	case OPT_JOIN:
+		if (o->njoin == MAX_JOIN)
+			die_usage("too many --join groups (at most %d)",
+			    MAX_JOIN);
+		o->join[o->njoin++] = optarg;
+		break;
+	case OPT_ALLOW:
+		add_allow(o, optarg);
+		break;
+	case OPT_REUSE:
+		o->reuse = 1;
+		break;
+	case OPT_MAX_SIZE:
+		o->max_size = opt_number("--max-size", optarg, 1, 65535);
+		break;
+	case OPT_BUFFER:
+		o->buffer = opt_number("--buffer", optarg, 1024, 1U << 30);
+		break;
+	case OPT_PORT_FILE:
+		o->port_file = optarg;
+		break;
+	case OPT_STATS:
+		o->stats = 1;
+		break;
+	case OPT_PROGRESS:
+		o->progress = 1;
+		break;
+	default:
+		opt_error(c, argv);
+	}
+}
+
+/* Checks the operands and the options that exclude each other. */
+static void
+check_opts(struct listen_opts *o, int argc, char **argv)
+{
+	if (argc < 1)
+		die_usage("missing PORT");
+	if (argc > 2)
+		die_usage("too many operands: '%s'", argv[2]);
+	if (argc == 2)
+		o->address = argv[0];
+	o->port = opt_port(argv[argc - 1], 1);
+	if (o->echo && o->reply != NULL)
+		die_usage("--echo and --reply exclude each other");
+	if (o->json && o->framing_set)
+		die_usage("--json and -F exclude each other");
+	if (o->ifname != NULL && (o->ifindex = if_nametoindex(o->ifname)) == 0)
+		die_usage("unknown interface '%s'", o->ifname);
+}
+
+/* Decodes a DATA option value with the encoding given by -e (raw if none). */
+static unsigned char *
+decode_opt(const struct listen_opts *o, const char *opt, const char *arg,
+    size_t *len)
+{
+	enum encoding e = o->enc_set ? o->enc : ENC_RAW;
+	size_t n = strlen(arg);
+	struct enc_error err;
+	unsigned char *buf;
+	long got;
+
+	if ((buf = malloc(enc_decoded_max(e, n) + 1)) == NULL)
+		die(EXIT_RUNTIME, "out of memory");
+	if ((got = enc_decode(e, arg, n, buf, &err)) < 0)
+		die_usage("invalid %s value for %s: %s at offset %zu",
+		    enc_name(e), opt, err.what, err.offset);
+	if ((size_t)got > MAX_DGRAM6)
+		die(EXIT_USAGE, "%s value is too large: %ld bytes, at most %d",
+		    opt, got, MAX_DGRAM6);
+	*len = (size_t)got;
+	return buf;
+}
+
+/* The family of the socket to open when no ADDRESS was given. */
+static int
+wildcard_family(const struct listen_opts *o)
+{
+	int i, v4 = 0;
+	struct in_addr a;
+	char group[64];
+
+	if (o->family != AF_UNSPEC)
+		return o->family;
+	for (i = 0; i < o->njoin; i++) {
+		snprintf(group, sizeof(group), "%.*s",
+		    (int)strcspn(o->join[i], "@"), o->join[i]);
+		v4 += parse_ipv4(group, &a) == 0;
+	}
+	return o->njoin > 0 && v4 == o->njoin ? AF_INET : AF_INET6;
+}
+
+/* Exits with a message that says why binding failed and what to do. */
+static void
+bind_failed(const struct listen_opts *o)
+{
+	if (errno == EADDRINUSE)
+		die(EXIT_RUNTIME, "cannot bind to port %u: address already in "
+		    "use (--reuse shares it)", (unsigned)o->port);
+	if (errno == EACCES && o->port < 1024)
+		die(EXIT_RUNTIME, "cannot bind to port %u: permission denied "
+		    "(ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+		    (unsigned)o->port);
+	die(EXIT_RUNTIME, "cannot bind to port %u: %s", (unsigned)o->port,
+	    strerror(errno));
+}
+
+/* Sets the options that must come before bind(). */
+static void
+presocket(int fd, const struct listen_opts *o, int family, int dual)
+{
+	int on = 1, off = 0;
+
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+	    dual ? &off : &on, sizeof(int)) == -1)
+		die(EXIT_RUNTIME, "cannot set IPV6_V6ONLY: %s", strerror(errno));
+	if (o->reuse && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+	    sizeof(on)) == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) == -1))
+		die(EXIT_RUNTIME, "cannot set --reuse: %s", strerror(errno));
+	if (o->ifname != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
+	    o->ifname, (socklen_t)strlen(o->ifname)) == -1)
+		die(EXIT_RUNTIME, "cannot bind to interface '%s': %s",
+		    o->ifname, strerror(errno));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+}
+
+/* Opens and binds the listening socket. */
+static int
+open_socket(const struct listen_opts *o)
+{
+	struct endpoint ep;
+	int fd, family, dual = 0;
+
+	if (o->address != NULL) {
+		resolve("address", o->address, o->port, o->family, 1, &ep);
+		family = ep.ss.ss_family;
+	} else {
+		family = wildcard_family(o);
+		dual = family == AF_INET6 && o->family == AF_UNSPEC;
+		if (dual && (fd = sock_open(AF_INET6)) == -1 &&
+		    errno == EAFNOSUPPORT) {
+			family = AF_INET;	/* a kernel without IPv6 */
+			dual = 0;
+		} else if (dual)
+			close(fd);
+		resolve("address", family == AF_INET ? "0.0.0.0" : "::",
+		    o->port, family, 1, &ep);
+	}
+	if ((fd = sock_open(family)) == -1)
+		die(EXIT_RUNTIME, "cannot open a socket: %s", strerror(errno));
+	presocket(fd, o, family, dual);
+	if (bind(fd, (struct sockaddr *)&ep.ss, ep.len) == -1)
+		bind_failed(o);
+	return fd;
+}
+
+/* Joins every --join group. */
+static void
+join_groups(int fd, const struct listen_opts *o, int family)
+{
+	struct endpoint group, source;
+	char buf[256], *at;
+	int i;
+
+	for (i = 0; i < o->njoin; i++) {
+		snprintf(buf, sizeof(buf), "%s", o->join[i]);
+		if ((at = strchr(buf, '@')) != NULL)
+			*at++ = '\0';
+		resolve("group", buf, 0, family == AF_INET ? AF_INET :
+		    AF_UNSPEC, 0, &group);
+		if (!sock_is_multicast(&group))
+			die_usage("'%s' is not a multicast group", buf);
+		if (at != NULL)
+			resolve("source", at, 0, group.ss.ss_family, 0,
+			    &source);
+		if (sock_join(fd, &group, at != NULL ? &source : NULL,
+		    o->ifindex) == -1)
+			die(EXIT_RUNTIME, "cannot join '%s': %s", o->join[i],
+			    strerror(errno));
+	}
+}
+
+/* Writes the port and LF to the --port-file, atomically by rename. */
+static void
+write_port_file(const char *path, unsigned port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+	    (long)getpid()) >= sizeof(tmp))
+		die_usage("port file name '%s' is too long", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		die(EXIT_RUNTIME, "cannot create '%s': %s", tmp,
+		    strerror(errno));
+	fprintf(f, "%u\n", port);
+	if (fclose(f) == EOF) {
+		unlink(tmp);
+		die(EXIT_RUNTIME, "cannot write '%s': %s", tmp,
+		    strerror(errno));
+	}
+	if (rename(tmp, path) == -1) {
+		unlink(tmp);
+		die(EXIT_RUNTIME, "cannot rename '%s' to '%s': %s", tmp, path,
+		    strerror(errno));
+	}
+}
+
+/* Sets up the socket and says where it listens. */
+static int
+setup(const struct listen_opts *o)
+{
+	struct endpoint ep;
+	char where[PEER_MAX];
+	int fd;
+	long rcvbuf;
+
+	fd = open_socket(o);
+	if (sock_local(fd, &ep) == -1)
+		die(EXIT_RUNTIME, "cannot read the bound port: %s",
+		    strerror(errno));
+	join_groups(fd, o, ep.ss.ss_family);
+	if ((rcvbuf = sock_rcvbuf(fd, o->buffer)) == -1)
+		die(EXIT_RUNTIME, "cannot set the receive buffer: %s",
+		    strerror(errno));
+	if (out_peer((struct sockaddr *)&ep.ss, ep.len, where) < 0)
+		snprintf(where, sizeof(where), "?");
+	if (o->verbose)
+		note("listening on %s, receive buffer %ld bytes", where, rcvbuf);
+	if (o->port_file != NULL)
+		write_port_file(o->port_file,
+		    ntohs(((struct sockaddr_in *)&ep.ss)->sin_port));
+	return fd;
+}
+
+/* True when the sender sa is inside one of the --allow prefixes. */
+static int
+allowed(const struct listen_opts *o, const struct sockaddr *sa)
+{
+	const unsigned char *a;
+	int family = sa->sa_family, i;
+	unsigned full, rest;
+
+	if (o->nallow == 0)
+		return 1;
+	if (family == AF_INET)
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in *)sa)->sin_addr;
+	else {
+		const struct in6_addr *a6 =
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		a = a6->s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			family = AF_INET;
+			a += 12;
+		}
+	}
+	for (i = 0; i < o->nallow; i++) {
+		const struct prefix *p = &o->allow[i];
+
+		if (p->family != family)
+			continue;
+		full = p->len / 8;
+		rest = p->len % 8;
+		if (memcmp(a, p->addr, full) != 0)
+			continue;
+		if (rest == 0 || ((a[full] ^ p->addr[full]) &
+		    (0xff << (8 - rest))) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The state of a running listener. */
+struct listener {
+	const struct listen_opts *o;
+	struct listen_data	 d;
+	int			 fd;
+	struct rxbatch		 rx;
+	struct printer		 pr;
+	struct stats		 st;
+	uint64_t		 reply_failed;
+	int			 done;		/* --count or --until met */
+};
+
+/* Sends the --echo or --reply answer to one datagram's sender. */
+static void
+answer(struct listener *l, const struct dgram *d)
+{
+	const void *buf = l->o->echo ? (const void *)d->data : l->d.reply;
+	size_t len = l->o->echo ? d->len : l->d.reply_len;
+
+	while (sendto(l->fd, buf, len, 0, d->from, d->fromlen) == -1) {
+		if (errno == EINTR && cmd_signal == 0)
+			continue;
+		if (l->reply_failed++ == 0)
+			warning("cannot answer a datagram: %s (counted in "
+			    "--stats)", strerror(errno));
+		return;
+	}
+	l->st.replies++;
+}
+
+/* Handles datagram i of the batch just received. */
+static void
+handle(struct listener *l, unsigned i, const struct timespec *now)
+{
+	const struct listen_opts *o = l->o;
+	struct dgram d;
+
+	d.from = (const struct sockaddr *)&l->rx.from[i];
+	d.fromlen = l->rx.msg[i].msg_hdr.msg_namelen;
+	if (!allowed(o, d.from)) {
+		l->st.filtered++;
+		return;
+	}
+	d.data = l->rx.data + i * l->rx.size;
+	d.size = l->rx.msg[i].msg_len;
+	d.len = d.size < l->rx.size ? d.size : l->rx.size;
+	d.time = *now;
+	l->st.dgrams++;
+	l->st.bytes += d.size;
+	l->st.truncated += d.size > d.len;
+	stats_peer(&l->st, d.from);
+	if (o->echo || o->reply != NULL)
+		answer(l, &d);
+	if (o->until != NULL && d.len == l->d.until_len &&
+	    d.size == d.len && memcmp(d.data, l->d.until, d.len) == 0) {
+		l->done = 1;
+		return;
+	}
+	printer_put(&l->pr, &d);
+	if (o->count != 0 && l->st.dgrams >= o->count)
+		l->done = 1;
+}
+
+/* Receives and writes out every datagram waiting; returns how many. */
+static int
+drain(struct listener *l)
+{
+	struct timespec now;
+	unsigned want, i;
+	int n, total = 0;
+
+	while (!l->done && cmd_signal == 0) {
+		want = SOCK_BATCH;
+		if (l->o->count != 0 && l->o->count - l->st.dgrams < want)
+			want = (unsigned)(l->o->count - l->st.dgrams);
+		if ((n = sock_rx(l->fd, &l->rx, want)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die(EXIT_RUNTIME, "cannot receive: %s", strerror(errno));
+		}
+		if (n == 0)
+			break;
+		clock_gettime(CLOCK_REALTIME, &now);
+		for (i = 0; i < (unsigned)n && !l->done; i++)
+			handle(l, i, &now);
+		l->st.drops = l->rx.drops;
+		l->st.have_drops = l->rx.have_drops;
+		printer_flush(&l->pr);
+		stats_progress(&l->st, 0);
+		total += n;
+	}
+	return total;
+}
+
+/* Finishes: flushes, prints --stats and returns the exit status. */
+static int
+finish(struct listener *l, int status)
+{
+	printer_flush(&l->pr);
+	stats_print(&l->st, 0);
+	if (l->st.truncated > 0 && l->pr.truncated_warned > 10)
+		warning("%llu datagrams were truncated in all",
+		    (unsigned long long)l->st.truncated);
+	if (l->reply_failed > 0)
+		warning("%llu answers could not be sent",
+		    (unsigned long long)l->reply_failed);
+	printer_free(&l->pr);
+	sock_rx_free(&l->rx);
+	stats_free(&l->st);
+	close(l->fd);
+	free(l->d.until);
+	free(l->d.reply);
+	return status;
+}
+
+/* The poll() timeout: what is left of --timeout, and the progress tick. */
+static int
+wait_ms(const struct listener *l, uint64_t last)
+{
+	uint64_t t, left;
+	int ms = -1;
+
+	if (l->o->timeout_set) {
+		t = now_ms();
+		left = t - last >= l->o->timeout_ms ? 0 :
+		    l->o->timeout_ms - (t - last);
+		ms = left > 1000000000 ? 1000000000 : (int)left;
+	}
+	if (l->o->progress && (ms < 0 || ms > 100))
+		ms = 100;
+	return ms;
+}
+
+/* The receive loop; returns the exit status. */
+static int
+run(struct listener *l)
+{
+	struct pollfd pfd[2];
+	uint64_t last = now_ms();
+	int r;
+
+	pfd[0].fd = l->fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = STDOUT_FILENO;
+	pfd[1].events = 0;
+	for (;;) {
+		if (drain(l) > 0)
+			last = now_ms();
+		if (cmd_signal != 0)
+			exit_on_signal(&l->pr, &l->st, 0);
+		if (l->done)
+			return finish(l, EXIT_OK);
+		if (l->o->timeout_set && now_ms() - last >= l->o->timeout_ms)
+			break;
+		r = poll(pfd, l->pr.watch_pipe ? 2 : 1, wait_ms(l, last));
+		if (r == -1 && errno != EINTR)
+			die(EXIT_RUNTIME, "poll: %s", strerror(errno));
+		if (r > 0)
+			printer_check_pipe(&l->pr, pfd[1].revents);
+		stats_progress(&l->st, 0);
+	}
+	/* --timeout: success only when something came and --count is met. */
+	if (l->st.dgrams == 0 || (l->o->count != 0 &&
+	    l->st.dgrams < l->o->count))
+		return finish(l, EXIT_TIMEOUT);
+	return finish(l, EXIT_OK);
+}
+
+int
+cmd_listen(int argc, char **argv)
+{
+	struct listen_opts o;
+	struct listener l;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	o.family = AF_UNSPEC;
+	o.framing = OUT_LINE;
+	o.max_size = 65535;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		parse_opt(&o, c, argv);
+	check_opts(&o, argc - optind, argv + optind);
+
+	memset(&l, 0, sizeof(l));
+	l.o = &o;
+	printer_init(&l.pr, o.enc, o.enc_set, o.framing, o.json, o.show_peer);
+	if (o.until != NULL)
+		l.d.until = decode_opt(&o, "--until", o.until, &l.d.until_len);
+	if (o.reply != NULL)
+		l.d.reply = decode_opt(&o, "--reply", o.reply, &l.d.reply_len);
+	if (sock_rx_init(&l.rx, o.max_size) == -1)
+		die(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
+		    strerror(errno));
+	stats_init(&l.st, o.stats, o.progress);
+	signals_install();
+	l.fd = setup(&o);
+	return run(&l);
+}

@@ -1,0 +1,401 @@
+/* sock.c: UDP sockets: resolving, options, batched I/O; never prints. */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "sock.h"
+
+/* Room for the drop counter in each datagram's control message. */
+#define RX_CTRL	CMSG_SPACE(sizeof(uint32_t))
+
+int
+sock_resolve(const char *host, uint16_t port, int family, int passive,
+    struct endpoint *ep)
+{
+	struct addrinfo hints, *res;
+	char serv[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_protocol = IPPROTO_UDP;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	snprintf(serv, sizeof(serv), "%u", (unsigned)port);
+	if ((rc = getaddrinfo(host, serv, &hints, &res)) != 0)
+		return rc;
+	memcpy(&ep->ss, res->ai_addr, res->ai_addrlen);
+	ep->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int
+sock_open(int family)
+{
+	return socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+}
+
+int
+sock_local(int fd, struct endpoint *ep)
+{
+	ep->len = sizeof(ep->ss);
+	return getsockname(fd, (struct sockaddr *)&ep->ss, &ep->len);
+}
+
+int
+sock_recverr(int fd, int family)
+{
+	int on = 1;
+
+	if (family == AF_INET6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on,
+		    sizeof(on)) == -1)
+			return -1;
+		/* A dual-stack socket takes IPv4 errors too; v6-only refuses. */
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+		return 0;
+	}
+	return setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+}
+
+/* Returns the errno of one error-queue message, or 0 if it has none. */
+static int
+errqueue_errno(struct msghdr *m)
+{
+	struct cmsghdr *c;
+	struct sock_extended_err ee;
+
+	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+		    (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_RECVERR)) {
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			return (int)ee.ee_errno;
+		}
+	}
+	return 0;
+}
+
+int
+sock_drain_errors(int fd, int *other)
+{
+	unsigned char data[64], ctrl[512];
+	struct sockaddr_storage from;
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m;
+	socklen_t len;
+	int refused = 0, e;
+
+	*other = 0;
+	for (;;) {
+		memset(&m, 0, sizeof(m));
+		m.msg_name = &from;
+		m.msg_namelen = sizeof(from);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = ctrl;
+		m.msg_controllen = sizeof(ctrl);
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if ((e = errqueue_errno(&m)) == ECONNREFUSED)
+			refused++;
+		else if (e != 0)
+			*other = e;
+	}
+	/* Reading SO_ERROR clears the pending error the queue left behind. */
+	len = sizeof(e);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == 0 && e != 0) {
+		if (e == ECONNREFUSED)
+			refused += refused == 0;
+		else
+			*other = e;
+	}
+	return refused;
+}
+
+long
+sock_rcvbuf(int fd, size_t want)
+{
+	int size, got;
+	socklen_t len = sizeof(got);
+
+	if (want == 0)
+		size = 64 << 20;	/* what we ask for when the user did not */
+	else
+		size = want > (size_t)(1 << 30) ? 1 << 30 : (int)want;
+	/* The kernel doubles the value it is given; ask for half. */
+	size = size / 2 > 1 ? size / 2 : 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) == -1 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) == -1)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == -1)
+		return -1;
+	return got;
+}
+
+int
+sock_is_multicast(const struct endpoint *ep)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ep->ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ep->ss;
+
+	if (ep->ss.ss_family == AF_INET)
+		return IN_MULTICAST(ntohl(s4->sin_addr.s_addr));
+	if (ep->ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_MULTICAST(&s6->sin6_addr);
+	return 0;
+}
+
+int
+sock_join(int fd, const struct endpoint *group, const struct endpoint *source,
+    unsigned ifindex)
+{
+	int level = group->ss.ss_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+
+	if (source == NULL) {
+		struct group_req gr;
+
+		memset(&gr, 0, sizeof(gr));
+		gr.gr_interface = ifindex;
+		memcpy(&gr.gr_group, &group->ss, group->len);
+		return setsockopt(fd, level, MCAST_JOIN_GROUP, &gr, sizeof(gr));
+	} else {
+		struct group_source_req gsr;
+
+		memset(&gsr, 0, sizeof(gsr));
+		gsr.gsr_interface = ifindex;
+		memcpy(&gsr.gsr_group, &group->ss, group->len);
+		memcpy(&gsr.gsr_source, &source->ss, source->len);
+		return setsockopt(fd, level, MCAST_JOIN_SOURCE_GROUP, &gsr,
+		    sizeof(gsr));
+	}
+}
+
+int
+sock_mcast_opts(int fd, int family, int ttl, int loop, unsigned ifindex)
+{
+	if (family == AF_INET) {
+		unsigned char t = (unsigned char)ttl, l = (unsigned char)loop;
+		struct ip_mreqn mr;
+
+		if (ttl >= 0 && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL,
+		    &t, sizeof(t)) == -1)
+			return -1;
+		if (loop >= 0 && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP,
+		    &l, sizeof(l)) == -1)
+			return -1;
+		if (ifindex == 0)
+			return 0;
+		memset(&mr, 0, sizeof(mr));
+		mr.imr_ifindex = (int)ifindex;
+		return setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr,
+		    sizeof(mr));
+	}
+	if (ttl >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS,
+	    &ttl, sizeof(ttl)) == -1)
+		return -1;
+	if (loop >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP,
+	    &loop, sizeof(loop)) == -1)
+		return -1;
+	if (ifindex != 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+	    &ifindex, sizeof(ifindex)) == -1)
+		return -1;
+	return 0;
+}
+
+int
+sock_ip_opts(int fd, int family, int ttl, int tos)
+{
+	if (family == AF_INET) {
+		if (ttl >= 0 && setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl,
+		    sizeof(ttl)) == -1)
+			return -1;
+		if (tos >= 0 && setsockopt(fd, IPPROTO_IP, IP_TOS, &tos,
+		    sizeof(tos)) == -1)
+			return -1;
+		return 0;
+	}
+	if (ttl >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
+	    sizeof(ttl)) == -1)
+		return -1;
+	if (tos >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos,
+	    sizeof(tos)) == -1)
+		return -1;
+	return 0;
+}
+
+/* True when ifa is an up, broadcast-capable IPv4 interface address. */
+static int
+is_broadcast_addr(const struct ifaddrs *ifa)
+{
+	return ifa->ifa_addr != NULL && ifa->ifa_addr->sa_family == AF_INET &&
+	    (ifa->ifa_flags & IFF_UP) && (ifa->ifa_flags & IFF_BROADCAST) &&
+	    ifa->ifa_broadaddr != NULL;
+}
+
+int
+sock_if_broadcast(const char *name, struct in_addr *addr)
+{
+	struct ifaddrs *ifs, *ifa;
+	int found = 0;
+
+	if (if_nametoindex(name) == 0) {
+		errno = ENODEV;
+		return -1;
+	}
+	if (getifaddrs(&ifs) == -1)
+		return -1;
+	for (ifa = ifs; ifa != NULL && !found; ifa = ifa->ifa_next) {
+		if (strcmp(ifa->ifa_name, name) != 0 || !is_broadcast_addr(ifa))
+			continue;
+		*addr = ((struct sockaddr_in *)ifa->ifa_broadaddr)->sin_addr;
+		found = 1;
+	}
+	freeifaddrs(ifs);
+	if (!found) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sock_all_broadcast(struct in_addr *addrs, int max)
+{
+	struct ifaddrs *ifs, *ifa;
+	int n = 0, i;
+
+	if (getifaddrs(&ifs) == -1)
+		return -1;
+	for (ifa = ifs; ifa != NULL && n < max; ifa = ifa->ifa_next) {
+		struct in_addr a;
+
+		if (!is_broadcast_addr(ifa) || (ifa->ifa_flags & IFF_LOOPBACK))
+			continue;
+		a = ((struct sockaddr_in *)ifa->ifa_broadaddr)->sin_addr;
+		for (i = 0; i < n; i++)
+			if (addrs[i].s_addr == a.s_addr)
+				break;
+		if (i == n)
+			addrs[n++] = a;
+	}
+	freeifaddrs(ifs);
+	return n;
+}
+
+int
+sock_rx_init(struct rxbatch *rx, size_t size)
+{
+	memset(rx, 0, sizeof(*rx));
+	rx->size = size;
+	rx->data = malloc(size * SOCK_BATCH);
+	rx->ctrl = malloc(RX_CTRL * SOCK_BATCH);
+	if (rx->data == NULL || rx->ctrl == NULL) {
+		sock_rx_free(rx);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void
+sock_rx_free(struct rxbatch *rx)
+{
+	free(rx->data);
+	free(rx->ctrl);
+	rx->data = NULL;
+	rx->ctrl = NULL;
+}
+
+/* Picks the kernel's drop counter out of a received datagram, if any. */
+static void
+rx_drops(struct rxbatch *rx, struct msghdr *m)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_RXQ_OVFL) {
+			memcpy(&rx->drops, CMSG_DATA(c), sizeof(rx->drops));
+			rx->have_drops = 1;
+		}
+	}
+}
+
+int
+sock_rx(int fd, struct rxbatch *rx, unsigned n)
+{
+	unsigned i;
+	int got;
+
+	for (i = 0; i < n; i++) {
+		struct msghdr *m = &rx->msg[i].msg_hdr;
+
+		rx->iov[i].iov_base = rx->data + i * rx->size;
+		rx->iov[i].iov_len = rx->size;
+		m->msg_name = &rx->from[i];
+		m->msg_namelen = sizeof(rx->from[i]);
+		m->msg_iov = &rx->iov[i];
+		m->msg_iovlen = 1;
+		m->msg_control = rx->ctrl + i * RX_CTRL;
+		m->msg_controllen = RX_CTRL;
+		m->msg_flags = 0;
+	}
+	/* MSG_TRUNC makes msg_len the datagram's real size. */
+	got = recvmmsg(fd, rx->msg, n, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	if (got == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return -1;
+	}
+	for (i = 0; i < (unsigned)got; i++)
+		if (rx->msg[i].msg_hdr.msg_controllen > 0)
+			rx_drops(rx, &rx->msg[i].msg_hdr);
+	return got;
+}
+
+unsigned
+sock_tx(int fd, const struct endpoint *dst, struct iovec *iov, unsigned n,
+    int *err)
+{
+	struct mmsghdr msg[SOCK_BATCH];
+	unsigned i, sent = 0;
+	int r;
+
+	*err = 0;
+	while (sent < n) {
+		unsigned k = n - sent > SOCK_BATCH ? SOCK_BATCH : n - sent;
+
+		memset(msg, 0, sizeof(msg[0]) * k);
+		for (i = 0; i < k; i++) {
+			msg[i].msg_hdr.msg_iov = &iov[sent + i];
+			msg[i].msg_hdr.msg_iovlen = 1;
+			if (dst != NULL) {
+				msg[i].msg_hdr.msg_name = (void *)&dst->ss;
+				msg[i].msg_hdr.msg_namelen = dst->len;
+			}
+		}
+		if ((r = sendmmsg(fd, msg, k, 0)) == -1) {
+			*err = errno;
+			return sent;
+		}
+		sent += (unsigned)r;
+	}
+	return sent;
+}
