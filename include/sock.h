@@ -10,6 +10,21 @@
 /* Datagrams moved by one recvmmsg()/sendmmsg() call. */
 #define SOCK_BATCH	64
 
+/* Most segments and bytes the kernel takes in one UDP GSO send. */
+#define SOCK_GSO_SEGS	64
+#define SOCK_GSO_BYTES	65000
+
+/*
+ * The batched calls, UDP GSO and GRO, and the error queue are Linux's;
+ * elsewhere, or when built with -DUDPCAT_PORTABLE, plain sendmsg() and
+ * recvmsg() loops do the same work one datagram at a time.
+ */
+#if defined(__linux__) && !defined(UDPCAT_PORTABLE)
+#define SOCK_BATCHED	1
+#else
+#define SOCK_BATCHED	0
+#endif
+
 struct endpoint {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
@@ -91,28 +106,48 @@ struct rxbatch {
 	unsigned char		*ctrl;		/* SOCK_BATCH control buffers */
 	unsigned char		*data;		/* SOCK_BATCH * size bytes */
 	size_t			 size;		/* bytes kept of each datagram */
+	unsigned		 seg[SOCK_BATCH];	/* GRO segment size, or 0 */
+	int			 gro;		/* UDP_GRO is on */
 	uint32_t		 drops;		/* kernel's drop counter */
 	int			 have_drops;	/* the kernel reported it */
 };
 
+/*
+ * Asks for the kernel's count of datagrams dropped for want of buffer
+ * space (SO_RXQ_OVFL); sock_rx() then keeps rx->drops.  Returns 0 or -1.
+ */
+int	sock_rx_drops(int fd);
+
 /* Allocates buffers of size bytes each.  Returns 0, or -1 with errno. */
 int	sock_rx_init(struct rxbatch *rx, size_t size);
+
+/*
+ * Asks the kernel to coalesce datagrams of one flow (UDP_GRO); only when
+ * each buffer holds 65535 bytes, since a coalesced buffer must never be
+ * cut.  Returns 1 when it is on, 0 when not.
+ */
+int	sock_rx_gro(int fd, struct rxbatch *rx);
 void	sock_rx_free(struct rxbatch *rx);
 
 /*
  * Receives up to n (<= SOCK_BATCH) datagrams without blocking.  Returns
  * the number received, 0 when none was waiting, or -1 with errno.  For
- * datagram i: rx->msg[i].msg_len is the real size (possibly more than
- * rx->size: the rest was cut off), the data at rx->data + i * rx->size.
+ * buffer i: rx->msg[i].msg_len is the real size (possibly more than
+ * rx->size: the rest was cut off), the data at rx->data + i * rx->size;
+ * with GRO, rx->seg[i] > 0 says that it holds consecutive datagrams of
+ * that size from one sender, the last one possibly shorter.
  */
 int	sock_rx(int fd, struct rxbatch *rx, unsigned n);
 
 /*
  * Sends n datagrams (iov[i], to dst when not NULL, else to the connected
- * peer) with as few system calls as it can.  Returns the number sent
- * before an error, and sets *err to that error's errno (0 when all went).
+ * peer) with as few system calls as it can: runs of equal-sized datagrams
+ * go as one UDP GSO send while *gso is set, which it clears when the
+ * kernel or the path refuses GSO (those datagrams are then sent again
+ * without it).  Returns the number sent before an error, and sets *err to
+ * that error's errno (0 when all went).
  */
 unsigned sock_tx(int fd, const struct endpoint *dst, struct iovec *iov,
-	    unsigned n, int *err);
+	    unsigned n, int *gso, int *err);
 
 #endif

@@ -324,7 +324,6 @@ presocket(int fd, const struct listen_opts *o, int family, int dual)
 	    o->ifname, (socklen_t)strlen(o->ifname)) == -1)
 		die(EXIT_RUNTIME, "cannot bind to interface '%s': %s",
 		    o->ifname, strerror(errno));
-	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
 }
 
 /* Opens and binds the listening socket. */
@@ -411,11 +410,11 @@ write_port_file(const char *path, unsigned port)
 
 /* Sets up the socket and says where it listens. */
 static int
-setup(const struct listen_opts *o)
+setup(const struct listen_opts *o, struct rxbatch *rx)
 {
 	struct endpoint ep;
 	char where[PEER_MAX];
-	int fd;
+	int fd, gro;
 	long rcvbuf;
 
 	fd = open_socket(o);
@@ -426,10 +425,13 @@ setup(const struct listen_opts *o)
 	if ((rcvbuf = sock_rcvbuf(fd, o->buffer)) == -1)
 		die(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
+	gro = sock_rx_gro(fd, rx);
+	rx->have_drops = sock_rx_drops(fd) == 0;
 	if (out_peer((struct sockaddr *)&ep.ss, ep.len, where) < 0)
 		snprintf(where, sizeof(where), "?");
 	if (o->verbose)
-		note("listening on %s, receive buffer %ld bytes", where, rcvbuf);
+		note("listening on %s, receive buffer %ld bytes%s", where,
+		    rcvbuf, gro ? ", GRO on" : "");
 	if (o->port_file != NULL)
 		write_port_file(o->port_file,
 		    ntohs(((struct sockaddr_in *)&ep.ss)->sin_port));
@@ -505,37 +507,58 @@ answer(struct listener *l, const struct dgram *d)
 	l->st.replies++;
 }
 
-/* Handles datagram i of the batch just received. */
+/* Handles one datagram: filters, answers, writes it out. */
 static void
-handle(struct listener *l, unsigned i, const struct timespec *now)
+handle(struct listener *l, struct dgram *d)
 {
 	const struct listen_opts *o = l->o;
-	struct dgram d;
 
-	d.from = (const struct sockaddr *)&l->rx.from[i];
-	d.fromlen = l->rx.msg[i].msg_hdr.msg_namelen;
-	if (!allowed(o, d.from)) {
+	if (!allowed(o, d->from)) {
 		l->st.filtered++;
 		return;
 	}
-	d.data = l->rx.data + i * l->rx.size;
-	d.size = l->rx.msg[i].msg_len;
-	d.len = d.size < l->rx.size ? d.size : l->rx.size;
-	d.time = *now;
 	l->st.dgrams++;
-	l->st.bytes += d.size;
-	l->st.truncated += d.size > d.len;
-	stats_peer(&l->st, d.from);
+	l->st.bytes += d->size;
+	l->st.truncated += d->size > d->len;
+	stats_peer(&l->st, d->from);
 	if (o->echo || o->reply != NULL)
-		answer(l, &d);
-	if (o->until != NULL && d.len == l->d.until_len &&
-	    d.size == d.len && memcmp(d.data, l->d.until, d.len) == 0) {
+		answer(l, d);
+	if (o->until != NULL && d->len == l->d.until_len &&
+	    d->size == d->len && memcmp(d->data, l->d.until, d->len) == 0) {
 		l->done = 1;
 		return;
 	}
-	printer_put(&l->pr, &d);
+	printer_put(&l->pr, d);
 	if (o->count != 0 && l->st.dgrams >= o->count)
 		l->done = 1;
+}
+
+/*
+ * Handles buffer i of the batch just received: one datagram, or with GRO
+ * several from one sender, each rx->seg[i] bytes but the last.
+ */
+static void
+handle_buffer(struct listener *l, unsigned i, const struct timespec *now)
+{
+	struct dgram d;
+	size_t size = l->rx.msg[i].msg_len, seg = l->rx.seg[i], off;
+	const unsigned char *data = l->rx.data + i * l->rx.size;
+
+	d.from = (const struct sockaddr *)&l->rx.from[i];
+	d.fromlen = l->rx.msg[i].msg_hdr.msg_namelen;
+	d.time = *now;
+	if (seg == 0) {
+		d.data = data;
+		d.size = size;
+		d.len = size < l->rx.size ? size : l->rx.size;
+		handle(l, &d);
+		return;
+	}
+	for (off = 0; off < size && !l->done; off += seg) {
+		d.data = data + off;
+		d.size = d.len = size - off < seg ? size - off : seg;
+		handle(l, &d);
+	}
 }
 
 /* Receives and writes out every datagram waiting; returns how many. */
@@ -559,7 +582,7 @@ drain(struct listener *l)
 			break;
 		clock_gettime(CLOCK_REALTIME, &now);
 		for (i = 0; i < (unsigned)n && !l->done; i++)
-			handle(l, i, &now);
+			handle_buffer(l, i, &now);
 		l->st.drops = l->rx.drops;
 		l->st.have_drops = l->rx.have_drops;
 		printer_flush(&l->pr);
@@ -671,6 +694,6 @@ cmd_listen(int argc, char **argv)
 		    strerror(errno));
 	stats_init(&l.st, o.stats, o.progress);
 	signals_install();
-	l.fd = setup(&o);
+	l.fd = setup(&o, &l.rx);
 	return run(&l);
 }

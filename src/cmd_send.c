@@ -314,6 +314,7 @@ struct conv {
 	int			 refused;	/* ICMP port unreachable seen */
 	int			 other_error;	/* another ICMP error */
 	struct pacer		 pacer;
+	int			 gso;		/* try UDP GSO sends */
 };
 
 /* The broadcast command's destinations. */
@@ -745,7 +746,7 @@ send_batch(struct conv *cv, struct batch *b)
 		for (done = 0, waits = 0; done < b->n; done += sent) {
 			k = pace(cv, p, b->n - done);
 			sent = sock_tx(cv->fd, cv->connected ? NULL :
-			    &cv->dst[d], b->iov + done, k, &err);
+			    &cv->dst[d], b->iov + done, k, &cv->gso, &err);
 			for (i = done; i < done + sent; i++)
 				cv->st.bytes += b->iov[i].iov_len;
 			cv->st.dgrams += sent;
@@ -1026,6 +1027,7 @@ send_main(int argc, char **argv, int broadcast)
 
 	memset(&cv, 0, sizeof(cv));
 	cv.o = &o;
+	cv.gso = 1;
 	if (o.waiting) {
 		printer_init(&cv.pr, o.enc, o.enc_set, reply_framing(&o),
 		    o.json, o.show_peer);

@@ -10,12 +10,13 @@
 #include <arpa/inet.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "sock.h"
 
-/* Room for the drop counter in each datagram's control message. */
-#define RX_CTRL	CMSG_SPACE(sizeof(uint32_t))
+/* Room for the drop counter and the GRO segment size of each buffer. */
+#define RX_CTRL	(CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int)))
 
 int
 sock_resolve(const char *host, uint16_t port, int family, int passive,
@@ -323,20 +324,106 @@ sock_rx_free(struct rxbatch *rx)
 	rx->ctrl = NULL;
 }
 
-/* Picks the kernel's drop counter out of a received datagram, if any. */
-static void
-rx_drops(struct rxbatch *rx, struct msghdr *m)
+int
+sock_rx_drops(int fd)
 {
-	struct cmsghdr *c;
+#ifdef SO_RXQ_OVFL
+	int on = 1;
 
+	return setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+#else
+	(void)fd;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
+}
+
+int
+sock_rx_gro(int fd, struct rxbatch *rx)
+{
+#if SOCK_BATCHED && defined(UDP_GRO)
+	int on = 1;
+
+	if (rx->size >= 65535 && setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on,
+	    sizeof(on)) == 0)
+		rx->gro = 1;
+#else
+	(void)fd;
+#endif
+	return rx->gro;
+}
+
+/* Reads the drop counter and the GRO segment size of buffer i. */
+static void
+rx_cmsgs(struct rxbatch *rx, unsigned i)
+{
+	struct msghdr *m = &rx->msg[i].msg_hdr;
+	struct cmsghdr *c;
+	int seg;
+
+	rx->seg[i] = 0;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+#ifdef SO_RXQ_OVFL
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SO_RXQ_OVFL) {
 			memcpy(&rx->drops, CMSG_DATA(c), sizeof(rx->drops));
 			rx->have_drops = 1;
 		}
+#endif
+#if SOCK_BATCHED && defined(UDP_GRO)
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+			if (seg > 0 && rx->msg[i].msg_len > (unsigned)seg)
+				rx->seg[i] = (unsigned)seg;
+		}
+#else
+		(void)seg;
+#endif
 	}
 }
+
+/* Points message i of the batch at its buffers. */
+static void
+rx_prepare(struct rxbatch *rx, unsigned i)
+{
+	struct msghdr *m = &rx->msg[i].msg_hdr;
+
+	rx->iov[i].iov_base = rx->data + i * rx->size;
+	rx->iov[i].iov_len = rx->size;
+	m->msg_name = &rx->from[i];
+	m->msg_namelen = sizeof(rx->from[i]);
+	m->msg_iov = &rx->iov[i];
+	m->msg_iovlen = 1;
+	m->msg_control = rx->ctrl + i * RX_CTRL;
+	m->msg_controllen = RX_CTRL;
+	m->msg_flags = 0;
+}
+
+#if SOCK_BATCHED
+/* recvmmsg(): one system call for the whole batch. */
+static int
+rx_batch(int fd, struct rxbatch *rx, unsigned n)
+{
+	/* MSG_TRUNC makes msg_len the datagram's real size. */
+	return recvmmsg(fd, rx->msg, n, MSG_DONTWAIT | MSG_TRUNC, NULL);
+}
+#else
+/* The portable way: recvmsg() until the batch is full or none waits. */
+static int
+rx_batch(int fd, struct rxbatch *rx, unsigned n)
+{
+	unsigned i;
+	ssize_t r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = recvmsg(fd, &rx->msg[i].msg_hdr,
+		    MSG_DONTWAIT | MSG_TRUNC)) == -1)
+			return i > 0 ? (int)i : -1;
+		rx->msg[i].msg_len = (unsigned)r;
+	}
+	return (int)n;
+}
+#endif
 
 int
 sock_rx(int fd, struct rxbatch *rx, unsigned n)
@@ -344,58 +431,140 @@ sock_rx(int fd, struct rxbatch *rx, unsigned n)
 	unsigned i;
 	int got;
 
-	for (i = 0; i < n; i++) {
-		struct msghdr *m = &rx->msg[i].msg_hdr;
-
-		rx->iov[i].iov_base = rx->data + i * rx->size;
-		rx->iov[i].iov_len = rx->size;
-		m->msg_name = &rx->from[i];
-		m->msg_namelen = sizeof(rx->from[i]);
-		m->msg_iov = &rx->iov[i];
-		m->msg_iovlen = 1;
-		m->msg_control = rx->ctrl + i * RX_CTRL;
-		m->msg_controllen = RX_CTRL;
-		m->msg_flags = 0;
-	}
-	/* MSG_TRUNC makes msg_len the datagram's real size. */
-	got = recvmmsg(fd, rx->msg, n, MSG_DONTWAIT | MSG_TRUNC, NULL);
-	if (got == -1) {
+	for (i = 0; i < n; i++)
+		rx_prepare(rx, i);
+	if ((got = rx_batch(fd, rx, n)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		return -1;
 	}
 	for (i = 0; i < (unsigned)got; i++)
-		if (rx->msg[i].msg_hdr.msg_controllen > 0)
-			rx_drops(rx, &rx->msg[i].msg_hdr);
+		rx_cmsgs(rx, i);
 	return got;
+}
+
+#if SOCK_BATCHED
+/*
+ * How many datagrams from iov[0] on can go as one GSO send: a run of
+ * equal sizes, of which only the last may be shorter, within the kernel's
+ * limits.  1 when GSO would not help.
+ */
+static unsigned
+gso_run(const struct iovec *iov, unsigned n)
+{
+	size_t seg = iov[0].iov_len, total = seg;
+	unsigned k = 1;
+
+	if (seg == 0)
+		return 1;
+	while (k < n && k < SOCK_GSO_SEGS && iov[k].iov_len > 0 &&
+	    iov[k].iov_len <= seg && total + iov[k].iov_len <= SOCK_GSO_BYTES) {
+		total += iov[k].iov_len;
+		if (iov[k++].iov_len < seg)
+			break;		/* a shorter one ends the run */
+	}
+	return k;
+}
+
+/* Control data carrying a UDP_SEGMENT size. */
+union gso_ctrl {
+	char		buf[CMSG_SPACE(sizeof(uint16_t))];
+	size_t		align;		/* as struct cmsghdr */
+};
+
+/*
+ * Fills msg with up to SOCK_BATCH messages for the datagrams of iov;
+ * cnt[m] is how many datagrams message m carries.  Returns the number
+ * of messages.
+ */
+static unsigned
+tx_build(const struct endpoint *dst, struct iovec *iov, unsigned n, int gso,
+    struct mmsghdr *msg, union gso_ctrl *ctrl, unsigned *cnt)
+{
+	struct cmsghdr *c;
+	unsigned m, i, k;
+	uint16_t seg;
+
+	for (m = 0, i = 0; i < n && m < SOCK_BATCH; m++, i += k) {
+		k = gso ? gso_run(iov + i, n - i) : 1;
+		memset(&msg[m], 0, sizeof(msg[m]));
+		msg[m].msg_hdr.msg_iov = iov + i;
+		msg[m].msg_hdr.msg_iovlen = k;
+		if (dst != NULL) {
+			msg[m].msg_hdr.msg_name = (void *)&dst->ss;
+			msg[m].msg_hdr.msg_namelen = dst->len;
+		}
+		if (k > 1) {
+			msg[m].msg_hdr.msg_control = ctrl[m].buf;
+			msg[m].msg_hdr.msg_controllen = sizeof(ctrl[m].buf);
+			c = CMSG_FIRSTHDR(&msg[m].msg_hdr);
+			c->cmsg_level = IPPROTO_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			seg = (uint16_t)iov[i].iov_len;
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		}
+		cnt[m] = k;
+	}
+	return m;
+}
+
+/* True for the errors with which a kernel or path refuses a GSO send. */
+static int
+gso_refused(int err)
+{
+	return err == EINVAL || err == EIO || err == EMSGSIZE ||
+	    err == ENOPROTOOPT || err == EOPNOTSUPP;
 }
 
 unsigned
 sock_tx(int fd, const struct endpoint *dst, struct iovec *iov, unsigned n,
-    int *err)
+    int *gso, int *err)
 {
 	struct mmsghdr msg[SOCK_BATCH];
-	unsigned i, sent = 0;
+	union gso_ctrl ctrl[SOCK_BATCH];
+	unsigned cnt[SOCK_BATCH], m, i, sent = 0;
 	int r;
 
 	*err = 0;
 	while (sent < n) {
-		unsigned k = n - sent > SOCK_BATCH ? SOCK_BATCH : n - sent;
-
-		memset(msg, 0, sizeof(msg[0]) * k);
-		for (i = 0; i < k; i++) {
-			msg[i].msg_hdr.msg_iov = &iov[sent + i];
-			msg[i].msg_hdr.msg_iovlen = 1;
-			if (dst != NULL) {
-				msg[i].msg_hdr.msg_name = (void *)&dst->ss;
-				msg[i].msg_hdr.msg_namelen = dst->len;
+		m = tx_build(dst, iov + sent, n - sent, *gso, msg, ctrl, cnt);
+		if ((r = sendmmsg(fd, msg, m, 0)) == -1) {
+			if (cnt[0] > 1 && gso_refused(errno)) {
+				*gso = 0;	/* and send them one by one */
+				continue;
 			}
-		}
-		if ((r = sendmmsg(fd, msg, k, 0)) == -1) {
 			*err = errno;
 			return sent;
 		}
-		sent += (unsigned)r;
+		for (i = 0; i < (unsigned)r; i++)
+			sent += cnt[i];
 	}
 	return sent;
 }
+#else
+unsigned
+sock_tx(int fd, const struct endpoint *dst, struct iovec *iov, unsigned n,
+    int *gso, int *err)
+{
+	struct msghdr m;
+	unsigned sent;
+
+	*gso = 0;
+	*err = 0;
+	for (sent = 0; sent < n; sent++) {
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov[sent];
+		m.msg_iovlen = 1;
+		if (dst != NULL) {
+			m.msg_name = (void *)&dst->ss;
+			m.msg_namelen = dst->len;
+		}
+		if (sendmsg(fd, &m, 0) == -1) {
+			*err = errno;
+			break;
+		}
+	}
+	return sent;
+}
+#endif
