@@ -16,6 +16,12 @@ WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	  -Wpointer-arith -Wformat=2 -Wvla -fno-common
 ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Iinclude $(CFLAGS)
 
+# PORTABLE=1 builds the plain sendmsg/recvmsg path that systems without
+# sendmmsg, recvmmsg, UDP GSO and GRO use, so that it is tested here too.
+ifdef PORTABLE
+ALL_CFLAGS += -DUDPCAT_PORTABLE
+endif
+
 SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 

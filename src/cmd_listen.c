@@ -692,7 +692,7 @@ cmd_listen(int argc, char **argv)
 	if (sock_rx_init(&l.rx, o.max_size) == -1)
 		die(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
 		    strerror(errno));
-	stats_init(&l.st, o.stats, o.progress);
+	stats_init(&l.st, o.stats || o.verbose, o.progress);
 	signals_install();
 	l.fd = setup(&o, &l.rx);
 	return run(&l);

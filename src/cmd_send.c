@@ -1039,7 +1039,7 @@ send_main(int argc, char **argv, int broadcast)
 	memset(&b, 0, sizeof(b));
 	if ((b.slots = malloc((size_t)SOCK_BATCH * SLOT_SIZE)) == NULL)
 		die(EXIT_RUNTIME, "out of memory");
-	stats_init(&cv.st, o.stats, o.progress);
+	stats_init(&cv.st, o.stats || o.verbose, o.progress);
 	signals_install();
 
 	converse(&cv, &s, &b);
