@@ -45,8 +45,9 @@ enum encoding opt_encoding(const char *arg);
 void	resolve(const char *what, const char *host, uint16_t port, int family,
 	    int passive, struct endpoint *ep);
 
-/* Milliseconds on the monotonic clock. */
+/* Milliseconds and microseconds on the monotonic clock. */
 uint64_t now_ms(void);
+uint64_t now_us(void);
 
 /* What was counted, for --stats and --progress. */
 struct stats {
@@ -57,7 +58,7 @@ struct stats {
 	uint64_t	replies;
 	uint32_t	drops;
 	int		have_drops;
-	uint64_t	start_ms;
+	uint64_t	start_us;
 	uint64_t	last_draw_ms;
 	int		enabled;	/* --stats: a summary at exit */
 	int		progress;	/* --progress: draw live counters */

@@ -212,10 +212,16 @@ resolve(const char *what, const char *host, uint16_t port, int family,
 uint64_t
 now_ms(void)
 {
+	return now_us() / 1000;
+}
+
+uint64_t
+now_us(void)
+{
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* A 64-bit key for a sender: its address and port, IPv4-mapped as IPv4. */
@@ -249,7 +255,7 @@ void
 stats_init(struct stats *st, int enabled, int progress)
 {
 	memset(st, 0, sizeof(*st));
-	st->start_ms = now_ms();
+	st->start_us = now_us();
 	st->enabled = enabled;
 	st->progress = progress;
 	if (enabled && (st->peers = calloc(1, sizeof(*st->peers))) == NULL)
@@ -294,7 +300,7 @@ stats_progress(struct stats *st, int force)
 void
 stats_print(struct stats *st, int sending)
 {
-	double secs = (double)(now_ms() - st->start_ms) / 1000.0;
+	double secs = (double)(now_us() - st->start_us) / 1e6;
 	double rate = secs > 0 ? (double)st->dgrams / secs : 0.0;
 	char drops[32], peers[32];
 
@@ -305,7 +311,7 @@ stats_print(struct stats *st, int sending)
 	if (!st->enabled)
 		return;
 	if (sending) {
-		note("%llu datagrams sent, %llu bytes, %llu replies, %.3f s, "
+		note("%llu datagrams sent, %llu bytes, %llu replies, %.6f s, "
 		    "%.2f datagrams/s", (unsigned long long)st->dgrams,
 		    (unsigned long long)st->bytes,
 		    (unsigned long long)st->replies, secs, rate);
@@ -321,7 +327,7 @@ stats_print(struct stats *st, int sending)
 		snprintf(peers, sizeof(peers), "%llu%s",
 		    (unsigned long long)st->peers->n, st->peers->full ? "+" : "");
 	note("%llu datagrams, %llu bytes, %s senders, %llu truncated, "
-	    "%llu filtered, %s dropped, %.3f s, %.2f datagrams/s",
+	    "%llu filtered, %s dropped, %.6f s, %.2f datagrams/s",
 	    (unsigned long long)st->dgrams, (unsigned long long)st->bytes,
 	    peers, (unsigned long long)st->truncated,
 	    (unsigned long long)st->filtered, drops, secs, rate);
