@@ -429,9 +429,11 @@ setup(const struct listen_opts *o, struct rxbatch *rx)
 	rx->have_drops = sock_rx_drops(fd) == 0;
 	if (out_peer((struct sockaddr *)&ep.ss, ep.len, where) < 0)
 		snprintf(where, sizeof(where), "?");
-	if (o->verbose)
-		note("listening on %s, receive buffer %ld bytes%s", where,
-		    rcvbuf, gro ? ", GRO on" : "");
+	if (o->verbose) {
+		note("listening on %s", where);
+		note("receive buffer %ld bytes, GRO %s", rcvbuf,
+		    gro ? "on" : "off");
+	}
 	if (o->port_file != NULL)
 		write_port_file(o->port_file,
 		    ntohs(((struct sockaddr_in *)&ep.ss)->sin_port));

@@ -511,8 +511,8 @@ input_failed(const struct source *s, int r, size_t max)
 }
 
 /*
- * The next record as FRAME_RECORD, FRAME_END or FRAME_AGAIN (only when
- * may_read is 0); read errors are retried after EINTR or are fatal.
+ * The next record as FRAME_RECORD, FRAME_END, FRAME_AGAIN (only when
+ * may_read is 0) or one of the reader's errors; EINTR is retried.
  */
 static int
 source_next(struct source *s, int may_read, const unsigned char **rec,
@@ -539,10 +539,8 @@ source_next(struct source *s, int may_read, const unsigned char **rec,
 			if (cmd_signal != 0)
 				exit_on_signal(NULL, (struct stats *)&cv->st, 1);
 		}
-		if (r < FRAME_AGAIN)
-			input_failed(s, r, s->fr.maxrec);
 		if (r != FRAME_RECORD)
-			return r;
+			return r;	/* the caller sends what it has first */
 		if (s->holding)
 			hold(s, *rec, *len);
 	}
@@ -914,6 +912,8 @@ send_pass(struct conv *cv, struct source *s, struct batch *b)
 		}
 		if (b->n > 0)
 			send_batch(cv, b);
+		if (r < FRAME_AGAIN)
+			input_failed(s, r, s->fr.maxrec);
 		if (cmd_signal != 0)
 			exit_on_signal(cv->o->waiting ? &cv->pr : NULL,
 			    &cv->st, 1);
