@@ -1,0 +1,450 @@
+/* output.c: peer addresses, output records (framed or JSON), output buffer. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+
+/* The fixed parts of a JSON record, in order. */
+static const char J_TIME[] = "{\"time\":\"";
+static const char J_FROM[] = "\",\"from\":\"";
+static const char J_PORT[] = "\",\"port\":";
+static const char J_SIZE[] = ",\"size\":";
+static const char J_TRUNC[] = ",\"truncated\":";
+static const char J_DATA[] = ",\"data\":\"";
+static const char J_END[] = "\"}\n";
+
+#define LIT(p, s)	(memcpy((p), (s), sizeof(s) - 1), sizeof(s) - 1)
+
+/*
+ * Widest variable fields: a time with a sign and a 10-digit year (struct
+ * tm's int), a 5-digit port, a 20-digit size and "false".
+ */
+#define TIME_MAX	40
+#define JSON_FIXED	(sizeof(J_TIME) + sizeof(J_FROM) + sizeof(J_PORT) + \
+			 sizeof(J_SIZE) + sizeof(J_TRUNC) + sizeof(J_DATA) + \
+			 sizeof(J_END) + TIME_MAX + PEER_MAX + 5 + 20 + 5)
+
+/* Shown for a sender whose address family is not IPv4 or IPv6. */
+static const char UNKNOWN_ADDR[] = "?";
+
+/* Writes v in decimal at p, at least width digits; returns the length. */
+static size_t
+put_uint(char *p, unsigned long long v, size_t width)
+{
+	unsigned long long	t;
+	size_t			n = 1, i;
+
+	for (t = v; t >= 10; t /= 10)
+		n++;
+	if (n < width)
+		n = width;
+	for (i = n; i > 0; i--) {
+		p[i - 1] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return n;
+}
+
+/* Two decimal digits of v < 100. */
+static size_t
+put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return 2;
+}
+
+/* A dotted quad; by hand, as inet_ntop() costs a sprintf() per address. */
+static size_t
+put_ipv4(char *p, const void *addr)
+{
+	const unsigned char	*a = addr;
+	size_t			 n;
+
+	n = put_uint(p, a[0], 1);
+	p[n++] = '.';
+	n += put_uint(p + n, a[1], 1);
+	p[n++] = '.';
+	n += put_uint(p + n, a[2], 1);
+	p[n++] = '.';
+	n += put_uint(p + n, a[3], 1);
+	return n;
+}
+
+/*
+ * "%NAME" for a scope, or "%INDEX" when the interface has no name.  The
+ * last name found is kept, as if_indextoname() costs three system calls
+ * and a listener sees the same link again and again; so a renamed
+ * interface shows its old name until another scope comes, and this is
+ * not for threads.
+ */
+static size_t
+put_scope(char *p, uint32_t id)
+{
+	static uint32_t	 cached_id;
+	static char	 cached[IF_NAMESIZE];
+	size_t		 n;
+
+	p[0] = '%';
+	if (id != cached_id || cached[0] == '\0') {
+		if (if_indextoname(id, cached) == NULL) {
+			cached[0] = '\0';
+			return 1 + put_uint(p + 1, id, 1);
+		}
+		cached_id = id;
+	}
+	n = strnlen(cached, sizeof(cached));
+	memcpy(p + 1, cached, n);
+	return 1 + n;
+}
+
+/* One group of an IPv6 address in lowercase hex, without leading zeros. */
+static size_t
+put_hex16(char *p, unsigned v)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			n = 0;
+	int			shift;
+
+	for (shift = 12; shift > 0 && (v >> shift) == 0; shift -= 4)
+		;
+	for (; shift >= 0; shift -= 4)
+		p[n++] = hex[v >> shift & 0xf];
+	return n;
+}
+
+/*
+ * An IPv6 address as RFC 5952 has it: lowercase, and the first longest
+ * run of two or more zero groups as "::".  By hand, as inet_ntop() costs
+ * a sprintf() per group.
+ */
+static size_t
+put_ipv6_addr(char *p, const unsigned char *a)
+{
+	unsigned	w[8];
+	int		i, run, best = -1, bestlen = 1;
+	size_t		n = 0;
+
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (i = 0; i < 8; i += run + 1) {
+		for (run = 0; i + run < 8 && w[i + run] == 0; run++)
+			;
+		if (run > bestlen) {
+			best = i;
+			bestlen = run;
+		}
+	}
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			p[n++] = ':';
+			p[n++] = ':';
+			i += bestlen - 1;
+			continue;
+		}
+		if (i > 0 && i != best + bestlen)
+			p[n++] = ':';
+		n += put_hex16(p + n, w[i]);
+	}
+	return n;
+}
+
+/* An IPv6 address and scope, bracketed on request. */
+static size_t
+put_ipv6(char *p, const struct sockaddr_in6 *sin6, int bracket)
+{
+	size_t	n = 0;
+
+	if (bracket)
+		p[n++] = '[';
+	n += put_ipv6_addr(p + n, sin6->sin6_addr.s6_addr);
+	if (sin6->sin6_scope_id != 0)
+		n += put_scope(p + n, sin6->sin6_scope_id);
+	if (bracket)
+		p[n++] = ']';
+	return n;
+}
+
+/*
+ * Writes the address of sa at p (at most PEER_MAX - 7 bytes, no NUL) and
+ * its port through *port.  IPv4-mapped IPv6 addresses are written as IPv4.
+ * Returns the length, or -1 with errno EAFNOSUPPORT for anything but a
+ * whole IPv4 or IPv6 socket address.
+ */
+static int
+put_addr(const struct sockaddr *sa, socklen_t len, char *p, unsigned *port,
+    int bracket)
+{
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+
+	if (sa != NULL && sa->sa_family == AF_INET && len >= sizeof(sin)) {
+		memcpy(&sin, sa, sizeof(sin));
+		*port = ntohs(sin.sin_port);
+		return (int)put_ipv4(p, &sin.sin_addr);
+	}
+	if (sa != NULL && sa->sa_family == AF_INET6 && len >= sizeof(sin6)) {
+		memcpy(&sin6, sa, sizeof(sin6));
+		*port = ntohs(sin6.sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr))
+			return (int)put_ipv4(p, &sin6.sin6_addr.s6_addr[12]);
+		return (int)put_ipv6(p, &sin6, bracket);
+	}
+	errno = EAFNOSUPPORT;
+	return -1;
+}
+
+int
+out_addr(const struct sockaddr *sa, socklen_t len, char *buf,
+    unsigned *port)
+{
+	int	n;
+
+	if ((n = put_addr(sa, len, buf, port, 0)) == -1)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+int
+out_peer(const struct sockaddr *sa, socklen_t len, char *buf)
+{
+	unsigned	port;
+	int		n;
+
+	if ((n = put_addr(sa, len, buf, &port, 1)) == -1)
+		return -1;
+	buf[n++] = ':';
+	n += (int)put_uint(buf + n, port, 1);
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * The bound: the widest peer and fixed JSON fields, and the encoder's own
+ * bound, doubled for text inside JSON, where any character may need a
+ * backslash.
+ */
+size_t
+out_record_max(const struct out_fmt *f, size_t len)
+{
+	size_t	data = enc_encoded_max(f->enc, len);
+
+	if (f->json)
+		return JSON_FIXED + (f->enc == ENC_TEXT ? 2 * data : data);
+	if (f->framing == OUT_LENGTH)
+		return 2 + len;
+	return (f->show_peer ? PEER_MAX : 0) + data + 1;
+}
+
+/* "2026-11-23T22:37:46.123456Z", in UTC. */
+static size_t
+put_time(char *p, const struct timespec *ts)
+{
+	struct tm	tm;
+	time_t		sec = ts->tv_sec;
+	long		year, usec;
+	size_t		n = 0;
+
+	if (gmtime_r(&sec, &tm) == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = 70;
+		tm.tm_mday = 1;
+	}
+	year = (long)tm.tm_year + 1900;
+	if (year < 0)
+		p[n++] = '-';
+	n += put_uint(p + n, (unsigned long)(year < 0 ? -year : year), 4);
+	p[n++] = '-';
+	n += put2(p + n, (unsigned)tm.tm_mon + 1);
+	p[n++] = '-';
+	n += put2(p + n, (unsigned)tm.tm_mday);
+	p[n++] = 'T';
+	n += put2(p + n, (unsigned)tm.tm_hour);
+	p[n++] = ':';
+	n += put2(p + n, (unsigned)tm.tm_min);
+	p[n++] = ':';
+	n += put2(p + n, (unsigned)tm.tm_sec);
+	p[n++] = '.';
+	usec = ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 ?
+	    ts->tv_nsec / 1000 : 0;
+	n += put_uint(p + n, (unsigned long)usec, 6);
+	p[n++] = 'Z';
+	return n;
+}
+
+/*
+ * Escapes the n bytes of text-encoded output at p for a JSON string, in
+ * place; p has room for twice as many.  Text encoding leaves only
+ * printable ASCII, of which '\\' and '"' need a backslash.  Returns the
+ * new length.
+ */
+static size_t
+json_escape(char *p, size_t n)
+{
+	size_t	i, extra = 0;
+	char	*src, *dst;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '\\' || p[i] == '"')
+			extra++;
+	if (extra == 0)
+		return n;
+	src = p + n;
+	dst = p + n + extra;
+	while (src > p) {
+		*--dst = *--src;
+		if (*src == '\\' || *src == '"')
+			*--dst = '\\';
+	}
+	return n + extra;
+}
+
+/* One JSON object and LF. */
+static size_t
+format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
+{
+	unsigned	port = 0;
+	size_t		n, m;
+	int		a;
+
+	n = LIT(dst, J_TIME);
+	n += put_time(dst + n, &d->time);
+	n += LIT(dst + n, J_FROM);
+	if ((a = put_addr(d->from, d->fromlen, dst + n, &port, 0)) == -1)
+		a = (int)LIT(dst + n, UNKNOWN_ADDR);
+	n += (size_t)a;
+	n += LIT(dst + n, J_PORT);
+	n += put_uint(dst + n, port, 1);
+	n += LIT(dst + n, J_SIZE);
+	n += put_uint(dst + n, d->size, 1);
+	n += LIT(dst + n, J_TRUNC);
+	if (d->size > d->len)
+		n += LIT(dst + n, "true");
+	else
+		n += LIT(dst + n, "false");
+	n += LIT(dst + n, J_DATA);
+	m = enc_encode(f->enc, d->data, d->len, dst + n);
+	if (f->enc == ENC_TEXT)
+		m = json_escape(dst + n, m);
+	n += m;
+	n += LIT(dst + n, J_END);
+	return n;
+}
+
+/*
+ * Returns the record's length.  A sender of an unknown family is shown as
+ * "?" with port 0; length framing ignores the encoding and the peer.
+ */
+size_t
+out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
+{
+	size_t	n = 0, len = d->len;
+	int	p;
+
+	if (f->json)
+		return format_json(f, d, dst);
+	if (f->framing == OUT_LENGTH) {
+		/* More cannot be framed; never corrupt the stream. */
+		if (len > 0xffff)
+			len = 0xffff;
+		dst[0] = (char)(len >> 8);
+		dst[1] = (char)(len & 0xff);
+		memcpy(dst + 2, d->data, len);
+		return 2 + len;
+	}
+	if (f->show_peer) {
+		if ((p = out_peer(d->from, d->fromlen, dst)) == -1) {
+			n = LIT(dst, UNKNOWN_ADDR);
+			n += LIT(dst + n, ":0");
+		} else
+			n = (size_t)p;
+		dst[n++] = ' ';
+	}
+	n += enc_encode(f->enc, d->data, len, dst + n);
+	if (f->framing == OUT_LINE)
+		dst[n++] = '\n';
+	else if (f->framing == OUT_NUL)
+		dst[n++] = '\0';
+	return n;
+}
+
+int
+obuf_init(struct obuf *o, int fd, size_t cap)
+{
+	memset(o, 0, sizeof(*o));
+	if (cap == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((o->buf = malloc(cap)) == NULL)
+		return -1;
+	o->fd = fd;
+	o->cap = cap;
+	return 0;
+}
+
+/* Releases the buffer without writing it; the descriptor stays open. */
+void
+obuf_free(struct obuf *o)
+{
+	free(o->buf);
+	o->buf = NULL;
+	o->len = o->cap = 0;
+}
+
+char *
+obuf_reserve(struct obuf *o, size_t n)
+{
+	if (n > o->cap) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (o->cap - o->len < n && obuf_flush(o) == -1)
+		return NULL;
+	return o->buf + o->len;
+}
+
+void
+obuf_commit(struct obuf *o, size_t n)
+{
+	o->len += n;
+}
+
+/*
+ * Returns 0, or -1 with errno set; a write() that makes no progress
+ * without an error counts as EIO.  Unwritten bytes move to the front.
+ */
+int
+obuf_flush(struct obuf *o)
+{
+	size_t	off = 0;
+	ssize_t	n;
+	int	rc = 0;
+
+	while (off < o->len) {
+		n = write(o->fd, o->buf + off, o->len - off);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO;	/* no progress and no reason */
+		rc = -1;
+		break;
+	}
+	if (off > 0) {
+		memmove(o->buf, o->buf + off, o->len - off);
+		o->len -= off;
+	}
+	return rc;
+}
