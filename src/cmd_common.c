@@ -28,6 +28,9 @@ struct peerset {
 	int		full;
 };
 
+static void	vmsg(const char *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 vmsg(const char *kind, const char *fmt, va_list ap)
 {
