@@ -24,6 +24,16 @@ void	die_usage(const char *fmt, ...)
 void	warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Registers fn(arg) to run when the command ends, whether it returns
+ * through cleanup_run() or exits from anywhere, so that every path frees
+ * what it holds.  arg must outlive the command (static storage).
+ */
+void	cleanup_push(void (*fn)(void *), void *arg);
+
+/* Runs the registered cleanups now, newest first. */
+void	cleanup_run(void);
+
 /* Handlers for SIGINT and SIGTERM that only set cmd_signal; SIGPIPE off. */
 void	signals_install(void);
 

@@ -18,6 +18,7 @@
 
 #define PEERSET_MAX	65536	/* distinct senders counted exactly */
 #define WARN_TRUNC_MAX	10	/* truncation warnings before we go quiet */
+#define CLEANUP_MAX	8
 
 const char *cmd_name;
 volatile sig_atomic_t cmd_signal;
@@ -89,6 +90,34 @@ note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
+}
+
+static struct {
+	void	(*fn)(void *);
+	void	*arg;
+} cleanups[CLEANUP_MAX];
+static int ncleanups;
+
+void
+cleanup_run(void)
+{
+	while (ncleanups > 0) {
+		ncleanups--;
+		cleanups[ncleanups].fn(cleanups[ncleanups].arg);
+	}
+}
+
+void
+cleanup_push(void (*fn)(void *), void *arg)
+{
+	static int registered;
+
+	if (!registered && atexit(cleanup_run) == 0)
+		registered = 1;
+	if (ncleanups == CLEANUP_MAX)
+		abort();	/* a programming error, not a user's */
+	cleanups[ncleanups].fn = fn;
+	cleanups[ncleanups++].arg = arg;
 }
 
 static void
