@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,6 +17,8 @@
 
 #define MAX_JOIN	64
 #define MAX_ALLOW	64
+#define NOBUFS_MAX	10000	/* 1 ms waits for kernel memory: 10 s */
+#define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
 
 struct prefix {
 	int		family;
@@ -264,12 +267,16 @@ decode_opt(const struct listen_opts *o, const char *opt, const char *arg,
 
 	if ((buf = malloc(enc_decoded_max(e, n) + 1)) == NULL)
 		die(EXIT_RUNTIME, "out of memory");
-	if ((got = enc_decode(e, arg, n, buf, &err)) < 0)
+	if ((got = enc_decode(e, arg, n, buf, &err)) < 0) {
+		free(buf);
 		die_usage("invalid %s value for %s: %s at offset %zu",
 		    enc_name(e), opt, err.what, err.offset);
-	if ((size_t)got > MAX_DGRAM6)
+	}
+	if ((size_t)got > MAX_DGRAM6) {
+		free(buf);
 		die(EXIT_USAGE, "%s value is too large: %ld bytes, at most %d",
 		    opt, got, MAX_DGRAM6);
+	}
 	*len = (size_t)got;
 	return buf;
 }
@@ -563,23 +570,34 @@ handle_buffer(struct listener *l, unsigned i, const struct timespec *now)
 	}
 }
 
-/* Receives and writes out every datagram waiting; returns how many. */
+/*
+ * Receives and writes out every datagram waiting; returns how many.  It
+ * stops at a signal, except with final, which reads (at most
+ * FINAL_BATCHES batches) what had arrived before the signal came.
+ */
 static int
-drain(struct listener *l)
+drain(struct listener *l, int final)
 {
-	struct timespec now;
-	unsigned want, i;
+	struct timespec now, pause = { 0, 1000000 };
+	unsigned want, i, batches = 0, nobufs = 0;
 	int n, total = 0;
 
-	while (!l->done && cmd_signal == 0) {
+	while (!l->done && (final ? batches++ < FINAL_BATCHES :
+	    cmd_signal == 0)) {
 		want = SOCK_BATCH;
 		if (l->o->count != 0 && l->o->count - l->st.dgrams < want)
 			want = (unsigned)(l->o->count - l->st.dgrams);
 		if ((n = sock_rx(l->fd, &l->rx, want)) == -1) {
 			if (errno == EINTR)
 				continue;
+			/* Kernel memory runs short for a moment: wait. */
+			if (errno == ENOBUFS && ++nobufs <= NOBUFS_MAX) {
+				nanosleep(&pause, NULL);
+				continue;
+			}
 			die(EXIT_RUNTIME, "cannot receive: %s", strerror(errno));
 		}
+		nobufs = 0;
 		if (n == 0)
 			break;
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -606,12 +624,7 @@ finish(struct listener *l, int status)
 	if (l->reply_failed > 0)
 		warning("%llu answers could not be sent",
 		    (unsigned long long)l->reply_failed);
-	printer_free(&l->pr);
-	sock_rx_free(&l->rx);
-	stats_free(&l->st);
-	close(l->fd);
-	free(l->d.until);
-	free(l->d.reply);
+	cleanup_run();
 	return status;
 }
 
@@ -646,10 +659,13 @@ run(struct listener *l)
 	pfd[1].fd = STDOUT_FILENO;
 	pfd[1].events = 0;
 	for (;;) {
-		if (drain(l) > 0)
+		if (drain(l, 0) > 0)
 			last = now_ms();
-		if (cmd_signal != 0)
+		if (cmd_signal != 0) {
+			/* What waits in the socket came before the signal. */
+			(void)drain(l, 1);
 			exit_on_signal(&l->pr, &l->st, 0);
+		}
 		if (l->done)
 			return finish(l, EXIT_OK);
 		if (l->o->timeout_set && now_ms() - last >= l->o->timeout_ms)
@@ -668,11 +684,27 @@ run(struct listener *l)
 	return finish(l, EXIT_OK);
 }
 
+/* Frees what a listener holds; it runs however the command ends. */
+static void
+listener_free(void *arg)
+{
+	struct listener *l = arg;
+
+	printer_free(&l->pr);
+	sock_rx_free(&l->rx);
+	stats_free(&l->st);
+	free(l->d.until);
+	free(l->d.reply);
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}
+
 int
 cmd_listen(int argc, char **argv)
 {
-	struct listen_opts o;
-	struct listener l;
+	static struct listen_opts o;
+	static struct listener l;
 	int c;
 
 	memset(&o, 0, sizeof(o));
@@ -686,6 +718,8 @@ cmd_listen(int argc, char **argv)
 
 	memset(&l, 0, sizeof(l));
 	l.o = &o;
+	l.fd = -1;
+	cleanup_push(listener_free, &l);
 	printer_init(&l.pr, o.enc, o.enc_set, o.framing, o.json, o.show_peer);
 	if (o.until != NULL)
 		l.d.until = decode_opt(&o, "--until", o.until, &l.d.until_len);

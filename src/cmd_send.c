@@ -782,8 +782,9 @@ static int
 drain_replies(struct conv *cv)
 {
 	const struct send_opts *o = cv->o;
-	struct timespec now;
+	struct timespec now, pause = { 0, 1000000 };
 	struct dgram d;
+	unsigned nobufs = 0;
 	int n, i, total = 0;
 
 	for (;;) {
@@ -794,6 +795,11 @@ drain_replies(struct conv *cv)
 				continue;
 			if (errno == EINTR)
 				break;
+			/* Kernel memory runs short for a moment: wait. */
+			if (errno == ENOBUFS && ++nobufs <= 10000) {
+				nanosleep(&pause, NULL);
+				continue;
+			}
 			if (errno == ECONNREFUSED) {
 				refused(cv);
 				break;
@@ -1005,58 +1011,75 @@ outcome(const struct conv *cv)
 	return EXIT_OK;
 }
 
+/* Everything a send holds, in static storage for the cleanup. */
+struct send_state {
+	struct send_opts	o;
+	struct conv		cv;
+	struct source		s;
+	struct batch		b;
+};
+
+/* Frees what a send holds; it runs however the command ends. */
+static void
+send_free(void *arg)
+{
+	struct send_state *st = arg;
+
+	printer_free(&st->cv.pr);
+	sock_rx_free(&st->cv.rx);
+	stats_free(&st->cv.st);
+	frame_reader_free(&st->s.fr);
+	free(st->s.held);
+	free(st->b.slots);
+	free(st->b.big);
+	st->s.held = st->b.slots = st->b.big = NULL;
+	if (st->cv.fd >= 0)
+		close(st->cv.fd);
+	st->cv.fd = -1;
+}
+
 static int
 send_main(int argc, char **argv, int broadcast)
 {
-	struct send_opts o;
-	struct conv cv;
-	struct source s;
-	struct batch b;
+	static struct send_state st;
+	struct send_opts *o = &st.o;
+	struct conv *cv = &st.cv;
 	int c, status;
 
-	memset(&o, 0, sizeof(o));
-	o.broadcast = broadcast;
-	o.family = AF_UNSPEC;
-	o.inf.mode = IN_LINE;
-	o.ttl = o.tos = o.loop = -1;
-	o.repeat = 1;
+	memset(&st, 0, sizeof(st));
+	st.cv.fd = -1;
+	cleanup_push(send_free, &st);
+	o->broadcast = broadcast;
+	o->family = AF_UNSPEC;
+	o->inf.mode = IN_LINE;
+	o->ttl = o->tos = o->loop = -1;
+	o->repeat = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-		parse_opt(&o, c, argv);
-	check_opts(&o, argc - optind, argv + optind);
+		parse_opt(o, c, argv);
+	check_opts(o, argc - optind, argv + optind);
 
-	memset(&cv, 0, sizeof(cv));
-	cv.o = &o;
-	cv.gso = 1;
-	if (o.waiting) {
-		printer_init(&cv.pr, o.enc, o.enc_set, reply_framing(&o),
-		    o.json, o.show_peer);
-		if (sock_rx_init(&cv.rx, 65535) == -1)
+	cv->o = o;
+	cv->gso = 1;
+	if (o->waiting) {
+		printer_init(&cv->pr, o->enc, o->enc_set, reply_framing(o),
+		    o->json, o->show_peer);
+		if (sock_rx_init(&cv->rx, 65535) == -1)
 			die(EXIT_RUNTIME, "out of memory");
 	}
-	setup(&cv, &o);
-	source_init(&s, &cv, &o);
-	memset(&b, 0, sizeof(b));
-	if ((b.slots = malloc((size_t)SOCK_BATCH * SLOT_SIZE)) == NULL)
+	setup(cv, o);
+	source_init(&st.s, cv, o);
+	if ((st.b.slots = malloc((size_t)SOCK_BATCH * SLOT_SIZE)) == NULL)
 		die(EXIT_RUNTIME, "out of memory");
-	stats_init(&cv.st, o.stats || o.verbose, o.progress);
+	stats_init(&cv->st, o->stats || o->verbose, o->progress);
 	signals_install();
 
-	converse(&cv, &s, &b);
-	status = outcome(&cv);
-	if (o.waiting) {
-		printer_flush(&cv.pr);
-		printer_free(&cv.pr);
-		sock_rx_free(&cv.rx);
-	}
-	stats_print(&cv.st, 1);
-	stats_free(&cv.st);
-	if (s.use_stdin)
-		frame_reader_free(&s.fr);
-	free(s.held);
-	free(b.slots);
-	free(b.big);
-	close(cv.fd);
+	converse(cv, &st.s, &st.b);
+	status = outcome(cv);
+	if (o->waiting)
+		printer_flush(&cv->pr);
+	stats_print(&cv->st, 1);
+	cleanup_run();
 	return status;
 }
 
