@@ -495,6 +495,7 @@ tx_build(const struct endpoint *dst, struct iovec *iov, unsigned n, int gso,
 			msg[m].msg_hdr.msg_namelen = dst->len;
 		}
 		if (k > 1) {
+			memset(&ctrl[m], 0, sizeof(ctrl[m]));
 			msg[m].msg_hdr.msg_control = ctrl[m].buf;
 			msg[m].msg_hdr.msg_controllen = sizeof(ctrl[m].buf);
 			c = CMSG_FIRSTHDR(&msg[m].msg_hdr);
