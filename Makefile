@@ -32,7 +32,7 @@ LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output
+	tests/test_output tests/test_faults
 
 all: udpcat
 
@@ -47,6 +47,16 @@ tests/%.o: tests/%.c
 
 tests/test_%: tests/test_%.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
+
+# The commands themselves under injected faults: main() left out, the
+# system calls they make wrapped (poll() is __poll_chk() when fortified).
+FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
+	-Wl,--wrap=recvmsg,--wrap=write,--wrap=poll,--wrap=__poll_chk \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
+tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
+	    $(filter-out src/udpcat.o,$(CMD_OBJS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(FAULT_WRAP)
 
 -include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)
 
