@@ -20,6 +20,26 @@ from bb import util  # noqa: E402
 from bb import t_cli, t_send, t_listen, t_interop, t_conv, t_faults  # noqa
 
 
+def valgrind_findings(logdir):
+	"""The valgrind logs that report an error, a leak, or a descriptor
+	udpcat opened and left open at exit (inherited ones do not count)."""
+	bad = []
+	for name in sorted(os.listdir(logdir)):
+		with open(os.path.join(logdir, name), errors="replace") as f:
+			lines = f.read().splitlines()
+		for i, line in enumerate(lines):
+			text = line.split("== ", 1)[-1]
+			if text.startswith("Open file descriptor"):
+				nxt = lines[i + 1] if i + 1 < len(lines) else ""
+				if "inherited from parent" not in nxt:
+					bad.append("%s: %s" % (name, text))
+			elif text and not text.startswith(("FILE DESCRIPTORS",
+			    "Open ", "<inherited")) and text.strip():
+				bad.append("%s: %s" % (name, text))
+				break
+	return bad
+
+
 def main(argv):
 	binary = None
 	subs = []
@@ -87,6 +107,15 @@ def main(argv):
 	if verbose:
 		print("# total %.1f s" % (time.monotonic() - t_start),
 		    file=sys.stderr)
+	if util.VALGRIND_DIR:
+		bad = valgrind_findings(util.VALGRIND_DIR)
+		if bad:
+			nfail += 1
+			print("not ok - valgrind: %s" % "; ".join(bad[:5]))
+		else:
+			npass += 1
+			print("ok - valgrind: no errors, leaks or descriptors "
+			    "left open")
 	print("blackbox: %d passed, %d failed, %d skipped" % (npass, nfail,
 	    nskip), flush=True)
 	return 1 if nfail else 0

@@ -17,6 +17,13 @@ import threading
 import time
 
 UDPCAT = "./udpcat"		# set by blackbox.py from its argument
+# With UDPCAT_VALGRIND=DIR every run of udpcat goes through valgrind, its
+# reports written to DIR (blackbox.py reads them at the end), and tests
+# that time udpcat or count its CPU skip themselves.
+VALGRIND_DIR = os.environ.get("UDPCAT_VALGRIND") or None
+VALGRIND = ["valgrind", "-q", "--leak-check=full",
+    "--errors-for-leak-kinds=all", "--track-fds=yes", "--error-exitcode=99",
+    "--log-file=%s/vg.%%p.log" % VALGRIND_DIR] if VALGRIND_DIR else []
 ENV = dict(os.environ, LC_ALL="C", LANG="C", LANGUAGE="C")
 ENV.pop("POSIXLY_CORRECT", None)
 
@@ -94,9 +101,20 @@ class Result:
 		    short(self.out, 120), short(self.err, 300))
 
 
+if VALGRIND_DIR:
+	WAIT = 20.0		# valgrind starts slowly and runs slowly
+
+
 def _argv(args):
-	return [UDPCAT] + [a if isinstance(a, (str, bytes)) else str(a)
-	    for a in args]
+	return VALGRIND + [UDPCAT] + [a if isinstance(a,
+	    (str, bytes)) else str(a) for a in args]
+
+
+def timing_sensitive():
+	"""Skips a test that times udpcat or measures its CPU: under valgrind
+	it runs some 50 times slower, so such figures mean nothing there."""
+	if VALGRIND_DIR:
+		skip("times udpcat: not meaningful under valgrind")
 
 
 def run(args, input=None, timeout=10, stdout=subprocess.PIPE, env=None,
@@ -104,6 +122,8 @@ def run(args, input=None, timeout=10, stdout=subprocess.PIPE, env=None,
 	"""Runs udpcat ARGS to completion under a timeout; returns a Result.
 	A run that outlives the timeout is killed and reported as a failure."""
 	argv = _argv(args)
+	if VALGRIND_DIR:
+		timeout *= 4
 	t0 = time.monotonic()
 	p = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None
 	    else subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
