@@ -75,6 +75,12 @@ int	sock_join(int fd, const struct endpoint *group,
 	    const struct endpoint *source, unsigned ifindex);
 
 /*
+ * Makes fd receive only the multicast groups joined on it, not every group
+ * some socket on the host joined.  Returns 0 or -1.
+ */
+int	sock_only_joined(int fd, int family);
+
+/*
  * Sets the multicast TTL/hop limit, loopback and outgoing interface for
  * sends to a group of family; a value < 0 leaves that setting alone.
  */

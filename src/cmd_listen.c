@@ -371,6 +371,9 @@ join_groups(int fd, const struct listen_opts *o, int family)
 	char buf[256], *at;
 	int i;
 
+	if (o->njoin > 0 && sock_only_joined(fd, family) == -1)
+		die(EXIT_RUNTIME, "cannot set IP_MULTICAST_ALL: %s",
+		    strerror(errno));
 	for (i = 0; i < o->njoin; i++) {
 		snprintf(buf, sizeof(buf), "%s", o->join[i]);
 		if ((at = strchr(buf, '@')) != NULL)

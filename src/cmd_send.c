@@ -326,9 +326,13 @@ broadcast_dst(struct conv *cv, const struct send_opts *o)
 	int i, n;
 
 	if (o->family == AF_INET6) {
-		resolve("address", "ff02::1", o->port, AF_INET6, 0, &cv->dst[0]);
-		((struct sockaddr_in6 *)&cv->dst[0].ss)->sin6_scope_id =
-		    o->ifindex;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cv->dst[0].ss;
+
+		/* --to names the group; all nodes (ff02::1) when it does not. */
+		resolve("address", o->to != NULL ? o->to : "ff02::1", o->port,
+		    AF_INET6, 0, &cv->dst[0]);
+		if (s6->sin6_scope_id == 0)
+			s6->sin6_scope_id = o->ifindex;
 		cv->ndst = 1;
 		return;
 	}

@@ -189,6 +189,33 @@ sock_join(int fd, const struct endpoint *group, const struct endpoint *source,
 }
 
 int
+sock_only_joined(int fd, int family)
+{
+	int off = 0;
+
+	/*
+	 * Linux hands a socket bound to a wildcard address every group that
+	 * any socket on the host joined (IP_MULTICAST_ALL and
+	 * IPV6_MULTICAST_ALL default to 1).  Kernels without the options
+	 * say ENOPROTOOPT, and have no such behaviour to turn off.
+	 */
+#ifdef IP_MULTICAST_ALL
+	if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &off,
+	    sizeof(off)) == -1 && errno != ENOPROTOOPT)
+		return -1;
+#endif
+#ifdef IPV6_MULTICAST_ALL
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_MULTICAST_ALL, &off, sizeof(off)) == -1 &&
+	    errno != ENOPROTOOPT)
+		return -1;
+#endif
+	(void)off;
+	(void)family;
+	return 0;
+}
+
+int
 sock_mcast_opts(int fd, int family, int ttl, int loop, unsigned ifindex)
 {
 	if (family == AF_INET) {
