@@ -80,6 +80,7 @@ check: cmocka
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 	@sh tests/lint-man.sh
 	@$(PYTHON) tests/blackbox.py ./udpcat
+	@$(PYTHON) tests/lab/lab.py ./udpcat
 
 sanitize:
 	$(MAKE) clean
