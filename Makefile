@@ -86,6 +86,10 @@ sanitize:
 	$(MAKE) clean
 	$(MAKE) check CFLAGS="$(SANITIZE_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
 
+# cppcheck and clang-tidy, configured by tests/cppcheck.supp and .clang-tidy.
+lint:
+	@sh tests/static.sh
+
 demo: udpcat
 	@sh tests/demo.sh ./udpcat
 
@@ -100,4 +104,4 @@ uninstall:
 clean:
 	rm -f udpcat src/*.o src/*.d tests/*.o tests/*.d $(UNIT_TESTS)
 
-.PHONY: all check cmocka sanitize demo install uninstall clean
+.PHONY: all check cmocka sanitize lint demo install uninstall clean

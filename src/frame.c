@@ -14,7 +14,7 @@
  * delimiter or length header), so that after compaction at least half of
  * the buffer is free for the next read.
  */
-#define READER_MIN_CAP	(1024 * 1024)
+#define READER_MIN_CAP	((size_t)1 << 20)
 
 /* What extract() found in the buffered bytes. */
 #define NEED_MORE	2

@@ -133,7 +133,7 @@ put_ipv6_addr(char *p, const unsigned char *a)
 	size_t		n = 0;
 
 	for (i = 0; i < 8; i++)
-		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		w[i] = (unsigned)a[2 * (size_t)i] << 8 | a[2 * (size_t)i + 1];
 	for (i = 0; i < 8; i += run + 1) {
 		for (run = 0; i + run < 8 && w[i + run] == 0; run++)
 			;

@@ -565,7 +565,7 @@ sock_tx(int fd, const struct endpoint *dst, struct iovec *iov, unsigned n,
 			*err = errno;
 			return sent;
 		}
-		for (i = 0; i < (unsigned)r; i++)
+		for (i = 0; i < (unsigned)r && i < m; i++)
 			sent += cnt[i];
 	}
 	return sent;
