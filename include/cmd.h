@@ -68,6 +68,7 @@ struct stats {
 	uint64_t	replies;
 	uint32_t	drops;
 	int		have_drops;
+	int		drops_floor;	/* GRO: a drop may be several */
 	uint64_t	start_us;
 	uint64_t	last_draw_ms;
 	int		enabled;	/* --stats: a summary at exit */

@@ -350,7 +350,8 @@ stats_print(struct stats *st, int sending)
 		return;
 	}
 	if (st->have_drops)
-		snprintf(drops, sizeof(drops), "%u", (unsigned)st->drops);
+		snprintf(drops, sizeof(drops), "%u%s", (unsigned)st->drops,
+		    st->drops_floor && st->drops > 0 ? "+" : "");
 	else
 		snprintf(drops, sizeof(drops), "unknown");
 	if (st->peers == NULL)

@@ -608,6 +608,7 @@ drain(struct listener *l, int final)
 			handle_buffer(l, i, &now);
 		l->st.drops = l->rx.drops;
 		l->st.have_drops = l->rx.have_drops;
+		l->st.drops_floor = l->rx.gro;
 		printer_flush(&l->pr);
 		stats_progress(&l->st, 0);
 		total += n;

@@ -386,6 +386,8 @@ obuf_init(struct obuf *o, int fd, size_t cap)
 	}
 	if ((o->buf = malloc(cap)) == NULL)
 		return -1;
+	/* Touched now, so that the memory in use stays flat from here on. */
+	memset(o->buf, 0, cap);
 	o->fd = fd;
 	o->cap = cap;
 	return 0;

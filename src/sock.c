@@ -339,6 +339,8 @@ sock_rx_init(struct rxbatch *rx, size_t size)
 		errno = ENOMEM;
 		return -1;
 	}
+	/* Touched now, so that the memory in use stays flat from here on. */
+	memset(rx->data, 0, size * SOCK_BATCH);
 	return 0;
 }
 
