@@ -75,12 +75,20 @@ cmocka:
 		fi; \
 	fi
 
-check: cmocka
-	$(MAKE) udpcat $(UNIT_TESTS)
-	@sh tests/run-unit.sh $(UNIT_TESTS)
+check: unit
 	@sh tests/lint-man.sh
 	@$(PYTHON) tests/blackbox.py ./udpcat
 	@$(PYTHON) tests/lab/lab.py ./udpcat
+
+# Only the cmocka tests: every module, and the commands under faults.
+unit: cmocka
+	$(MAKE) udpcat $(UNIT_TESTS)
+	@sh tests/run-unit.sh $(UNIT_TESTS)
+
+# The black-box tests again with every run of udpcat under valgrind.
+valgrind: udpcat
+	@d=$$(mktemp -d) && UDPCAT_VALGRIND=$$d $(PYTHON) tests/blackbox.py \
+	    ./udpcat; s=$$?; rm -rf "$$d"; exit $$s
 
 sanitize:
 	$(MAKE) clean
@@ -104,4 +112,4 @@ uninstall:
 clean:
 	rm -f udpcat src/*.o src/*.d tests/*.o tests/*.d $(UNIT_TESTS)
 
-.PHONY: all check cmocka sanitize lint demo install uninstall clean
+.PHONY: all check unit valgrind cmocka sanitize lint demo install uninstall clean

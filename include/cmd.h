@@ -34,6 +34,14 @@ void	cleanup_push(void (*fn)(void *), void *arg);
 /* Runs the registered cleanups now, newest first. */
 void	cleanup_run(void);
 
+/*
+ * Holds the places of standard input, output and error that were closed
+ * at start with /dev/null, so that no socket takes their numbers; returns
+ * -1 if that fails.  stdio_closed() then tells whether fd was closed.
+ */
+int	stdio_reserve(void);
+int	stdio_closed(int fd);
+
 /* Handlers for SIGINT and SIGTERM that only set cmd_signal; SIGPIPE off. */
 void	signals_install(void);
 

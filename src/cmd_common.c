@@ -1,6 +1,7 @@
 /* cmd_common.c: the tool layer the commands share: messages, options, output. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
@@ -90,6 +91,30 @@ note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
+}
+
+static int closed_stdio;	/* bit fd set: fd was closed at start */
+
+int
+stdio_reserve(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* open() returns the lowest free number: this one. */
+		if (open("/dev/null", O_RDWR) != fd)
+			return -1;
+		closed_stdio |= 1 << fd;
+	}
+	return 0;
+}
+
+int
+stdio_closed(int fd)
+{
+	return (closed_stdio >> fd) & 1;
 }
 
 static struct {
@@ -381,6 +406,9 @@ printer_init(struct printer *p, enum encoding enc, int enc_set,
 	size_t cap;
 
 	memset(p, 0, sizeof(*p));
+	if (stdio_closed(STDOUT_FILENO))
+		die(EXIT_RUNTIME, "cannot write to standard output: it is "
+		    "closed");
 	if (json) {
 		if (enc_set && enc == ENC_RAW)
 			die_usage("--json cannot carry raw bytes: use -e base64,"

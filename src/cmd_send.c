@@ -946,6 +946,8 @@ source_init(struct source *s, const struct conv *cv, const struct send_opts *o)
 	s->use_stdin = o->ndata == 0;
 	if (!s->use_stdin)
 		return;
+	if (stdio_closed(STDIN_FILENO))
+		die(EXIT_RUNTIME, "cannot read standard input: it is closed");
 	if (o->inf.mode == IN_CHUNK && o->inf.chunk > cv->max)
 		die_usage("chunk:%zu is larger than a datagram over %s (%zu)",
 		    o->inf.chunk, cv->family == AF_INET ? "IPv4" : "IPv6",
@@ -980,6 +982,8 @@ converse(struct conv *cv, struct source *s, struct batch *b)
 	uint64_t rep, retries = o->retries;
 
 	for (;;) {
+		/* Replies may come while the input is still going out. */
+		cv->round_replies = 0;
 		for (rep = 0; o->repeat == 0 || rep < o->repeat; rep++) {
 			if (rep > 0)
 				source_rewind(s);
@@ -988,7 +992,6 @@ converse(struct conv *cv, struct source *s, struct batch *b)
 		read_errors(cv);
 		if (!o->waiting || cv->refused)
 			return;
-		cv->round_replies = 0;
 		wait_replies(cv);
 		if (cv->refused || cv->round_replies > 0 || retries == 0)
 			return;

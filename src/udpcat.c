@@ -47,6 +47,8 @@ main(int argc, char **argv)
 	const struct command *cmd;
 	char *help_argv[] = { NULL, (char *)"--help", NULL };
 
+	if (stdio_reserve() == -1)
+		die(EXIT_RUNTIME, "cannot open /dev/null");
 	if (argc < 2)
 		die_usage("no command given");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

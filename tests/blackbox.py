@@ -29,7 +29,7 @@ def valgrind_findings(logdir):
 		with open(os.path.join(logdir, name), errors="replace") as f:
 			lines = f.read().splitlines()
 		for i, line in enumerate(lines):
-			text = line.split("== ", 1)[-1]
+			text = line.split("== ", 1)[-1].strip()
 			if text.startswith("Open file descriptor"):
 				nxt = lines[i + 1] if i + 1 < len(lines) else ""
 				if "inherited from parent" not in nxt:

@@ -313,6 +313,21 @@ def _():
 	finally:
 		shutil.rmtree(d, ignore_errors=True)
 	check_err(r, 1, "listen")
+	ok_(b"closed" in r.err, "the reason names the closed output: %r" %
+	    r.err)
+
+
+@test("faults/send with standard input closed: exit 1, nothing sent")
+def _():
+	# The socket must not take descriptor 0 and be read as the input.
+	p = Peer()
+	l = Proc(["send", "127.0.0.1", p.port], wrap=["sh", "-c",
+	    'exec "$0" "$@" <&-'])
+	r = l.finish()
+	check_err(r, 1, "send")
+	ok_(b"standard input" in r.err and b"closed" in r.err,
+	    "the reason names the closed input: %r" % r.err)
+	eq(p.data(), [], "datagrams at the peer")
 
 
 # --- no busy loop -------------------------------------------------------------

@@ -1,0 +1,896 @@
+/* fuzz_output.c: libFuzzer harness for out_format, out_peer and obuf. */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "enc.h"
+#include "output.h"
+#include "fuzz.h"
+
+#define JSON_DEPTH	32
+#define JSON_MEMBERS	16
+#define AMPLIFY_LEN	70000	/* more than a length frame can say */
+#define CANARY		0xa5
+#define GUARD		32
+
+static void *
+xmalloc(size_t n)
+{
+	void *p;
+
+	if ((p = malloc(n ? n : 1)) == NULL)
+		abort();
+	return p;
+}
+
+/*
+ * A strict JSON reader (RFC 8259): validates a text and, for the
+ * top-level object, keeps each member's key and where its value lies.
+ */
+struct jmember {
+	char	*key;
+	size_t	 keylen;
+	size_t	 start;		/* of the value in the text */
+	size_t	 end;
+	char	*str;		/* a string value, unescaped */
+	size_t	 strlen;
+};
+
+struct jp {
+	const unsigned char	*s;
+	size_t			 n;
+	size_t			 i;
+	int			 depth;
+	struct jmember		 m[JSON_MEMBERS];
+	int			 nm;
+};
+
+static int	j_value(struct jp *, int, char **, size_t *);
+
+static void
+j_ws(struct jp *p)
+{
+	while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' ||
+	    p->s[p->i] == '\n' || p->s[p->i] == '\r'))
+		p->i++;
+}
+
+static int
+j_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Length of a valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+j_utf8(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* Appends code point cp to out as UTF-8. */
+static size_t
+j_put_utf8(char *out, size_t o, uint32_t cp)
+{
+	if (cp < 0x80)
+		out[o++] = (char)cp;
+	else if (cp < 0x800) {
+		out[o++] = (char)(0xc0 | cp >> 6);
+		out[o++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[o++] = (char)(0xe0 | cp >> 12);
+		out[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[o++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[o++] = (char)(0xf0 | cp >> 18);
+		out[o++] = (char)(0x80 | (cp >> 12 & 0x3f));
+		out[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[o++] = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/* Reads \uXXXX at p->i (past the backslash and 'u'); -1 if malformed. */
+static long
+j_u4(struct jp *p)
+{
+	long v = 0;
+	int i, h;
+
+	if (p->n - p->i < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((h = j_hex(p->s[p->i + i])) < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	p->i += 4;
+	return v;
+}
+
+/* A string; its unescaped bytes go to *out (allocated) when out is set. */
+static int
+j_string(struct jp *p, char **out, size_t *outlen)
+{
+	char *buf = NULL;
+	size_t o = 0, k;
+	long cp, lo;
+	unsigned char c;
+
+	if (p->i >= p->n || p->s[p->i] != '"')
+		return -1;
+	p->i++;
+	if (out != NULL)
+		buf = xmalloc(p->n - p->i + 4);
+	for (;;) {
+		if (p->i >= p->n)
+			goto bad;
+		c = p->s[p->i];
+		if (c == '"') {
+			p->i++;
+			break;
+		}
+		if (c < 0x20)
+			goto bad;
+		if (c != '\\') {
+			if ((k = j_utf8(p->s + p->i, p->n - p->i)) == 0)
+				goto bad;
+			if (buf != NULL)
+				memcpy(buf + o, p->s + p->i, k);
+			o += k;
+			p->i += k;
+			continue;
+		}
+		if (++p->i >= p->n)
+			goto bad;
+		c = p->s[p->i++];
+		switch (c) {
+		case '"':
+		case '\\':
+		case '/':
+			break;
+		case 'b':
+			c = '\b';
+			break;
+		case 'f':
+			c = '\f';
+			break;
+		case 'n':
+			c = '\n';
+			break;
+		case 'r':
+			c = '\r';
+			break;
+		case 't':
+			c = '\t';
+			break;
+		case 'u':
+			if ((cp = j_u4(p)) < 0)
+				goto bad;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (p->n - p->i < 2 || p->s[p->i] != '\\' ||
+				    p->s[p->i + 1] != 'u')
+					goto bad;
+				p->i += 2;
+				if ((lo = j_u4(p)) < 0xdc00 || lo > 0xdfff)
+					goto bad;
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp <= 0xdfff)
+				goto bad;
+			if (buf != NULL)
+				o = j_put_utf8(buf, o, (uint32_t)cp);
+			continue;
+		default:
+			goto bad;
+		}
+		if (buf != NULL)
+			buf[o] = (char)c;
+		o++;
+	}
+	if (out != NULL) {
+		*out = buf;
+		*outlen = o;
+	}
+	return 0;
+bad:
+	free(buf);
+	return -1;
+}
+
+/* A number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+static int
+j_number(struct jp *p)
+{
+	size_t d;
+
+	if (p->i < p->n && p->s[p->i] == '-')
+		p->i++;
+	if (p->i >= p->n)
+		return -1;
+	if (p->s[p->i] == '0')
+		p->i++;
+	else if (p->s[p->i] >= '1' && p->s[p->i] <= '9') {
+		while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+			p->i++;
+	} else
+		return -1;
+	if (p->i < p->n && p->s[p->i] == '.') {
+		p->i++;
+		for (d = 0; p->i < p->n && p->s[p->i] >= '0' &&
+		    p->s[p->i] <= '9'; d++)
+			p->i++;
+		if (d == 0)
+			return -1;
+	}
+	if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
+		p->i++;
+		if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-'))
+			p->i++;
+		for (d = 0; p->i < p->n && p->s[p->i] >= '0' &&
+		    p->s[p->i] <= '9'; d++)
+			p->i++;
+		if (d == 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+j_literal(struct jp *p, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (p->n - p->i < n || memcmp(p->s + p->i, lit, n) != 0)
+		return -1;
+	p->i += n;
+	return 0;
+}
+
+/* An object; at the top level its members are kept in p->m. */
+static int
+j_object(struct jp *p, int top)
+{
+	struct jmember *m;
+	char *key, *str;
+	size_t keylen, slen;
+
+	p->i++;
+	j_ws(p);
+	if (p->i < p->n && p->s[p->i] == '}') {
+		p->i++;
+		return 0;
+	}
+	for (;;) {
+		j_ws(p);
+		if (j_string(p, &key, &keylen) == -1)
+			return -1;
+		j_ws(p);
+		if (p->i >= p->n || p->s[p->i] != ':') {
+			free(key);
+			return -1;
+		}
+		p->i++;
+		j_ws(p);
+		str = NULL;
+		slen = 0;
+		if (top && p->nm < JSON_MEMBERS) {
+			m = &p->m[p->nm++];
+			m->key = key;
+			m->keylen = keylen;
+			m->start = p->i;
+			if (j_value(p, 0, &str, &slen) == -1)
+				return -1;
+			m->end = p->i;
+			m->str = str;
+			m->strlen = slen;
+		} else {
+			free(key);
+			if (j_value(p, 0, NULL, NULL) == -1)
+				return -1;
+		}
+		j_ws(p);
+		if (p->i >= p->n)
+			return -1;
+		if (p->s[p->i] == '}') {
+			p->i++;
+			return 0;
+		}
+		if (p->s[p->i++] != ',')
+			return -1;
+	}
+}
+
+static int
+j_array(struct jp *p)
+{
+	p->i++;
+	j_ws(p);
+	if (p->i < p->n && p->s[p->i] == ']') {
+		p->i++;
+		return 0;
+	}
+	for (;;) {
+		j_ws(p);
+		if (j_value(p, 0, NULL, NULL) == -1)
+			return -1;
+		j_ws(p);
+		if (p->i >= p->n)
+			return -1;
+		if (p->s[p->i] == ']') {
+			p->i++;
+			return 0;
+		}
+		if (p->s[p->i++] != ',')
+			return -1;
+	}
+}
+
+static int
+j_value(struct jp *p, int top, char **str, size_t *slen)
+{
+	int rc;
+
+	if (p->i >= p->n || ++p->depth > JSON_DEPTH)
+		return -1;
+	switch (p->s[p->i]) {
+	case '{':
+		rc = j_object(p, top);
+		break;
+	case '[':
+		rc = j_array(p);
+		break;
+	case '"':
+		rc = j_string(p, str, slen);
+		break;
+	case 't':
+		rc = j_literal(p, "true");
+		break;
+	case 'f':
+		rc = j_literal(p, "false");
+		break;
+	case 'n':
+		rc = j_literal(p, "null");
+		break;
+	default:
+		rc = j_number(p);
+		break;
+	}
+	p->depth--;
+	return rc;
+}
+
+/* Parses a whole text; returns 0 when it is one valid JSON value. */
+static int
+j_parse(struct jp *p, const char *s, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	p->s = (const unsigned char *)s;
+	p->n = n;
+	j_ws(p);
+	if (j_value(p, 1, NULL, NULL) == -1)
+		return -1;
+	j_ws(p);
+	return p->i == p->n ? 0 : -1;
+}
+
+static void
+j_free(struct jp *p)
+{
+	int i;
+
+	for (i = 0; i < p->nm; i++) {
+		free(p->m[i].key);
+		free(p->m[i].str);
+	}
+}
+
+/* The member with that key, which must be the i-th. */
+static const struct jmember *
+j_member(const struct jp *p, int i, const char *key)
+{
+	FUZZ_CHECK(i < p->nm);
+	FUZZ_CHECK(p->m[i].keylen == strlen(key) &&
+	    memcmp(p->m[i].key, key, p->m[i].keylen) == 0);
+	return &p->m[i];
+}
+
+/* Is the value's text exactly s? */
+static int
+j_is(const struct jp *p, const struct jmember *m, const char *s)
+{
+	return m->end - m->start == strlen(s) &&
+	    memcmp(p->s + m->start, s, strlen(s)) == 0;
+}
+
+/* What the harness built: the datagram, its sender and how to show it. */
+struct sample {
+	struct out_fmt		 f;
+	struct dgram		 d;
+	struct sockaddr_storage	 ss;
+	int			 from_null;
+	unsigned char		*payload;
+};
+
+/*
+ * RFC 5952 text of an IPv6 address: inet_ntop()'s, which compresses the
+ * same way (the first longest run of two or more zero groups), except
+ * that it writes ::a.b.c.d for the IPv4-compatible ::/96, where RFC 5952
+ * recommends no dotted form.
+ */
+static void
+ref_ipv6(const unsigned char *a, char *buf, size_t size)
+{
+	FUZZ_CHECK(inet_ntop(AF_INET6, a, buf, (socklen_t)size) != NULL);
+	if (strchr(buf, '.') != NULL)
+		snprintf(buf, size, "::%x:%x", (unsigned)a[12] << 8 | a[13],
+		    (unsigned)a[14] << 8 | a[15]);
+}
+
+/* The address as out_addr() should give it, by other means; or "?". */
+static void
+ref_addr(const struct sample *s, char *buf, size_t size, unsigned *port,
+    int bracket)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&s->ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&s->ss;
+	char a[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE];
+	size_t n;
+
+	*port = 0;
+	snprintf(buf, size, "?");
+	if (s->from_null)
+		return;
+	if (s->ss.ss_family == AF_INET && s->d.fromlen >= sizeof(*sin)) {
+		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
+		*port = ntohs(sin->sin_port);
+	} else if (s->ss.ss_family == AF_INET6 &&
+	    s->d.fromlen >= sizeof(*sin6)) {
+		*port = ntohs(sin6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf,
+			    (socklen_t)size);
+			return;
+		}
+		ref_ipv6(sin6->sin6_addr.s6_addr, a, sizeof(a));
+		n = (size_t)snprintf(buf, size, "%s%s", bracket ? "[" : "", a);
+		if (sin6->sin6_scope_id != 0) {
+			if (if_indextoname(sin6->sin6_scope_id, ifname) != NULL)
+				n += (size_t)snprintf(buf + n, size - n, "%%%s",
+				    ifname);
+			else
+				n += (size_t)snprintf(buf + n, size - n, "%%%u",
+				    (unsigned)sin6->sin6_scope_id);
+		}
+		if (bracket)
+			snprintf(buf + n, size - n, "]");
+	}
+}
+
+/* The time as out_format() should write it, through gmtime_r(). */
+static void
+ref_time(const struct timespec *ts, char *buf, size_t size)
+{
+	struct tm tm;
+	time_t sec = ts->tv_sec;
+	long year, usec;
+
+	if (gmtime_r(&sec, &tm) == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = 70;
+		tm.tm_mday = 1;
+	}
+	year = (long)tm.tm_year + 1900;
+	usec = ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 ?
+	    ts->tv_nsec / 1000 : 0;
+	snprintf(buf, size, "%s%04ld-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	    year < 0 ? "-" : "", year < 0 ? -year : year, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+/* Decodes an encoded payload and compares it with the datagram's bytes. */
+static void
+check_payload(const struct sample *s, const char *enc, size_t n)
+{
+	unsigned char *back;
+	struct enc_error err;
+	long got;
+
+	back = xmalloc(enc_decoded_max(s->f.enc, n));
+	got = enc_decode(s->f.enc, enc, n, back, &err);
+	FUZZ_CHECK(got >= 0 && (size_t)got == s->d.len);
+	FUZZ_CHECK(got == 0 || memcmp(back, s->d.data, s->d.len) == 0);
+	free(back);
+}
+
+/* A JSON record: one valid object on one line, with the right values. */
+static void
+check_json(const struct sample *s, const char *out, size_t n)
+{
+	const struct jmember *m;
+	struct jp p;
+	char want[128], num[32];
+	unsigned port;
+
+	FUZZ_CHECK(n > 0 && out[n - 1] == '\n');
+	if (s->f.enc == ENC_RAW)
+		return;		/* refused by printer_init(): not JSON */
+	FUZZ_CHECK(memchr(out, '\n', n - 1) == NULL);
+	if (j_parse(&p, out, n - 1) != 0) {
+		fprintf(stderr, "invalid JSON: %.*s\n", (int)n, out);
+		FUZZ_CHECK(!"valid JSON");
+	}
+	FUZZ_CHECK(p.s[0] == '{' && p.nm == 6);
+	m = j_member(&p, 0, "time");
+	ref_time(&s->d.time, want, sizeof(want));
+	FUZZ_CHECK(m->str != NULL && m->strlen == strlen(want) &&
+	    memcmp(m->str, want, m->strlen) == 0);
+	m = j_member(&p, 1, "from");
+	ref_addr(s, want, sizeof(want), &port, 0);
+	FUZZ_CHECK(m->str != NULL && m->strlen == strlen(want) &&
+	    memcmp(m->str, want, m->strlen) == 0);
+	m = j_member(&p, 2, "port");
+	snprintf(num, sizeof(num), "%u", port);
+	FUZZ_CHECK(j_is(&p, m, num));
+	m = j_member(&p, 3, "size");
+	snprintf(num, sizeof(num), "%zu", s->d.size);
+	FUZZ_CHECK(j_is(&p, m, num));
+	m = j_member(&p, 4, "truncated");
+	FUZZ_CHECK(j_is(&p, m, s->d.size > s->d.len ? "true" : "false"));
+	m = j_member(&p, 5, "data");
+	FUZZ_CHECK(m->str != NULL);
+	check_payload(s, m->str, m->strlen);
+	j_free(&p);
+}
+
+/* A framed record: the peer, the encoded payload and the delimiter. */
+static void
+check_framed(const struct sample *s, const char *out, size_t n)
+{
+	char want[PEER_MAX + 8];
+	size_t body = 0, len;
+	unsigned port;
+
+	if (s->f.framing == OUT_LENGTH) {
+		len = s->d.len > 0xffff ? 0xffff : s->d.len;
+		FUZZ_CHECK(n == 2 + len);
+		FUZZ_CHECK((size_t)((unsigned char)out[0] << 8 |
+		    (unsigned char)out[1]) == len);
+		FUZZ_CHECK(len == 0 || memcmp(out + 2, s->d.data, len) == 0);
+		return;
+	}
+	if (s->f.show_peer) {
+		ref_addr(s, want, sizeof(want) - 8, &port, 1);
+		snprintf(want + strlen(want), 8, ":%u ", port);
+		body = strlen(want);
+		FUZZ_CHECK(n >= body && memcmp(out, want, body) == 0);
+	}
+	len = n - body;
+	if (s->f.framing == OUT_LINE || s->f.framing == OUT_NUL) {
+		FUZZ_CHECK(len > 0);
+		FUZZ_CHECK(out[n - 1] == (s->f.framing == OUT_LINE ? '\n' :
+		    '\0'));
+		len--;
+	}
+	check_payload(s, out + body, len);
+}
+
+/* Two strings must be equal; says both when they are not. */
+static void
+check_streq(const char *got, const char *want)
+{
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "got '%s', want '%s'\n", got, want);
+		FUZZ_CHECK(!"strings equal");
+	}
+}
+
+/* out_peer() and out_addr() against inet_ntop() and if_indextoname(). */
+static void
+check_peer(const struct sample *s)
+{
+	const struct sockaddr *sa = s->from_null ? NULL :
+	    (const struct sockaddr *)&s->ss;
+	char buf[PEER_MAX + GUARD], want[PEER_MAX + 8];
+	unsigned port = 99999, wport;
+	int n, i;
+
+	ref_addr(s, want, sizeof(want), &wport, 1);
+	memset(buf, CANARY, sizeof(buf));
+	n = out_peer(sa, s->d.fromlen, buf);
+	for (i = PEER_MAX; i < PEER_MAX + GUARD; i++)
+		FUZZ_CHECK((unsigned char)buf[i] == CANARY);
+	if (strcmp(want, "?") == 0) {
+		FUZZ_CHECK(n == -1);
+		return;
+	}
+	FUZZ_CHECK(n > 0 && n < PEER_MAX && (size_t)n == strlen(buf));
+	snprintf(want + strlen(want), 8, ":%u", wport);
+	check_streq(buf, want);
+	ref_addr(s, want, sizeof(want), &wport, 0);
+	n = out_addr(sa, s->d.fromlen, buf, &port);
+	FUZZ_CHECK(n > 0 && (size_t)n == strlen(buf));
+	check_streq(buf, want);
+	FUZZ_CHECK(port == wport);
+}
+
+/* Builds the sender's address from the input. */
+static void
+make_sender(struct sample *s, struct fuzz_in *in)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&s->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&s->ss;
+	unsigned kind = fuzz_u8(in), i;
+	unsigned char a[16];
+	uint16_t port = (uint16_t)fuzz_uint(in, 2);
+	uint32_t scope = (uint32_t)fuzz_uint(in, 4);
+
+	for (i = 0; i < 16; i++)
+		a[i] = (unsigned char)fuzz_u8(in);
+	memset(&s->ss, 0, sizeof(s->ss));
+	switch (kind % 8) {
+	case 0:
+	case 1:
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a, 4);
+		s->d.fromlen = sizeof(*sin);
+		break;
+	case 2:
+	case 3:
+	case 4:
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a, 16);
+		if (kind % 8 == 3) {
+			/* IPv4-mapped */
+			memset(&sin6->sin6_addr, 0, 10);
+			sin6->sin6_addr.s6_addr[10] = 0xff;
+			sin6->sin6_addr.s6_addr[11] = 0xff;
+		}
+		/* Small scopes name real interfaces (1 is lo), large don't. */
+		if (kind % 8 == 4)
+			sin6->sin6_scope_id = kind & 0x80 ? scope : scope % 4;
+		s->d.fromlen = sizeof(*sin6);
+		break;
+	case 5:
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, a, 16);
+		s->d.fromlen = sizeof(*sun);
+		break;
+	case 6:
+		s->from_null = 1;
+		s->d.fromlen = 0;
+		break;
+	default:
+		/* Cut short: the family says more than the length holds. */
+		sin6->sin6_family = kind & 0x80 ? AF_INET6 : AF_INET;
+		memcpy(&sin6->sin6_addr, a, 16);
+		s->d.fromlen = (socklen_t)(scope % (kind & 0x80 ?
+		    sizeof(*sin6) : sizeof(*sin)));
+		break;
+	}
+	s->d.from = s->from_null ? NULL : (const struct sockaddr *)&s->ss;
+}
+
+/* out_record_max() must never wrap for any payload size. */
+static void
+check_max_monotonic(const struct out_fmt *f, uint64_t big)
+{
+	size_t len = (size_t)big, max = out_record_max(f, len);
+
+	FUZZ_CHECK(max >= len);
+	if (len < SIZE_MAX)
+		FUZZ_CHECK(out_record_max(f, len + 1) >= max);
+}
+
+static void
+check_format(struct fuzz_in *in)
+{
+	struct sample s;
+	unsigned b0 = fuzz_u8(in), b1 = fuzz_u8(in);
+	uint64_t extra, big;
+	size_t max, n, i;
+	char *out;
+
+	memset(&s, 0, sizeof(s));
+	s.f.enc = (enum encoding)(b0 & 3);
+	s.f.framing = (enum out_framing)(b0 >> 2 & 3);
+	s.f.json = (int)(b0 >> 4 & 1);
+	s.f.show_peer = (int)(b0 >> 5 & 1);
+	make_sender(&s, in);
+	s.d.time.tv_sec = (time_t)fuzz_uint(in, 8);
+	if (!(b1 & 1))
+		s.d.time.tv_sec %= 8000000000LL;	/* before 2224 */
+	s.d.time.tv_nsec = (long)fuzz_uint(in, 8);
+	if (!(b1 & 2))
+		s.d.time.tv_nsec = (long)((unsigned long)s.d.time.tv_nsec %
+		    1000000000UL);
+	extra = fuzz_uint(in, 4);
+	big = fuzz_uint(in, 8);
+	/* The payload: the rest, or the rest repeated past 65,535 bytes. */
+	s.d.len = in->n;
+	if ((b1 & 0x1c) == 0x1c && in->n > 0)
+		s.d.len = AMPLIFY_LEN;
+	s.payload = xmalloc(s.d.len);
+	for (i = 0; i < s.d.len; i++)
+		s.payload[i] = in->p[i % in->n];
+	s.d.data = s.payload;
+	s.d.size = s.d.len;
+	if (b1 & 0x20)
+		s.d.size += b1 & 0x40 ? (size_t)extra : 1 + extra % 4;
+
+	check_peer(&s);
+	check_max_monotonic(&s.f, b1 & 0x80 ? big : big % 200000);
+	max = out_record_max(&s.f, s.d.len);
+	out = xmalloc(max);
+	n = out_format(&s.f, &s.d, out);
+	FUZZ_CHECK(n <= max);
+	if (s.f.json)
+		check_json(&s, out, n);
+	else
+		check_framed(&s, out, n);
+	free(out);
+	free(s.payload);
+}
+
+/* Reads what a non-blocking pipe holds (at most 64 KiB) into buf. */
+static size_t
+drain(int rfd, unsigned char *buf)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while ((r = read(rfd, buf + got, 65536 - got)) > 0)
+		got += (size_t)r;
+	return got;
+}
+
+/*
+ * The output buffer: random reserves, commits and flushes; what reaches
+ * the descriptor plus what stays buffered is what was committed.
+ */
+static void
+check_obuf(struct fuzz_in *in)
+{
+	unsigned b0 = fuzz_u8(in), op;
+	size_t cap = 1 + (size_t)fuzz_uint(in, 2) % 8192, n, k, total = 0;
+	size_t got = 0, i;
+	unsigned char *stream, *back;
+	struct obuf o;
+	char *p;
+	int fd, rfd = -1, pfd[2], full = 0, rc;
+	ssize_t r;
+
+	if (b0 % 3 == 0)
+		fd = memfd_create("fuzz_obuf", MFD_CLOEXEC);
+	else if (b0 % 3 == 1) {
+		fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+		full = 1;
+	} else {
+		FUZZ_CHECK(pipe(pfd) == 0);
+		rfd = pfd[0];
+		fd = pfd[1];
+		FUZZ_CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+		FUZZ_CHECK(fcntl(rfd, F_SETFL, O_NONBLOCK) == 0);
+	}
+	FUZZ_CHECK(fd != -1);
+	FUZZ_CHECK(obuf_init(&o, fd, cap) == 0);
+	/* Each operation commits at most 255 bytes. */
+	stream = xmalloc(in->n * 256 + 1);
+	back = xmalloc(in->n * 256 + 1 + 65536);
+	while (in->n > 0) {
+		op = fuzz_u8(in);
+		if (op >= 0xf0) {
+			rc = obuf_flush(&o);
+			FUZZ_CHECK(rc == 0 || (full && errno == ENOSPC) ||
+			    (rfd != -1 && errno == EAGAIN));
+			if (rfd != -1 && (op & 1))
+				got += drain(rfd, back + got);
+			continue;
+		}
+		n = op % 64;
+		if (op & 0x80)
+			n = cap - (op & 0x3f) % (cap < 64 ? cap : 64);
+		errno = 0;
+		if ((p = obuf_reserve(&o, n)) == NULL) {
+			FUZZ_CHECK(n > cap ? errno == EINVAL :
+			    (full && errno == ENOSPC) ||
+			    (rfd != -1 && errno == EAGAIN));
+			continue;
+		}
+		FUZZ_CHECK(n <= cap);
+		FUZZ_CHECK(o.cap - o.len >= n);
+		k = n == 0 ? 0 : fuzz_u8(in) % (n + 1);
+		for (i = 0; i < k; i++)
+			p[i] = (char)(stream[total + i] =
+			    (unsigned char)(total + i));
+		obuf_commit(&o, k);
+		total += k;
+	}
+	/* A pipe takes 64 KiB at a time: read it empty while flushing. */
+	while (rfd != -1 && o.len > 0) {
+		got += drain(rfd, back + got);
+		FUZZ_CHECK(obuf_flush(&o) == 0 || errno == EAGAIN);
+	}
+	rc = obuf_flush(&o);
+	if (full) {
+		/* Nothing can be written: all of it is still buffered. */
+		FUZZ_CHECK(total == 0 || rc == -1);
+		FUZZ_CHECK(o.len == total);
+		FUZZ_CHECK(total == 0 || memcmp(o.buf, stream, total) == 0);
+	} else if (rfd != -1) {
+		got += drain(rfd, back + got);
+		FUZZ_CHECK(rc == 0 && o.len == 0 && got == total);
+		FUZZ_CHECK(total == 0 || memcmp(back, stream, total) == 0);
+	} else {
+		FUZZ_CHECK(rc == 0 && o.len == 0);
+		FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0);
+		while ((r = read(fd, back + got, 65536)) > 0)
+			got += (size_t)r;
+		FUZZ_CHECK(got == total);
+		FUZZ_CHECK(total == 0 || memcmp(back, stream, total) == 0);
+	}
+	obuf_free(&o);
+	close(fd);
+	if (rfd != -1)
+		close(rfd);
+	free(stream);
+	free(back);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = { data, size };
+
+	if (fuzz_u8(&in) < 0xe0)
+		check_format(&in);
+	else
+		check_obuf(&in);
+	return 0;
+}
