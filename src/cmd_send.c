@@ -419,6 +419,22 @@ socket_opts(struct conv *cv, const struct send_opts *o, int mcast)
 		die(EXIT_RUNTIME, "cannot set IP_RECVERR: %s", strerror(errno));
 }
 
+/* -v: says where datagrams go from and to. */
+static void
+verbose_setup(const struct conv *cv)
+{
+	struct endpoint local;
+	char from[PEER_MAX];
+
+	/* An unconnected, unbound socket gets its port at the first send. */
+	if (sock_local(cv->fd, &local) == -1 ||
+	    ((struct sockaddr_in *)&local.ss)->sin_port == 0 ||
+	    out_peer((struct sockaddr *)&local.ss, local.len, from) < 0)
+		snprintf(from, sizeof(from), "a port chosen at the first send");
+	note("sending from %s to %s%s", from, cv->peer, cv->ndst > 1 ?
+	    " and other interfaces" : "");
+}
+
 /* Resolves the destinations and opens the socket. */
 static void
 setup(struct conv *cv, const struct send_opts *o)
@@ -455,8 +471,7 @@ setup(struct conv *cv, const struct send_opts *o)
 		cv->connected = 1;
 	}
 	if (o->verbose)
-		note("sending to %s%s", cv->peer, cv->ndst > 1 ?
-		    " and other interfaces" : "");
+		verbose_setup(cv);
 }
 
 /* Where records come from: DATA operands, standard input, or a replay. */
