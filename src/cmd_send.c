@@ -474,6 +474,15 @@ setup(struct conv *cv, const struct send_opts *o)
 		verbose_setup(cv);
 }
 
+/* Exits 128+N after signal N, the replies so far written out. */
+static void	interrupted(struct conv *) __attribute__((noreturn));
+
+static void
+interrupted(struct conv *cv)
+{
+	exit_on_signal(cv->o->waiting ? &cv->pr : NULL, &cv->st, 1);
+}
+
 /* Where records come from: DATA operands, standard input, or a replay. */
 struct source {
 	char			**argv;
@@ -535,7 +544,7 @@ input_failed(const struct source *s, int r, size_t max)
  */
 static int
 source_next(struct source *s, int may_read, const unsigned char **rec,
-    size_t *len, const struct conv *cv)
+    size_t *len, struct conv *cv)
 {
 	uint32_t n;
 	int r;
@@ -556,7 +565,7 @@ source_next(struct source *s, int may_read, const unsigned char **rec,
 		while ((r = frame_next(&s->fr, may_read, rec, len)) ==
 		    FRAME_EREAD && errno == EINTR) {
 			if (cmd_signal != 0)
-				exit_on_signal(NULL, (struct stats *)&cv->st, 1);
+				interrupted(cv);
 		}
 		if (r != FRAME_RECORD)
 			return r;	/* the caller sends what it has first */
@@ -678,7 +687,7 @@ pace(struct conv *cv, struct pacer *p, unsigned want)
 		ts.tv_nsec = (long)(p->next % 1000000000u);
 		(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if (cmd_signal != 0)
-			exit_on_signal(NULL, &cv->st, 1);
+			interrupted(cv);
 	}
 	if (p->sent == 0)
 		p->t0 = t;
@@ -731,7 +740,7 @@ send_error(struct conv *cv, int err, size_t len, unsigned *waits)
 		return;
 	case EINTR:
 		if (cmd_signal != 0)
-			exit_on_signal(NULL, &cv->st, 1);
+			interrupted(cv);
 		return;
 	case ENOBUFS:
 	case EAGAIN:
@@ -864,7 +873,7 @@ wait_replies(struct conv *cv)
 		if (drain_replies(cv) > 0)
 			last = now_ms();
 		if (cmd_signal != 0)
-			exit_on_signal(&cv->pr, &cv->st, 1);
+			interrupted(cv);
 		if (cv->refused || (o->count != 0 && cv->st.replies >= o->count))
 			return;
 		ms = -1;
@@ -901,7 +910,7 @@ await_input(struct conv *cv)
 		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
 			return;
 		if (cmd_signal != 0)
-			exit_on_signal(&cv->pr, &cv->st, 1);
+			interrupted(cv);
 		if (pfd[1].revents & POLLERR)
 			read_errors(cv);
 		if (pfd[1].revents & POLLIN)
@@ -940,8 +949,7 @@ send_pass(struct conv *cv, struct source *s, struct batch *b)
 		if (r < FRAME_AGAIN)
 			input_failed(s, r, s->fr.maxrec);
 		if (cmd_signal != 0)
-			exit_on_signal(cv->o->waiting ? &cv->pr : NULL,
-			    &cv->st, 1);
+			interrupted(cv);
 		if (cv->o->waiting)
 			drain_replies(cv);
 		if (r == FRAME_END)
