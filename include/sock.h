@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <time.h>
 
 /* Datagrams moved by one recvmmsg()/sendmmsg() call. */
 #define SOCK_BATCH	64
@@ -113,6 +114,7 @@ struct rxbatch {
 	unsigned char		*data;		/* SOCK_BATCH * size bytes */
 	size_t			 size;		/* bytes kept of each datagram */
 	unsigned		 seg[SOCK_BATCH];	/* GRO segment size, or 0 */
+	struct timespec		 ts[SOCK_BATCH];	/* arrival, or zero */
 	int			 gro;		/* UDP_GRO is on */
 	uint32_t		 drops;		/* kernel's drop counter */
 	int			 have_drops;	/* the kernel reported it */
@@ -123,6 +125,12 @@ struct rxbatch {
  * space (SO_RXQ_OVFL); sock_rx() then keeps rx->drops.  Returns 0 or -1.
  */
 int	sock_rx_drops(int fd);
+
+/*
+ * Asks the kernel to stamp each datagram with its arrival time
+ * (SO_TIMESTAMPNS); sock_rx() then fills rx->ts.  Returns 0 or -1.
+ */
+int	sock_rx_timestamps(int fd);
 
 /* Allocates buffers of size bytes each.  Returns 0, or -1 with errno. */
 int	sock_rx_init(struct rxbatch *rx, size_t size);

@@ -436,6 +436,8 @@ setup(const struct listen_opts *o, struct rxbatch *rx)
 		die(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
 	gro = sock_rx_gro(fd, rx);
+	if (o->json && sock_rx_timestamps(fd) == -1 && o->verbose)
+		note("no kernel timestamps: JSON times are when udpcat read");
 	rx->have_drops = sock_rx_drops(fd) == 0;
 	if (out_peer((struct sockaddr *)&ep.ss, ep.len, where) < 0)
 		snprintf(where, sizeof(where), "?");
@@ -558,7 +560,8 @@ handle_buffer(struct listener *l, unsigned i, const struct timespec *now)
 
 	d.from = (const struct sockaddr *)&l->rx.from[i];
 	d.fromlen = l->rx.msg[i].msg_hdr.msg_namelen;
-	d.time = *now;
+	/* The kernel's arrival time when it gave one (--json asks). */
+	d.time = l->rx.ts[i].tv_sec != 0 ? l->rx.ts[i] : *now;
 	if (seg == 0) {
 		d.data = data;
 		d.size = size;

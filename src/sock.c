@@ -15,8 +15,9 @@
 
 #include "sock.h"
 
-/* Room for the drop counter and the GRO segment size of each buffer. */
-#define RX_CTRL	(CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int)))
+/* Room for the drop counter, GRO segment size and arrival time of each. */
+#define RX_CTRL	(CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int)) + \
+	CMSG_SPACE(sizeof(struct timespec)))
 
 int
 sock_resolve(const char *host, uint16_t port, int family, int passive,
@@ -368,6 +369,20 @@ sock_rx_drops(int fd)
 }
 
 int
+sock_rx_timestamps(int fd)
+{
+#ifdef SO_TIMESTAMPNS
+	int on = 1;
+
+	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+#else
+	(void)fd;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
+}
+
+int
 sock_rx_gro(int fd, struct rxbatch *rx)
 {
 #if SOCK_BATCHED && defined(UDP_GRO)
@@ -391,7 +406,14 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 	int seg;
 
 	rx->seg[i] = 0;
+	rx->ts[i].tv_sec = 0;
+	rx->ts[i].tv_nsec = 0;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+#ifdef SO_TIMESTAMPNS
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_TIMESTAMPNS)
+			memcpy(&rx->ts[i], CMSG_DATA(c), sizeof(rx->ts[i]));
+#endif
 #ifdef SO_RXQ_OVFL
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SO_RXQ_OVFL) {
