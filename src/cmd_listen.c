@@ -615,6 +615,9 @@ drain(struct listener *l, int final)
 		printer_flush(&l->pr);
 		stats_progress(&l->st, 0);
 		total += n;
+		/* A short batch emptied the queue: poll() rather than ask. */
+		if ((unsigned)n < want && !final)
+			break;
 	}
 	return total;
 }

@@ -852,6 +852,8 @@ drain_replies(struct conv *cv)
 			total++;
 		}
 		printer_flush(&cv->pr);
+		if (n < SOCK_BATCH)
+			break;	/* the queue is empty: poll() rather than ask */
 	}
 	return total;
 }
