@@ -96,6 +96,7 @@ struct printer {
 	struct out_fmt	 fmt;
 	struct obuf	 out;
 	int		 watch_pipe;	/* stdout is a pipe: poll it */
+	int		 discard;	/* stdout is /dev/null: skip writes */
 	uint64_t	 truncated_warned;
 };
 

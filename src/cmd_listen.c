@@ -501,6 +501,7 @@ struct listener {
 	struct stats		 st;
 	uint64_t		 reply_failed;
 	int			 done;		/* --count or --until met */
+	unsigned		 want;		/* datagrams to ask for */
 };
 
 /* Sends the --echo or --reply answer to one datagram's sender. */
@@ -577,12 +578,27 @@ handle_buffer(struct listener *l, unsigned i, const struct timespec *now)
 }
 
 /*
- * Receives and writes out every datagram waiting; returns how many.  It
+ * Sizes the next batch: it doubles while batches come back full and
+ * shrinks to what came, so that a trickle (a request, an answer) does not
+ * make the kernel look at an empty queue again in every call.
+ */
+static void
+adapt(struct listener *l, unsigned got, unsigned asked)
+{
+	if (got < asked)
+		l->want = got > 0 ? got : 1;
+	else if (l->want < SOCK_BATCH)
+		l->want = l->want * 2 > SOCK_BATCH ? SOCK_BATCH : l->want * 2;
+}
+
+/*
+ * Receives and writes out every datagram waiting; returns how many.  With
+ * block it first waits for one, within the socket's receive timeout.  It
  * stops at a signal, except with final, which reads (at most
  * FINAL_BATCHES batches) what had arrived before the signal came.
  */
 static int
-drain(struct listener *l, int final)
+drain(struct listener *l, int final, int block)
 {
 	struct timespec now, pause = { 0, 1000000 };
 	unsigned want, i, batches = 0, nobufs = 0;
@@ -590,10 +606,10 @@ drain(struct listener *l, int final)
 
 	while (!l->done && (final ? batches++ < FINAL_BATCHES :
 	    cmd_signal == 0)) {
-		want = SOCK_BATCH;
+		want = l->want;
 		if (l->o->count != 0 && l->o->count - l->st.dgrams < want)
 			want = (unsigned)(l->o->count - l->st.dgrams);
-		if ((n = sock_rx(l->fd, &l->rx, want)) == -1) {
+		if ((n = sock_rx(l->fd, &l->rx, want, block)) == -1) {
 			if (errno == EINTR)
 				continue;
 			/* Kernel memory runs short for a moment: wait. */
@@ -603,7 +619,9 @@ drain(struct listener *l, int final)
 			}
 			die(EXIT_RUNTIME, "cannot receive: %s", strerror(errno));
 		}
+		block = 0;
 		nobufs = 0;
+		adapt(l, (unsigned)n, want);
 		if (n == 0)
 			break;
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -615,7 +633,7 @@ drain(struct listener *l, int final)
 		printer_flush(&l->pr);
 		stats_progress(&l->st, 0);
 		total += n;
-		/* A short batch emptied the queue: poll() rather than ask. */
+		/* A short batch emptied the queue: wait rather than ask. */
 		if ((unsigned)n < want && !final)
 			break;
 	}
@@ -656,35 +674,57 @@ wait_ms(const struct listener *l, uint64_t last)
 	return ms;
 }
 
-/* The receive loop; returns the exit status. */
+/*
+ * Waits for datagrams (up to ms milliseconds, -1 for ever) and writes
+ * them out; returns how many.  With standard output a pipe, poll() also
+ * watches for its reader going away; otherwise the receive call itself
+ * waits, one system call fewer a wakeup.  *timeo caches the socket's
+ * receive timeout.
+ */
 static int
-run(struct listener *l)
+receive_wait(struct listener *l, int ms, int *timeo)
 {
 	struct pollfd pfd[2];
-	uint64_t last = now_ms();
 	int r;
 
+	if (!l->pr.watch_pipe) {
+		if (ms != *timeo && sock_rcvtimeo(l->fd, ms) == -1)
+			die(EXIT_RUNTIME, "cannot set a receive timeout: %s",
+			    strerror(errno));
+		*timeo = ms;
+		return drain(l, 0, 1);
+	}
 	pfd[0].fd = l->fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = STDOUT_FILENO;
 	pfd[1].events = 0;
+	if ((r = poll(pfd, 2, ms)) == -1 && errno != EINTR)
+		die(EXIT_RUNTIME, "poll: %s", strerror(errno));
+	if (r <= 0)
+		return 0;
+	printer_check_pipe(&l->pr, pfd[1].revents);
+	return drain(l, 0, 0);
+}
+
+/* The receive loop; returns the exit status. */
+static int
+run(struct listener *l)
+{
+	uint64_t last = now_ms();
+	int timeo = -1;		/* a new socket waits without limit */
+
 	for (;;) {
-		if (drain(l, 0) > 0)
-			last = now_ms();
 		if (cmd_signal != 0) {
 			/* What waits in the socket came before the signal. */
-			(void)drain(l, 1);
+			(void)drain(l, 1, 0);
 			exit_on_signal(&l->pr, &l->st, 0);
 		}
 		if (l->done)
 			return finish(l, EXIT_OK);
 		if (l->o->timeout_set && now_ms() - last >= l->o->timeout_ms)
 			break;
-		r = poll(pfd, l->pr.watch_pipe ? 2 : 1, wait_ms(l, last));
-		if (r == -1 && errno != EINTR)
-			die(EXIT_RUNTIME, "poll: %s", strerror(errno));
-		if (r > 0)
-			printer_check_pipe(&l->pr, pfd[1].revents);
+		if (receive_wait(l, wait_ms(l, last), &timeo) > 0)
+			last = now_ms();
 		stats_progress(&l->st, 0);
 	}
 	/* --timeout: success only when something came and --count is met. */
@@ -729,6 +769,7 @@ cmd_listen(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.o = &o;
 	l.fd = -1;
+	l.want = SOCK_BATCH;
 	cleanup_push(listener_free, &l);
 	printer_init(&l.pr, o.enc, o.enc_set, o.framing, o.json, o.show_peer);
 	if (o.until != NULL)

@@ -818,7 +818,7 @@ drain_replies(struct conv *cv)
 	for (;;) {
 		if (o->count != 0 && cv->st.replies >= o->count)
 			break;
-		if ((n = sock_rx(cv->fd, &cv->rx, SOCK_BATCH)) == -1) {
+		if ((n = sock_rx(cv->fd, &cv->rx, SOCK_BATCH, 0)) == -1) {
 			if (errno == EINTR && cmd_signal == 0)
 				continue;
 			if (errno == EINTR)
