@@ -74,8 +74,7 @@ struct stats {
 	uint64_t	truncated;
 	uint64_t	filtered;
 	uint64_t	replies;
-	uint32_t	drops;
-	int		have_drops;
+	int		drops_fd;	/* listen's socket, for its drops */
 	int		drops_floor;	/* GRO: a drop may be several */
 	uint64_t	start_us;
 	uint64_t	last_draw_ms;

@@ -116,15 +116,16 @@ struct rxbatch {
 	unsigned		 seg[SOCK_BATCH];	/* GRO segment size, or 0 */
 	struct timespec		 ts[SOCK_BATCH];	/* arrival, or zero */
 	int			 gro;		/* UDP_GRO is on */
-	uint32_t		 drops;		/* kernel's drop counter */
-	int			 have_drops;	/* the kernel reported it */
+	int			 want_from;	/* fill in the senders */
 };
 
 /*
- * Asks for the kernel's count of datagrams dropped for want of buffer
- * space (SO_RXQ_OVFL); sock_rx() then keeps rx->drops.  Returns 0 or -1.
+ * The kernel's count of datagrams (with GRO: buffers) this socket dropped
+ * for want of buffer space, through *drops.  Read on demand rather than
+ * as a control message on every datagram, which costs the receive path
+ * some 12%.  Returns 0, or -1 with errno where the system does not say.
  */
-int	sock_rx_drops(int fd);
+int	sock_drops(int fd, uint32_t *drops);
 
 /*
  * Asks the kernel to stamp each datagram with its arrival time
@@ -132,8 +133,12 @@ int	sock_rx_drops(int fd);
  */
 int	sock_rx_timestamps(int fd);
 
-/* Allocates buffers of size bytes each.  Returns 0, or -1 with errno. */
-int	sock_rx_init(struct rxbatch *rx, size_t size);
+/*
+ * Allocates buffers of size bytes each.  With want_from 0 the senders'
+ * addresses are not asked for (rx->from stays zeroed), which saves the
+ * kernel a copy a datagram.  Returns 0, or -1 with errno.
+ */
+int	sock_rx_init(struct rxbatch *rx, size_t size, int want_from);
 
 /*
  * Asks the kernel to coalesce datagrams of one flow (UDP_GRO); only when

@@ -315,6 +315,7 @@ stats_init(struct stats *st, int enabled, int progress)
 	st->start_us = now_us();
 	st->enabled = enabled;
 	st->progress = progress;
+	st->drops_fd = -1;
 	if (enabled && (st->peers = calloc(1, sizeof(*st->peers))) == NULL)
 		die(EXIT_RUNTIME, "out of memory");
 }
@@ -337,9 +338,23 @@ stats_peer(struct stats *st, const struct sockaddr *sa)
 		ps->full = 1;
 }
 
+/* The kernel's drop count for the listening socket: "12", "12+", "?". */
+static void
+stats_drops(const struct stats *st, char *buf, size_t size)
+{
+	uint32_t drops;
+
+	if (st->drops_fd < 0 || sock_drops(st->drops_fd, &drops) == -1)
+		snprintf(buf, size, "unknown");
+	else
+		snprintf(buf, size, "%u%s", (unsigned)drops,
+		    st->drops_floor && drops > 0 ? "+" : "");
+}
+
 void
 stats_progress(struct stats *st, int force)
 {
+	char drops[32];
 	uint64_t t;
 
 	if (!st->progress)
@@ -348,10 +363,17 @@ stats_progress(struct stats *st, int force)
 	if (!force && t - st->last_draw_ms < 100)
 		return;
 	st->last_draw_ms = t;
-	fprintf(stderr, "\rudpcat: %s: %llu datagrams, %llu bytes, "
-	    "%llu replies, %u dropped ", cmd_name,
-	    (unsigned long long)st->dgrams, (unsigned long long)st->bytes,
-	    (unsigned long long)st->replies, (unsigned)st->drops);
+	if (st->drops_fd < 0) {
+		fprintf(stderr, "\rudpcat: %s: %llu datagrams sent, %llu bytes,"
+		    " %llu replies ", cmd_name, (unsigned long long)st->dgrams,
+		    (unsigned long long)st->bytes,
+		    (unsigned long long)st->replies);
+		return;
+	}
+	stats_drops(st, drops, sizeof(drops));
+	fprintf(stderr, "\rudpcat: %s: %llu datagrams, %llu bytes, %s dropped ",
+	    cmd_name, (unsigned long long)st->dgrams,
+	    (unsigned long long)st->bytes, drops);
 }
 
 void
@@ -374,11 +396,7 @@ stats_print(struct stats *st, int sending)
 		    (unsigned long long)st->replies, secs, rate);
 		return;
 	}
-	if (st->have_drops)
-		snprintf(drops, sizeof(drops), "%u%s", (unsigned)st->drops,
-		    st->drops_floor && st->drops > 0 ? "+" : "");
-	else
-		snprintf(drops, sizeof(drops), "unknown");
+	stats_drops(st, drops, sizeof(drops));
 	if (st->peers == NULL)
 		snprintf(peers, sizeof(peers), "unknown");
 	else

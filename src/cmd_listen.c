@@ -314,6 +314,18 @@ bind_failed(const struct listen_opts *o)
 	    strerror(errno));
 }
 
+/*
+ * True when anything looks at who sent a datagram: -P, --json, --allow,
+ * --echo/--reply, the sender count of --stats and -v, and the warning
+ * that names the sender of a truncated datagram.
+ */
+static int
+needs_senders(const struct listen_opts *o)
+{
+	return o->show_peer || o->json || o->nallow > 0 || o->echo ||
+	    o->reply != NULL || o->stats || o->verbose || o->max_size < 65535;
+}
+
 /* Sets the options that must come before bind(). */
 static void
 presocket(int fd, const struct listen_opts *o, int family, int dual)
@@ -438,7 +450,7 @@ setup(const struct listen_opts *o, struct rxbatch *rx)
 	gro = sock_rx_gro(fd, rx);
 	if (o->json && sock_rx_timestamps(fd) == -1 && o->verbose)
 		note("no kernel timestamps: JSON times are when udpcat read");
-	rx->have_drops = sock_rx_drops(fd) == 0;
+
 	if (out_peer((struct sockaddr *)&ep.ss, ep.len, where) < 0)
 		snprintf(where, sizeof(where), "?");
 	if (o->verbose) {
@@ -627,9 +639,6 @@ drain(struct listener *l, int final, int block)
 		clock_gettime(CLOCK_REALTIME, &now);
 		for (i = 0; i < (unsigned)n && !l->done; i++)
 			handle_buffer(l, i, &now);
-		l->st.drops = l->rx.drops;
-		l->st.have_drops = l->rx.have_drops;
-		l->st.drops_floor = l->rx.gro;
 		printer_flush(&l->pr);
 		stats_progress(&l->st, 0);
 		total += n;
@@ -776,11 +785,13 @@ cmd_listen(int argc, char **argv)
 		l.d.until = decode_opt(&o, "--until", o.until, &l.d.until_len);
 	if (o.reply != NULL)
 		l.d.reply = decode_opt(&o, "--reply", o.reply, &l.d.reply_len);
-	if (sock_rx_init(&l.rx, o.max_size) == -1)
+	if (sock_rx_init(&l.rx, o.max_size, needs_senders(&o)) == -1)
 		die(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
 		    strerror(errno));
 	stats_init(&l.st, o.stats || o.verbose, o.progress);
 	signals_install();
 	l.fd = setup(&o, &l.rx);
+	l.st.drops_fd = l.fd;
+	l.st.drops_floor = l.rx.gro;
 	return run(&l);
 }

@@ -1096,7 +1096,7 @@ send_main(int argc, char **argv, int broadcast)
 	if (o->waiting) {
 		printer_init(&cv->pr, o->enc, o->enc_set, reply_framing(o),
 		    o->json, o->show_peer);
-		if (sock_rx_init(&cv->rx, 65535) == -1)
+		if (sock_rx_init(&cv->rx, 65535, 1) == -1)
 			die(EXIT_RUNTIME, "out of memory");
 	}
 	setup(cv, o);

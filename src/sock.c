@@ -9,15 +9,15 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/errqueue.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "sock.h"
 
-/* Room for the drop counter, GRO segment size and arrival time of each. */
-#define RX_CTRL	(CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int)) + \
-	CMSG_SPACE(sizeof(struct timespec)))
+/* Room for the GRO segment size and the arrival time of each buffer. */
+#define RX_CTRL	(CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec)))
 
 int
 sock_resolve(const char *host, uint16_t port, int family, int passive,
@@ -329,10 +329,11 @@ sock_all_broadcast(struct in_addr *addrs, int max)
 }
 
 int
-sock_rx_init(struct rxbatch *rx, size_t size)
+sock_rx_init(struct rxbatch *rx, size_t size, int want_from)
 {
 	memset(rx, 0, sizeof(*rx));
 	rx->size = size;
+	rx->want_from = want_from;
 	rx->data = malloc(size * SOCK_BATCH);
 	rx->ctrl = malloc(RX_CTRL * SOCK_BATCH);
 	if (rx->data == NULL || rx->ctrl == NULL) {
@@ -355,14 +356,23 @@ sock_rx_free(struct rxbatch *rx)
 }
 
 int
-sock_rx_drops(int fd)
+sock_drops(int fd, uint32_t *drops)
 {
-#ifdef SO_RXQ_OVFL
-	int on = 1;
+#ifdef SO_MEMINFO
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
 
-	return setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == -1)
+		return -1;
+	if (len < (SK_MEMINFO_DROPS + 1) * sizeof(mem[0])) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	*drops = mem[SK_MEMINFO_DROPS];
+	return 0;
 #else
 	(void)fd;
+	(void)drops;
 	errno = ENOPROTOOPT;
 	return -1;
 #endif
@@ -397,7 +407,7 @@ sock_rx_gro(int fd, struct rxbatch *rx)
 	return rx->gro;
 }
 
-/* Reads the drop counter and the GRO segment size of buffer i. */
+/* Reads the GRO segment size and the arrival time of buffer i. */
 static void
 rx_cmsgs(struct rxbatch *rx, unsigned i)
 {
@@ -413,13 +423,6 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SO_TIMESTAMPNS)
 			memcpy(&rx->ts[i], CMSG_DATA(c), sizeof(rx->ts[i]));
-#endif
-#ifdef SO_RXQ_OVFL
-		if (c->cmsg_level == SOL_SOCKET &&
-		    c->cmsg_type == SO_RXQ_OVFL) {
-			memcpy(&rx->drops, CMSG_DATA(c), sizeof(rx->drops));
-			rx->have_drops = 1;
-		}
 #endif
 #if SOCK_BATCHED && defined(UDP_GRO)
 		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
@@ -441,8 +444,8 @@ rx_prepare(struct rxbatch *rx, unsigned i)
 
 	rx->iov[i].iov_base = rx->data + i * rx->size;
 	rx->iov[i].iov_len = rx->size;
-	m->msg_name = &rx->from[i];
-	m->msg_namelen = sizeof(rx->from[i]);
+	m->msg_name = rx->want_from ? &rx->from[i] : NULL;
+	m->msg_namelen = rx->want_from ? sizeof(rx->from[i]) : 0;
 	m->msg_iov = &rx->iov[i];
 	m->msg_iovlen = 1;
 	m->msg_control = rx->ctrl + i * RX_CTRL;
