@@ -96,6 +96,7 @@ struct printer {
 	struct obuf	 out;
 	int		 watch_pipe;	/* stdout is a pipe: poll it */
 	int		 discard;	/* stdout is /dev/null: skip writes */
+	int		 direct;	/* raw output: no copy of large payloads */
 	uint64_t	 truncated_warned;
 };
 
@@ -106,7 +107,11 @@ struct printer {
 void	printer_init(struct printer *p, enum encoding enc, int enc_set,
 	    enum out_framing framing, int json, int show_peer);
 
-/* Formats one datagram into the buffer, warning when it was truncated. */
+/*
+ * Formats one datagram into the output, warning when it was truncated.
+ * The payload must stay in place until printer_flush(): a large raw one
+ * is written from where it lies.
+ */
 void	printer_put(struct printer *p, const struct dgram *d);
 
 /* Writes the buffer out; exits 141 when the reader has gone, 1 on error. */

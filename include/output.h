@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "enc.h"
@@ -50,12 +51,21 @@ size_t	out_record_max(const struct out_fmt *f, size_t len);
  */
 size_t	out_format(const struct out_fmt *f, const struct dgram *d, char *dst);
 
-/* A block output buffer on a file descriptor. */
+/*
+ * Output for a file descriptor, written with one writev() a flush: a
+ * staging buffer for formatted records, and the list of pieces to write,
+ * in order, which may also point at the caller's own bytes (a received
+ * payload written where it lies, without a copy).  Adjacent pieces join.
+ */
+#define OBUF_PIECES	1024
+
 struct obuf {
-	int	 fd;
-	char	*buf;
-	size_t	 len;
-	size_t	 cap;
+	int		 fd;
+	char		*buf;		/* staging */
+	size_t		 len;		/* staging bytes in use */
+	size_t		 cap;
+	int		 n;		/* pieces */
+	struct iovec	 iov[OBUF_PIECES];
 };
 
 /* Returns 0, or -1 with errno set. */
@@ -63,16 +73,27 @@ int	obuf_init(struct obuf *o, int fd, size_t cap);
 void	obuf_free(struct obuf *o);
 
 /*
- * Returns space for n bytes (n <= cap) at the end of the buffer, flushing
- * first when it is too full; NULL with errno set when that flush fails.
+ * Returns space for n bytes (n <= cap) in the staging buffer, flushing
+ * first when it or the piece list is too full; NULL with errno set when
+ * that flush fails.  obuf_commit() queues the n bytes written there.
  */
 char	*obuf_reserve(struct obuf *o, size_t n);
 void	 obuf_commit(struct obuf *o, size_t n);
 
 /*
- * Writes out everything buffered, retrying short writes and EINTR.
- * Returns 0, or -1 with errno set (EPIPE when the reader has gone); what
- * could not be written stays buffered.
+ * Queues len bytes at p, which must stay unchanged until the next flush
+ * (obuf_reserve() may flush).  Returns 0, or -1 with errno set when the
+ * flush that made room failed.
+ */
+int	 obuf_put(struct obuf *o, const void *p, size_t len);
+
+/* Bytes queued and not yet written. */
+size_t	 obuf_pending(const struct obuf *o);
+
+/*
+ * Writes out everything queued, in order, retrying short writes and
+ * EINTR.  Returns 0, or -1 with errno set (EPIPE when the reader has
+ * gone); what could not be written stays queued.
  */
 int	 obuf_flush(struct obuf *o);
 

@@ -20,6 +20,7 @@
 #define PEERSET_MAX	65536	/* distinct senders counted exactly */
 #define WARN_TRUNC_MAX	10	/* truncation warnings before we go quiet */
 #define CLEANUP_MAX	8
+#define DIRECT_MIN	512	/* raw payloads written where they lie */
 
 const char *cmd_name;
 volatile sig_atomic_t cmd_signal;
@@ -465,6 +466,8 @@ printer_init(struct printer *p, enum encoding enc, int enc_set,
 		    strerror(errno));
 	p->watch_pipe = fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode);
 	p->discard = is_dev_null(&sb);
+	p->direct = enc == ENC_RAW && !json && !show_peer &&
+	    framing != OUT_LENGTH;
 }
 
 /* Exits for a failed write to standard output. */
@@ -475,6 +478,25 @@ output_failed(void)
 		exit(EXIT_SIGNAL + SIGPIPE);
 	die(EXIT_RUNTIME, "cannot write to standard output: %s",
 	    strerror(errno));
+}
+
+/*
+ * Queues a raw payload where it lies in the receive buffer (valid until
+ * the flush that follows each batch), and its delimiter: no copy.
+ */
+static void
+put_direct(struct printer *p, const struct dgram *d)
+{
+	char *dst;
+
+	if (obuf_put(&p->out, d->data, d->len) == -1)
+		output_failed();
+	if (p->fmt.framing == OUT_NONE)
+		return;
+	if ((dst = obuf_reserve(&p->out, 1)) == NULL)
+		output_failed();
+	*dst = p->fmt.framing == OUT_NUL ? '\0' : '\n';
+	obuf_commit(&p->out, 1);
 }
 
 void
@@ -492,6 +514,10 @@ printer_put(struct printer *p, const struct dgram *d)
 			warning("more datagrams truncated; see --stats");
 		p->truncated_warned++;
 	}
+	if (p->direct && d->len >= DIRECT_MIN) {
+		put_direct(p, d);
+		return;
+	}
 	if ((dst = obuf_reserve(&p->out, out_record_max(&p->fmt,
 	    d->len))) == NULL)
 		output_failed();
@@ -502,9 +528,10 @@ void
 printer_flush(struct printer *p)
 {
 	/* Writing to /dev/null is a system call that changes nothing. */
-	if (p->discard)
+	if (p->discard) {
 		p->out.len = 0;
-	else if (obuf_flush(&p->out) == -1)
+		p->out.n = 0;
+	} else if (obuf_flush(&p->out) == -1)
 		output_failed();
 }
 

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -129,6 +130,8 @@ ssize_t	__real_recvmsg(int, struct msghdr *, int);
 ssize_t	__wrap_recvmsg(int, struct msghdr *, int);
 ssize_t	__real_write(int, const void *, size_t);
 ssize_t	__wrap_write(int, const void *, size_t);
+ssize_t	__wrap_writev(int, const struct iovec *, int);
+ssize_t	__real_writev(int, const struct iovec *, int);
 int	__real_poll(struct pollfd *, nfds_t, int);
 int	__wrap_poll(struct pollfd *, nfds_t, int);
 int	__wrap___poll_chk(struct pollfd *, nfds_t, int, size_t);
@@ -372,6 +375,40 @@ __wrap_write(int fd, const void *buf, size_t len)
 	if (r != NULL && r->act == ACT_CAP && len > r->arg)
 		len = r->arg;
 	if ((n = __real_write(fd, buf, len)) > 0)
+		fc.out_bytes += (size_t)n;
+	return n;
+}
+
+/*
+ * Standard output as the printer writes it: a list of pieces.  ACT_CAP
+ * cuts the list after that many bytes, as a short write would.
+ */
+ssize_t
+__wrap_writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct iovec cut[1024];
+	const struct rule *r;
+	size_t room;
+	ssize_t n;
+	int fail, i;
+
+	if (!fs.armed || fd != STDOUT_FILENO)
+		return __real_writev(fd, iov, cnt);
+	r = step(FN_WRITE, &fail);
+	if (fail)
+		return -1;
+	if (r != NULL && r->act == ACT_CAP && cnt <= 1024) {
+		room = r->arg;
+		for (i = 0; i < cnt && room > 0; i++) {
+			cut[i] = iov[i];
+			if (cut[i].iov_len > room)
+				cut[i].iov_len = room;
+			room -= cut[i].iov_len;
+		}
+		iov = cut;
+		cnt = i;
+	}
+	if ((n = __real_writev(fd, iov, cnt)) > 0)
 		fc.out_bytes += (size_t)n;
 	return n;
 }

@@ -663,8 +663,8 @@ fill_pattern(char *buf, size_t len)
 }
 
 /*
- * A short write (a full non-blocking pipe) leaves the rest buffered at
- * the front; flushing again after the reader caught up sends it in order.
+ * A short write (a full non-blocking pipe) leaves the rest queued;
+ * flushing again after the reader caught up sends it in order.
  */
 static void
 test_obuf_partial(void **state)
@@ -687,21 +687,88 @@ test_obuf_partial(void **state)
 	memcpy(obuf_reserve(&o, LEN), want, LEN);
 	obuf_commit(&o, LEN);
 	for (;;) {
-		before = o.len;
+		before = obuf_pending(&o);
 		errno = 0;
 		rc = obuf_flush(&o);
 		if (rc == 0)
 			break;
 		assert_int_equal(errno, EAGAIN);
-		assert_true(o.len < before);
-		assert_memory_equal(o.buf, want + LEN - o.len, o.len);
+		assert_true(obuf_pending(&o) < before);
 		while ((n = read(fds[0], got + off, LEN - off)) > 0)
 			off += (size_t)n;
+		/* All that went out was read: the rest is still queued. */
+		assert_int_equal(obuf_pending(&o), LEN - off);
 	}
 	while (off < LEN && (n = read(fds[0], got + off, LEN - off)) > 0)
 		off += (size_t)n;
 	assert_int_equal(off, LEN);
 	assert_memory_equal(got, want, LEN);
+	obuf_free(&o);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* Reads everything there is from a non-blocking descriptor into buf. */
+static size_t
+drain_fd(int fd, char *buf, size_t size)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < size && (n = read(fd, buf + off, size - off)) > 0)
+		off += (size_t)n;
+	return off;
+}
+
+/*
+ * Pieces of the caller's own (obuf_put) and staged records come out in
+ * the order queued; adjacent pieces join; a full piece list flushes.
+ */
+static void
+test_obuf_put(void **state)
+{
+	static char	ext[OBUF_PIECES * 2 + 16], got[sizeof(ext) * 4];
+	char		*p, want[sizeof(got)];
+	struct obuf	o;
+	size_t		wlen = 0, i;
+	int		fds[2], fl;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	fl = fcntl(fds[0], F_GETFL);
+	assert_int_equal(fcntl(fds[0], F_SETFL, fl | O_NONBLOCK), 0);
+	fill_pattern(ext, sizeof(ext));
+	assert_int_equal(obuf_init(&o, fds[1], 64), 0);
+	/* Adjacent pieces of ext join into one. */
+	assert_int_equal(obuf_put(&o, ext, 3), 0);
+	assert_int_equal(obuf_put(&o, ext + 3, 5), 0);
+	assert_int_equal(o.n, 1);
+	memcpy(want + wlen, ext, 8);
+	wlen += 8;
+	/* A staged record between two external pieces keeps its place. */
+	assert_non_null(p = obuf_reserve(&o, 2));
+	memcpy(p, "|\n", 2);
+	obuf_commit(&o, 2);
+	memcpy(want + wlen, "|\n", 2);
+	wlen += 2;
+	assert_int_equal(obuf_put(&o, ext + 100, 4), 0);
+	memcpy(want + wlen, ext + 100, 4);
+	wlen += 4;
+	assert_int_equal(o.n, 3);
+	assert_int_equal(obuf_pending(&o), wlen);
+	assert_int_equal(obuf_flush(&o), 0);
+	assert_int_equal(obuf_pending(&o), 0);
+	assert_int_equal(drain_fd(fds[0], got, sizeof(got)), wlen);
+	assert_memory_equal(got, want, wlen);
+	/* More separate pieces than the list holds: flushed on the way. */
+	for (i = 0, wlen = 0; i < OBUF_PIECES + 8; i++) {
+		assert_int_equal(obuf_put(&o, ext + 2 * i, 1), 0);
+		want[wlen++] = ext[2 * i];
+		assert_true(o.n <= OBUF_PIECES);
+	}
+	assert_int_equal(obuf_flush(&o), 0);
+	assert_int_equal(drain_fd(fds[0], got, sizeof(got)), wlen);
+	assert_memory_equal(got, want, wlen);
 	obuf_free(&o);
 	close(fds[0]);
 	close(fds[1]);
@@ -802,6 +869,7 @@ main(void)
 		cmocka_unit_test(test_obuf_pipe),
 		cmocka_unit_test(test_obuf_errors),
 		cmocka_unit_test(test_obuf_partial),
+		cmocka_unit_test(test_obuf_put),
 		cmocka_unit_test(test_obuf_eintr),
 	};
 	size_t	i;
