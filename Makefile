@@ -99,6 +99,10 @@ sanitize:
 lint:
 	@sh tests/static.sh
 
+# udpcat against socat, nc and bare C loops on loopback (bench/bench.py).
+bench: udpcat
+	$(PYTHON) bench/bench.py ./udpcat
+
 demo: udpcat
 	@sh tests/demo.sh ./udpcat
 
@@ -113,4 +117,4 @@ uninstall:
 clean:
 	rm -f udpcat src/*.o src/*.d tests/*.o tests/*.d $(UNIT_TESTS)
 
-.PHONY: all check unit valgrind cmocka sanitize lint demo install uninstall clean
+.PHONY: all check unit valgrind cmocka sanitize lint bench demo install uninstall clean

@@ -1,0 +1,1065 @@
+#!/usr/bin/env python3
+"""bench.py: udpcat's benchmark (issue #5).
+
+    python3 bench/bench.py ./udpcat [--reps N] [--lines N] [--only 1,2,...]
+
+Builds bench/ref.c (bare reference loops) with the machine's cc, then runs
+udpcat, socat and nc (nc.openbsd) where installed, and the references, on
+the same work, interleaved, several repetitions, on 127.0.0.1 only.  Prints
+a table per scenario (medians, ratios, exact commands, PASS/MISS against
+the issue's targets) and writes everything to bench/out/results.json.
+
+Rules it keeps: counts come from the receiver, never from the sender; each
+run binds a fresh port (port 0, reported through a port file; for nc and
+socat, which cannot report one, a port just found free, and the sender
+starts only once /proc/net/udp shows it bound); kernel drops
+(/proc/net/snmp Udp: RcvbufErrors) are read before and after; every process
+runs under a deadline and dies with the harness (PR_SET_PDEATHSIG); each
+scenario has a time budget.  Python 3 standard library only.
+"""
+import argparse
+import ctypes
+import hashlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUTDIR = os.path.join(HERE, "out")
+HOST = "127.0.0.1"
+DGRAM = 64                      # datagram size of the overload scenarios
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _child_setup():
+    # PR_SET_PDEATHSIG: a child never outlives the harness.
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+LIVE = set()
+
+
+class Proc:
+    """A child process with a hard deadline; reaped with wait4 (rusage)."""
+
+    def __init__(self, argv, stdin=None, stdout=None, stderr=None, limit=60):
+        self.argv = [str(a) for a in argv]
+        self.rc = None
+        self.timed_out = False
+        self.maxrss_kb = None
+        self._lock = threading.Lock()
+        self.t0 = time.perf_counter()
+        self.p = subprocess.Popen(self.argv, stdin=stdin, stdout=stdout,
+                                  stderr=stderr, preexec_fn=_child_setup,
+                                  close_fds=True)
+        self.pid = self.p.pid
+        self.deadline = time.monotonic() + limit
+        self._timer = threading.Timer(limit, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+        LIVE.add(self)
+
+    def _expire(self):
+        with self._lock:
+            if self.rc is None:
+                self.timed_out = True
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def send_signal(self, sig=signal.SIGTERM):
+        with self._lock:
+            if self.rc is None:
+                try:
+                    os.kill(self.pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    def alive(self):
+        if self.rc is not None:
+            return False
+        with self._lock:
+            pid, status, ru = os.wait4(self.pid, os.WNOHANG)
+            if pid == 0:
+                return True
+            self._reaped(status, ru)
+            return False
+
+    def _reaped(self, status, ru):
+        self.t1 = time.perf_counter()
+        self.rc = os.waitstatus_to_exitcode(status)
+        self.maxrss_kb = ru.ru_maxrss
+        self.p.returncode = self.rc
+        self._timer.cancel()
+        LIVE.discard(self)
+
+    def wait(self, timeout=None):
+        """Waits (blocking, so the end time is exact); kills at the deadline
+        or after timeout seconds."""
+        if self.rc is not None:
+            return self.rc
+        t = None
+        if timeout is not None:
+            t = threading.Timer(timeout, self._expire)
+            t.daemon = True
+            t.start()
+        try:
+            while True:
+                try:
+                    pid, status, ru = os.wait4(self.pid, 0)
+                    break
+                except InterruptedError:
+                    continue
+            with self._lock:
+                self._reaped(status, ru)
+        finally:
+            if t is not None:
+                t.cancel()
+        return self.rc
+
+    def stop(self, sig=signal.SIGTERM, grace=5.0):
+        self.send_signal(sig)
+        return self.wait(timeout=grace)
+
+    def cmd(self):
+        return " ".join(shlex.quote(a) for a in self.argv)
+
+
+def kill_all():
+    for p in list(LIVE):
+        try:
+            p.send_signal(signal.SIGKILL)
+            p.wait(timeout=2)
+        except Exception:
+            pass
+
+
+# ---------------------------------------------------------------- helpers
+
+def snmp_udp():
+    """The Udp: counters of /proc/net/snmp as a dict (empty if unreadable)."""
+    try:
+        with open("/proc/net/snmp") as f:
+            lines = [ln.split() for ln in f if ln.startswith("Udp:")]
+        return dict(zip(lines[0][1:], (int(v) for v in lines[1][1:])))
+    except (OSError, IndexError, ValueError):
+        return {}
+
+
+def snmp_delta(a, b, key="RcvbufErrors"):
+    if key in a and key in b:
+        return b[key] - a[key]
+    return None
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((HOST, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def udp_bound(port):
+    want = "0100007F:%04X" % port
+    try:
+        with open("/proc/net/udp") as f:
+            next(f)
+            return any(ln.split()[1] == want for ln in f)
+    except (OSError, StopIteration, IndexError):
+        return False
+
+
+def sock_drops(port):
+    """The kernel's drop counter of the socket bound to 127.0.0.1:port
+    (/proc/net/udp, last column), or None."""
+    want = "0100007F:%04X" % port
+    try:
+        with open("/proc/net/udp") as f:
+            next(f)
+            for ln in f:
+                p = ln.split()
+                if len(p) > 12 and p[1] == want:
+                    return int(p[-1])
+    except (OSError, StopIteration, ValueError):
+        pass
+    return None
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def wait_bound(proc, port_file=None, port=None, timeout=5.0):
+    """The listener's port once it is bound, or None (and kills it)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if port_file is not None:
+            try:
+                with open(port_file) as f:
+                    s = f.read()
+                if s.endswith("\n") and s.strip().isdigit():
+                    return int(s)
+            except OSError:
+                pass
+        elif udp_bound(port):
+            return port
+        if not proc.alive():
+            return None
+        time.sleep(0.002)
+    proc.stop(signal.SIGKILL)
+    return None
+
+
+def last_json(path):
+    try:
+        with open(path, errors="replace") as f:
+            for ln in reversed(f.read().splitlines()):
+                ln = ln.strip()
+                if ln.startswith("{"):
+                    try:
+                        return json.loads(ln)
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return None
+
+
+def tail(path, n=3):
+    try:
+        with open(path, errors="replace") as f:
+            return " | ".join(f.read().strip().splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt_num(x, unit=""):
+    if x is None:
+        return "-"
+    if abs(x) >= 1e9:
+        return "%.2fG%s" % (x / 1e9, unit)
+    if abs(x) >= 1e6:
+        return "%.2fM%s" % (x / 1e6, unit)
+    if abs(x) >= 1e4:
+        return "%.1fk%s" % (x / 1e3, unit)
+    return "%.0f%s" % (x, unit)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(r):
+    return "-" if r is None else "%.2fx" % r
+
+
+def table(headers, rows):
+    w = [len(h) for h in headers]
+    for r in rows:
+        for i, c in enumerate(r):
+            w[i] = max(w[i], len(str(c)))
+    out = ["  " + "  ".join(str(h).ljust(w[i]) for i, h in enumerate(headers))]
+    out.append("  " + "  ".join("-" * w[i] for i in range(len(headers))))
+    for r in rows:
+        out.append("  " + "  ".join(str(c).ljust(w[i]) if i == 0 or i == 1
+                                    else str(c).rjust(w[i])
+                                    for i, c in enumerate(r)))
+    return "\n".join(out)
+
+
+def disp(ctx, argv):
+    """A command as a user would type it (PORT/PORTFILE for the fresh ones)."""
+    out = []
+    for a in argv:
+        a = {ctx.ref: "bench/out/ref", ctx.udpcat: "./udpcat",
+             sys.executable: "python3"}.get(a, a)
+        a = a.replace("{PF}", "PORTFILE").replace("{P}", "PORT")
+        out.append(a if a in ("PORT", "PORTFILE") else shlex.quote(a))
+    return " ".join(out)
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+# ---------------------------------------------------------------- context
+
+class Ctx:
+    def __init__(self, args):
+        self.reps = args.reps
+        self.lines = args.lines
+        self.work = tempfile.mkdtemp(prefix="udpcat-bench-")
+        # Measure one fixed binary even if src/ is rebuilt meanwhile.
+        self.udpcat_orig = os.path.abspath(args.udpcat)
+        self.udpcat = os.path.join(self.work, "udpcat")
+        shutil.copy2(self.udpcat_orig, self.udpcat)
+        with open(self.udpcat, "rb") as f:
+            self.udpcat_sha = hashlib.sha256(f.read()).hexdigest()
+        self.ref = os.path.join(OUTDIR, "ref")
+        self.targets = []
+        self.results = {}
+        self.budget = args.budget
+        self.socat = shutil.which("socat")
+        self.nc = find_nc()
+        self.pings = args.pings
+        self._n = 0
+
+    def tmp(self, name):
+        self._n += 1
+        return os.path.join(self.work, "%d-%s" % (self._n, name))
+
+    def target(self, scenario, what, value, goal, ok, note=""):
+        t = {"scenario": scenario, "target": what, "value": value,
+             "goal": goal, "status": "PASS" if ok else "MISS"
+             if value is not None else "N/A", "note": note}
+        self.targets.append(t)
+        return t
+
+
+def find_nc():
+    for name in ("nc.openbsd", "nc"):
+        path = shutil.which(name)
+        if path is None:
+            continue
+        try:
+            r = subprocess.run([path, "-h"], capture_output=True, timeout=5,
+                               preexec_fn=_child_setup)
+            if b"OpenBSD" in r.stdout + r.stderr:
+                return path
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return None
+
+
+def tool_version(argv):
+    try:
+        r = subprocess.run(argv, capture_output=True, timeout=5,
+                           preexec_fn=_child_setup)
+        s = (r.stdout + r.stderr).decode(errors="replace").strip()
+        return s.splitlines()[0] if s else ""
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def build_ref():
+    cc = os.environ.get("CC", "cc")
+    os.makedirs(OUTDIR, exist_ok=True)
+    out = os.path.join(OUTDIR, "ref")
+    argv = [cc, "-O2", "-std=c11", "-Wall", "-Wextra", "-o", out,
+            os.path.join(HERE, "ref.c")]
+    r = subprocess.run(argv, capture_output=True, timeout=120)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr.decode(errors="replace"))
+        sys.exit("bench: cannot build bench/ref.c")
+    return " ".join(argv)
+
+
+def gen_lines(path, n, equal):
+    """n lines: equal: 63 bytes + LF each; else 32-94 bytes + LF (mean 64)."""
+    filler = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-" * 2
+    with open(path, "wb") as f:
+        buf = bytearray()
+        for i in range(n):
+            ln = 63 if equal else 32 + (i * 37) % 63
+            buf += b"%010d" % i
+            buf += filler[:ln - 10]
+            buf += b"\n"
+            if len(buf) > (1 << 22):
+                f.write(buf)
+                buf = bytearray()
+        f.write(buf)
+    return path
+
+
+def rotate(items, k):
+    k %= max(1, len(items))
+    return items[k:] + items[:k]
+
+
+HARD_END = [None]          # the whole run's deadline (monotonic)
+
+
+class Budget:
+    """A scenario's time budget: checked before every rep (and, past a
+    grace of 10 s or the whole run's deadline, before every run)."""
+
+    def __init__(self, seconds):
+        self.end = time.monotonic() + seconds
+        if HARD_END[0] is not None:
+            self.end = min(self.end, HARD_END[0])
+        self.cut = False
+
+    def hard(self):
+        if time.monotonic() > self.end + 10 or (
+                HARD_END[0] is not None and time.monotonic() > HARD_END[0]):
+            self.cut = True
+        return self.cut
+
+    def over(self):
+        if time.monotonic() > self.end:
+            self.cut = True
+        return self.cut
+
+
+# ------------------------------------------------------- 1. stdin -> UDP
+
+PY_SENDER = (
+    "import socket,sys\n"
+    "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+    "s.connect((sys.argv[1],int(sys.argv[2])))\n"
+    "send=s.send\n"
+    "for line in sys.stdin.buffer:\n"
+    "    send(line[:-1] if line.endswith(b'\\n') else line)\n")
+
+
+def run_sender(ctx, argv, infile, gro_sink=True):
+    pf = ctx.tmp("port")
+    serr = ctx.tmp("sink.err")
+    xerr = ctx.tmp("send.err")
+    sink_argv = [ctx.ref, "-t", "60", "sink"] + (["-g"] if gro_sink else []) \
+        + ["-P", pf]
+    with open(serr, "wb") as se:
+        sink = Proc(sink_argv, stdout=subprocess.DEVNULL, stderr=se, limit=60)
+    port = wait_bound(sink, pf)
+    if port is None:
+        return {"error": "sink did not bind: " + tail(serr)}
+    argv = [a.replace("{P}", str(port)) for a in argv]
+    s0, d0 = snmp_udp(), sock_drops(port)
+    with open(infile, "rb") as fin, open(xerr, "wb") as fe:
+        snd = Proc(argv, stdin=fin, stdout=subprocess.DEVNULL, stderr=fe,
+                   limit=45)
+        snd.wait()
+    secs = snd.t1 - snd.t0
+    time.sleep(0.02)        # loopback delivery is done; let the sink see it
+    d1 = sock_drops(port)
+    sink.stop(signal.SIGTERM)
+    s1 = snmp_udp()
+    rep = last_json(serr) or {}
+    d = rep.get("dgrams", 0)
+    b = rep.get("bytes", 0)
+    return {"rc": snd.rc, "timed_out": snd.timed_out, "secs": secs,
+            "dgrams": d, "bytes": b, "rate": d / secs if secs > 0 else None,
+            "mbps": b / secs / 1e6 if secs > 0 else None,
+            "sink_span_s": rep.get("span_s"),
+            "sink_drops": None if d0 is None or d1 is None else d1 - d0,
+            "rcvbuf_errors": snmp_delta(s0, s1),
+            "stderr": tail(xerr, 2)}
+
+
+def scenario1(ctx):
+    n = ctx.lines
+    mix = gen_lines(ctx.tmp("lines-mixed.txt"), n, False)
+    eq = gen_lines(ctx.tmp("lines-equal.txt"), n, True)
+    U, R = ctx.udpcat, ctx.ref
+    py = [sys.executable, "-c", PY_SENDER, HOST, "{P}"]
+    rows = [
+        # key, label, argv, input, gro_sink, group, limit row
+        ("ref_mix", "sendmmsg loop (limit)", [R, "-t", "40", "send", HOST, "{P}"], mix, False, "mixed", "ref_mix"),
+        ("udpcat_mix", "udpcat send", [U, "send", HOST, "{P}"], mix, False, "mixed", "ref_mix"),
+        ("udpcat_mix_gro", "udpcat send -> GRO sink", [U, "send", HOST, "{P}"], mix, True, "mixed", "ref_mix"),
+        ("socat_mix", "socat (8 KiB blocks, not lines)",
+         ["socat", "-u", "-", "UDP-SENDTO:%s:{P}" % HOST] if ctx.socat else None, mix, False, "mixed", "ref_mix"),
+        ("nc_mix", "nc.openbsd (16 KiB blocks, not lines)",
+         [ctx.nc, "-u", "-q", "0", HOST, "{P}"] if ctx.nc else None, mix, False, "mixed", "ref_mix"),
+        ("python_mix", "python loop (send per line)", py, mix, False, "mixed", "ref_mix"),
+        ("ref_eq", "sendmmsg loop", [R, "-t", "40", "send", HOST, "{P}"], eq, False, "equal", "gso_eq"),
+        ("gso_eq", "GSO loop (limit)", [R, "-t", "40", "gsosend", HOST, "{P}"], eq, False, "equal", "gso_eq"),
+        ("udpcat_eq", "udpcat send", [U, "send", HOST, "{P}"], eq, False, "equal", "gso_eq"),
+        ("gso_eq_gro", "GSO loop -> GRO sink (limit)", [R, "-t", "40", "gsosend", HOST, "{P}"], eq, True, "equal", "gso_eq_gro"),
+        ("udpcat_eq_gro", "udpcat send -> GRO sink", [U, "send", HOST, "{P}"], eq, True, "equal", "gso_eq_gro"),
+    ]
+    runs = {r[0]: [] for r in rows}
+    budget = Budget(ctx.budget[1])
+    active = [r for r in rows if r[2] is not None]
+    for rep in range(ctx.reps):
+        if budget.over():
+            break
+        for key, label, argv, infile, gro, group, lk in rotate(active, rep):
+            if budget.hard():
+                break
+            runs[key].append(run_sender(ctx, argv, infile, gro))
+    for p in (mix, eq):
+        os.unlink(p)
+
+    res = {}
+    for key, label, argv, infile, gro, group, lk in rows:
+        rs = [r for r in runs[key] if "error" not in r]
+        res[key] = {
+            "label": label, "group": group, "limit_row": lk, "gro_sink": gro,
+            "installed": argv is not None,
+            "cmd": None if argv is None else disp(ctx, argv) + " < lines-%s.txt" % group,
+            "sink": "bench/out/ref -t 60 sink %s-P PORTFILE" % ("-g " if gro else ""),
+            "sink_drops": med([r["sink_drops"] for r in rs]),
+            "runs": runs[key],
+            "rate": med([r["rate"] for r in rs]),
+            "rate_min": min([r["rate"] for r in rs], default=None),
+            "rate_max": max([r["rate"] for r in rs], default=None),
+            "mbps": med([r["mbps"] for r in rs]),
+            "dgrams": med([r["dgrams"] for r in rs]),
+            "drops": med([r["rcvbuf_errors"] for r in rs]),
+            "bad_rc": sum(1 for r in rs if r["rc"] != 0),
+        }
+
+    say("\n== 1. stdin lines to UDP: %d lines per run, %d reps, interleaved ==" % (n, len(runs["ref_mix"])))
+    say("   mixed: lines of 32-94 bytes + LF (mean 64 B/line); equal: 63 bytes + LF (64 B/line)")
+    say("   rate = datagrams the receiver counted / sender wall time (process start to exit).")
+    say("   receiver ('sink'): bench/out/ref sink: recvmmsg, 256 per call, 64 MiB buffer, counts only.")
+    say("   plain sink: every datagram arrives on its own, as for any ordinary receiver (the kernel")
+    say("   splits GSO sends on the way in, on the sender's CPU). GRO sink (-g): UDP_GRO on, a GSO")
+    say("   send arrives whole and its datagrams are counted from the UDP_GRO size: loopback's best")
+    say("   case, where the receiver is never the limit. Targets are judged on both.")
+    for group in ("mixed", "equal"):
+        trs = []
+        soc = res["socat_mix"]["rate"]
+        base = res["ref_mix" if group == "mixed" else "ref_eq"]["rate"]
+        for key, label, *_ in rows:
+            r = res[key]
+            if r["group"] != group:
+                continue
+            if not r["installed"]:
+                trs.append([key, label, "not installed"] + [""] * 9)
+                continue
+            trs.append([key, label, fmt_num(r["rate"], "/s"),
+                        "%s..%s" % (fmt_num(r["rate_min"]), fmt_num(r["rate_max"])),
+                        "%.1f" % r["mbps"] if r["mbps"] else "-",
+                        fmt_ratio(ratio(r["rate"], base)),
+                        fmt_ratio(ratio(r["rate"], res[r["limit_row"]]["rate"])),
+                        fmt_ratio(ratio(r["rate"], soc)),
+                        "%d/%d" % (r["dgrams"], n) if r["dgrams"] is not None else "-",
+                        "-" if r["sink_drops"] is None else "%d" % r["sink_drops"],
+                        "-" if r["drops"] is None else "%d" % r["drops"],
+                        "%d" % r["bad_rc"]])
+        say("\n  [%s lines]  (x limit: against %s)" % (
+            group, "ref_mix" if group == "mixed" else "gso_eq, or gso_eq_gro for the GRO-sink row"))
+        say(table(["row", "sender", "dgrams/s", "min..max", "MB/s", "x sendmmsg",
+                   "x limit", "x socat", "dgrams/lines", "sink drops", "sys RcvbufErr", "rc!=0"], trs))
+    say("   sink drops: the sink socket's own drop counter (/proc/net/udp); > 0 means the receiver, not")
+    say("   the sender, was the limit. sys RcvbufErr: /proc/net/snmp, whole machine (other users too).")
+    say("\n  commands (PORT: the sink's port; every run a fresh one):")
+    for key, label, *_ in rows:
+        r = res[key]
+        say("   %-14s %s" % (key, r["cmd"] if r["installed"] else "not installed"))
+    say("   %-14s %s" % ("receiver", "bench/out/ref -t 60 sink -P PORTFILE   (GRO-sink rows: sink -g)"))
+
+    u, lm = res["udpcat_mix"]["rate"], res["ref_mix"]["rate"]
+    ue, le, ge = res["udpcat_eq"]["rate"], res["ref_eq"]["rate"], res["gso_eq"]["rate"]
+    so = res["socat_mix"]["rate"]
+    ug, ueg = res["udpcat_mix_gro"]["rate"], res["udpcat_eq_gro"]["rate"]
+    ts = [ctx.target(1, "send, mixed lines >= 0.95 x sendmmsg loop [plain sink]",
+                     ratio(u, lm), 0.95, (ratio(u, lm) or 0) >= 0.95),
+          ctx.target(1, "send, mixed lines >= 0.95 x sendmmsg loop [GRO sink]",
+                     ratio(ug, lm), 0.95, (ratio(ug, lm) or 0) >= 0.95),
+          ctx.target(1, "send, equal lines (GSO) >= 3 x sendmmsg loop [plain sink]",
+                     ratio(ue, le), 3.0, (ratio(ue, le) or 0) >= 3.0,
+                     "the bare GSO loop itself: %s; udpcat %s of it%s" % (
+                         fmt_ratio(ratio(ge, le)), fmt_ratio(ratio(ue, ge)),
+                         "; the sink dropped datagrams: receiver-limited"
+                         if (res["udpcat_eq"]["sink_drops"] or 0) > 0
+                         or (res["gso_eq"]["sink_drops"] or 0) > 0 else "")),
+          ctx.target(1, "send, equal lines (GSO) >= 3 x sendmmsg loop [GRO sink]",
+                     ratio(ueg, le), 3.0, (ratio(ueg, le) or 0) >= 3.0,
+                     "udpcat %s of the GSO loop" % fmt_ratio(ratio(ueg, res["gso_eq_gro"]["rate"]))),
+          ctx.target(1, "udpcat send >= 2.5 x socat (datagrams/s)",
+                     ratio(u, so), 2.5, (ratio(u, so) or 0) >= 2.5,
+                     "socat sends 8 KiB blocks, not lines; in MB/s udpcat is %s of socat"
+                     % fmt_ratio(ratio(res["udpcat_mix"]["mbps"], res["socat_mix"]["mbps"]))
+                     if ctx.socat else "socat not installed")]
+    print_targets(ts)
+    ctx.results["1_stdin_lines"] = {"lines": n, "rows": res, "cut_by_budget": budget.cut}
+
+
+def print_targets(ts):
+    say("\n  targets:")
+    for t in ts:
+        v = "-" if t["value"] is None else ("%.3f" % t["value"] if isinstance(t["value"], float)
+                                            else str(t["value"]))
+        say("   %-4s %-60s measured %s (goal %s)%s" % (
+            t["status"], t["target"], v, t["goal"],
+            ("  - " + t["note"]) if t["note"] else ""))
+
+
+# ------------------------------------------------ 2. listener capacity
+
+def run_listener(ctx, rx, window, warm):
+    out = ctx.tmp("listen.out")
+    err = ctx.tmp("listen.err")
+    pf = ctx.tmp("port")
+    port = None if rx["port_file"] else free_port()
+    argv = [a.replace("{PF}", pf).replace("{P}", str(port)) for a in rx["argv"]]
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        lst = Proc(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, limit=30)
+    port = wait_bound(lst, pf if rx["port_file"] else None, port)
+    if port is None:
+        return {"error": "listener did not bind: " + tail(err)}
+    fl = Proc([ctx.ref, "-t", "30", "flood", "-g", "-s", str(DGRAM), "-d",
+               "%.2f" % (warm + window + 1.0), HOST, str(port)],
+              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL, limit=30)
+    time.sleep(warm)
+    s0, d0, t0, n0 = snmp_udp(), sock_drops(port), time.perf_counter(), os.stat(out).st_size
+    time.sleep(window)
+    n1, t1, d1, s1 = os.stat(out).st_size, time.perf_counter(), sock_drops(port), snmp_udp()
+    fl.stop(signal.SIGTERM)
+    alive = lst.alive()
+    lst.stop(signal.SIGTERM)
+    os.unlink(out)
+    rate = (n1 - n0) / DGRAM / (t1 - t0)
+    drops = None if d0 is None or d1 is None else d1 - d0
+    with open(err, errors="replace") as f:
+        e = f.read()
+    return {"rate": rate, "bytes": n1 - n0, "secs": t1 - t0,
+            "sock_drops": drops, "overloaded": bool(drops),
+            "sys_rcvbuf_errors": snmp_delta(s0, s1),
+            "gro": "on" if "GRO on" in e else "off" if "GRO off" in e else None,
+            "alive_at_end": alive, "rc": lst.rc, "stderr": tail(err, 2)}
+
+
+def scenario2(ctx):
+    U, R = ctx.udpcat, ctx.ref
+    L = [U, "listen", "-v", "-F", "none", "--port-file", "{PF}"]
+    rxs = [
+        ("ref", "recvmmsg+writev (limit)", [R, "-t", "30", "recv", "-P", "{PF}"], True),
+        ("ref_oa", "same + SO_RXQ_OVFL + sender addresses", [R, "-t", "30", "recv", "-o", "-a", "-P", "{PF}"], True),
+        ("udpcat_nogro", "udpcat listen, GRO off (--max-size 65507)",
+         L[:3] + ["--max-size", "65507"] + L[3:] + [HOST, "0"], True),
+        ("ref_gro", "recvmmsg+writev, UDP_GRO (GRO limit)", [R, "-t", "30", "recv", "-g", "-P", "{PF}"], True),
+        ("udpcat", "udpcat listen (default: GRO on)", L + [HOST, "0"], True),
+        ("nc", "nc -u -l", [ctx.nc, "-u", "-l", HOST, "{P}"] if ctx.nc else None, False),
+        ("socat", "socat -u UDP-RECV", ["socat", "-u", "UDP-RECV:{P},bind=%s" % HOST, "-"] if ctx.socat else None,
+         False),
+    ]
+    window, warm = 1.0, 0.3
+    active = [r for r in rxs if r[2] is not None]
+    runs = {r[0]: [] for r in rxs}
+    budget = Budget(ctx.budget[2])
+    for rep in range(ctx.reps):
+        if budget.over():
+            break
+        for rk, label, argv, pfile in rotate(active, rep):
+            if budget.hard():
+                break
+            runs[rk].append(run_listener(ctx, {"argv": argv, "port_file": pfile}, window, warm))
+
+    rows = {}
+    for rk, label, argv, pfile in rxs:
+        rs = [r for r in runs[rk] if "error" not in r]
+        rows[rk] = {"label": label, "installed": argv is not None,
+                    "cmd": None if argv is None else disp(ctx, argv) + " > out.bin",
+                    "runs": runs[rk],
+                    "rate": med([r["rate"] for r in rs]),
+                    "rate_min": min([r["rate"] for r in rs], default=None),
+                    "rate_max": max([r["rate"] for r in rs], default=None),
+                    "drops": med([r["sock_drops"] for r in rs]),
+                    "overloaded": "%d/%d" % (sum(1 for r in rs if r["overloaded"]), len(rs)),
+                    "gro": ",".join(sorted({r["gro"] for r in rs if r["gro"]})) or
+                    {"ref": "off", "ref_oa": "off", "ref_gro": "on", "nc": "off", "socat": "off"}.get(rk),
+                    "errors": [r["error"] for r in runs[rk] if "error" in r]}
+    lim, soc = rows["ref"]["rate"], rows["socat"]["rate"]
+    say("\n== 2. listener capacity under overload: %d-byte datagrams, %.1f s window after %.1f s warm-up, %d reps ==" %
+        (DGRAM, window, warm, len(runs["ref"])))
+    say("   flood: bench/out/ref flood -g: UDP GSO, 64 segments of 64 B per send, 8 sends per sendmmsg.")
+    say("   A receiver without UDP_GRO gets every datagram on its own (the kernel splits them on the")
+    say("   sender's CPU); one with UDP_GRO gets the 64-datagram sends whole. (Plain sendmmsg senders")
+    say("   cannot overload a receiver on this machine: sending costs more CPU per datagram than")
+    say("   receiving, and 2 vCPUs leave no room for more senders.)")
+    say("   The references are bare: no SO_RXQ_OVFL (udpcat turns it on for --stats: one control")
+    say("   message per datagram). Everyone writes to a regular file (ext4 page cache).")
+    say("   rate = bytes the listener wrote to its output file during the window / 64 / window.")
+    say("   drops = the listener socket's own kernel drop counter (/proc/net/udp) over the window;")
+    say("   overloaded = it grew.")
+    trs = []
+    for rk, row in rows.items():
+        if not row["installed"]:
+            trs.append([rk, row["label"], "not installed", "", "", "", "", "", ""])
+            continue
+        trs.append([rk, row["label"], fmt_num(row["rate"], "/s"),
+                    "%s..%s" % (fmt_num(row["rate_min"]), fmt_num(row["rate_max"])),
+                    fmt_ratio(ratio(row["rate"], lim)), fmt_ratio(ratio(row["rate"], soc)),
+                    fmt_num(row["drops"]), row["overloaded"], row["gro"] or "-"])
+    say(table(["row", "listener", "written dgrams/s", "min..max", "x limit",
+               "x socat", "drops/window", "overloaded", "GRO"], trs))
+    say("\n  commands (PORTFILE/PORT fresh per run; output to a file in %s, deleted after):" % ctx.work)
+    for rk, row in rows.items():
+        say("   %-13s %s" % (rk, row["cmd"] if row["installed"] else "not installed"))
+    say("   %-13s %s" % ("flood", "bench/out/ref -t 30 flood -g -s 64 -d 2.3 127.0.0.1 PORT"))
+
+    un, ud = rows["udpcat_nogro"]["rate"], rows["udpcat"]["rate"]
+    nc = rows["nc"]["rate"]
+    ts = [ctx.target(2, "listen >= 0.95 x recvmmsg+writev (both without GRO)",
+                     ratio(un, lim), 0.95, (ratio(un, lim) or 0) >= 0.95,
+                     "%s of the loop that also takes SO_RXQ_OVFL and addresses (ref_oa)"
+                     % fmt_ratio(ratio(un, rows["ref_oa"]["rate"]))),
+          ctx.target(2, "listen >= 2.5 x nc -u -l (udpcat without GRO)",
+                     ratio(un, nc), 2.5, (ratio(un, nc) or 0) >= 2.5,
+                     "default udpcat (GRO): %s" % fmt_ratio(ratio(ud, nc))
+                     if ctx.nc else "nc not installed"),
+          ctx.target(2, "listen >= 10 x socat (udpcat without GRO)",
+                     ratio(un, soc), 10.0, (ratio(un, soc) or 0) >= 10.0,
+                     "default udpcat (GRO): %s" % fmt_ratio(ratio(ud, soc))
+                     if ctx.socat else "socat not installed"),
+          ctx.target(2, "GSO sender + listen's GRO >= 5 x recvmmsg loop",
+                     ratio(ud, lim), 5.0, (ratio(ud, lim) or 0) >= 5.0,
+                     "GRO reference: %s of the recvmmsg loop; udpcat %s of it%s" % (
+                         fmt_ratio(ratio(rows["ref_gro"]["rate"], lim)),
+                         fmt_ratio(ratio(ud, rows["ref_gro"]["rate"])),
+                         "" if rows["udpcat"]["gro"] == "on" else "; udpcat -v did not say 'GRO on'"))]
+    print_targets(ts)
+    ctx.results["2_listener_capacity"] = {"window_s": window, "warmup_s": warm, "rows": rows,
+                                          "cut_by_budget": budget.cut}
+
+
+# ------------------------------------------------ 3. 64 MiB byte-exact
+
+def scenario3(ctx, runs_per=10, sizes=(65507, 8192, 1472)):
+    U = ctx.udpcat
+    size = 64 << 20
+    src = ctx.tmp("64MiB.bin")
+    with open(src, "wb") as f:
+        f.write(os.urandom(size))
+    with open(src, "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    runs = {n: [] for n in sizes}
+    budget = Budget(ctx.budget[3])
+    for rep in range(runs_per):
+        if budget.over():
+            break
+        for n in rotate(list(sizes), rep):
+            if budget.hard():
+                break
+            count = -(-size // n)
+            pf, out, lerr, serr = ctx.tmp("port"), ctx.tmp("out.bin"), ctx.tmp("l.err"), ctx.tmp("s.err")
+            with open(out, "wb") as fo, open(lerr, "wb") as fe:
+                lst = Proc([U, "listen", "-F", "none", "-n", str(count), "-w", "2",
+                            "--stats", "--port-file", pf, HOST, "0"],
+                           stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, limit=30)
+            port = wait_bound(lst, pf)
+            if port is None:
+                runs[n].append({"error": "listener did not bind: " + tail(lerr)})
+                continue
+            s0 = snmp_udp()
+            with open(src, "rb") as fin, open(serr, "wb") as fe:
+                snd = Proc([U, "send", "-F", "chunk:%d" % n, HOST, str(port)],
+                           stdin=fin, stdout=subprocess.DEVNULL, stderr=fe, limit=30)
+                snd.wait()
+            lst.wait(timeout=10)
+            s1 = snmp_udp()
+            secs = lst.t1 - snd.t0
+            got = os.path.getsize(out)
+            exact = False
+            if got == size:
+                h = hashlib.sha256()
+                with open(out, "rb") as f:
+                    while True:
+                        b = f.read(1 << 22)
+                        if not b:
+                            break
+                        h.update(b)
+                exact = h.hexdigest() == want
+            os.unlink(out)
+            m = re.search(r"(\d+) dropped", tail(lerr, 1))
+            runs[n].append({"secs": secs, "gbps": size / secs / 1e9, "bytes_out": got,
+                            "exact": exact, "listen_rc": lst.rc, "send_rc": snd.rc,
+                            "sock_drops": int(m.group(1)) if m else None,
+                            "sys_rcvbuf_errors": snmp_delta(s0, s1),
+                            "stderr": (tail(lerr, 1) + " " + tail(serr, 1)).strip()})
+    os.unlink(src)
+    res = {}
+    trs = []
+    for n in sizes:
+        rs = [r for r in runs[n] if "error" not in r]
+        ex = [r for r in rs if r["exact"]]
+        res[n] = {"runs": runs[n], "exact": len(ex), "total": len(runs[n]),
+                  "gbps": med([r["gbps"] for r in ex]),
+                  "gbps_min": min([r["gbps"] for r in ex], default=None),
+                  "gbps_max": max([r["gbps"] for r in ex], default=None),
+                  "drops": sum(r["sock_drops"] or 0 for r in rs)}
+        r = res[n]
+        trs.append(["chunk:%d" % n, "%d" % -(-size // n), "%d/%d" % (r["exact"], r["total"]),
+                    "-" if r["gbps"] is None else "%.3f" % r["gbps"],
+                    "-" if r["gbps_min"] is None else "%.3f..%.3f" % (r["gbps_min"], r["gbps_max"]),
+                    "%d" % r["drops"]])
+    say("\n== 3. 64 MiB file, udpcat send -F chunk:N -> udpcat listen -F none -n COUNT, sha256 compared ==")
+    say("   time = send start to listen exit (both processes' start-up included); GB/s = 1e9 B/s,")
+    say("   median over the byte-exact runs.")
+    say(table(["framing", "datagrams", "byte-exact", "GB/s", "min..max", "dropped (all runs, --stats)"], trs))
+    say("\n  commands:")
+    say("   ./udpcat listen -F none -n COUNT -w 2 --stats --port-file PORTFILE 127.0.0.1 0 > out.bin")
+    say("   ./udpcat send -F chunk:N 127.0.0.1 PORT < 64MiB.bin      (started once PORTFILE exists)")
+    best = [n for n in sizes if res[n]["exact"] == res[n]["total"] and res[n]["total"] > 0
+            and (res[n]["gbps"] or 0) >= 1.0]
+    bestv = max((res[n]["gbps"] or 0 for n in sizes if res[n]["exact"] == res[n]["total"]), default=None)
+    ts = [ctx.target(3, "64 MiB byte-exact 10/10 at >= 1 GB/s (any N)", bestv, 1.0, bool(best),
+                     "; ".join("chunk:%d %d/%d %s GB/s" % (n, res[n]["exact"], res[n]["total"],
+                               "-" if res[n]["gbps"] is None else "%.2f" % res[n]["gbps"])
+                               for n in sizes))]
+    print_targets(ts)
+    ctx.results["3_file_64MiB"] = {"size": size, "sha256": want,
+                                   "chunks": {str(n): res[n] for n in sizes},
+                                   "cut_by_budget": budget.cut}
+
+
+# ------------------------------------------------ 4. echo round trip
+
+def scenario4(ctx):
+    U, R = ctx.udpcat, ctx.ref
+    servers = [
+        ("bare", "bare C echo (recvfrom/sendto)", [R, "-t", "60", "echo", "-P", "{PF}"]),
+        ("udpcat", "udpcat listen --echo", [U, "listen", "--echo", "--port-file", "{PF}", HOST, "0"]),
+    ]
+    runs = {k: [] for k, _, _ in servers}
+    budget = Budget(ctx.budget[4])
+    for rep in range(ctx.reps):
+        if budget.over():
+            break
+        for key, label, argv in rotate(servers, rep):
+            if budget.hard():
+                break
+            pf, err, pout = ctx.tmp("port"), ctx.tmp("echo.err"), ctx.tmp("ping.out")
+            with open(err, "wb") as fe:
+                srv = Proc([a.replace("{PF}", pf) for a in argv], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=fe, limit=60)
+            port = wait_bound(srv, pf)
+            if port is None:
+                runs[key].append({"error": "server did not bind: " + tail(err)})
+                continue
+            with open(pout, "wb") as fo:
+                png = Proc([R, "-t", "30", "ping", "-n", str(ctx.pings), "-W", "1000",
+                            "-s", "64", HOST, str(port)], stdout=fo,
+                           stderr=subprocess.DEVNULL, limit=40)
+                png.wait()
+            srv.stop(signal.SIGTERM)
+            r = last_json(pout) or {"error": "no ping result"}
+            r["server_rc"] = srv.rc
+            runs[key].append(r)
+    res = {}
+    for key, label, argv in servers:
+        rs = [r for r in runs[key] if "error" not in r]
+        res[key] = {"label": label, "runs": runs[key],
+                    "cmd": disp(ctx, argv) + (" > /dev/null" if key == "udpcat" else ""),
+                    "median_us": med([r["median_us"] for r in rs]),
+                    "p99_us": med([r["p99_us"] for r in rs]),
+                    "p999_us": med([r["p999_us"] for r in rs]),
+                    "min_us": med([r["min_us"] for r in rs]),
+                    "lost": sum(r["lost"] + r["bad"] for r in rs)}
+    b = res["bare"]
+    say("\n== 4. echo round trip, %d sequential 64-byte pings per run (after 1000 warm-up), %d reps ==" %
+        (ctx.pings, len(runs["bare"])))
+    trs = []
+    for key, label, argv in servers:
+        r = res[key]
+        trs.append([key, label, "%.1f" % r["min_us"] if r["min_us"] else "-",
+                    "%.1f" % r["median_us"] if r["median_us"] else "-",
+                    "%.1f" % r["p99_us"] if r["p99_us"] else "-",
+                    "%.1f" % r["p999_us"] if r["p999_us"] else "-",
+                    fmt_ratio(ratio(r["median_us"], b["median_us"])),
+                    fmt_ratio(ratio(r["p99_us"], b["p99_us"])), "%d" % r["lost"]])
+    say(table(["row", "server", "min us", "median us", "p99 us", "p99.9 us",
+               "median x bare", "p99 x bare", "lost+bad"], trs))
+    say("\n  commands:")
+    for key, label, argv in servers:
+        say("   %-7s %s" % (key, res[key]["cmd"]))
+    say("   %-7s bench/out/ref -t 30 ping -n %d -W 1000 -s 64 127.0.0.1 PORT" % ("client", ctx.pings))
+    rv = ratio(res["udpcat"]["median_us"], b["median_us"])
+    ts = [ctx.target(4, "echo median RTT <= 1.1 x bare C", rv, 1.1, rv is not None and rv <= 1.1,
+                     "p99: %s" % fmt_ratio(ratio(res["udpcat"]["p99_us"], b["p99_us"])))]
+    print_targets(ts)
+    ctx.results["4_echo_rtt"] = {"pings": ctx.pings, "servers": res, "cut_by_budget": budget.cut}
+
+
+# ------------------------------------------------ 5. memory
+
+def scenario5(ctx, counts=(1000, 100000, 1000000)):
+    U, R = ctx.udpcat, ctx.ref
+    res = {"listen": {}, "send": {}}
+    budget = Budget(ctx.budget[5])
+    for framing, per in (("none", DGRAM), ("line", DGRAM + 1)):
+        for n in counts:
+            if budget.over():
+                break
+            pf, out, err = ctx.tmp("port"), ctx.tmp("rss.out"), ctx.tmp("rss.err")
+            rj = ctx.tmp("rss.json")
+            with open(out, "wb") as fo, open(err, "wb") as fe:
+                lst = Proc([R, "rss", "-P", rj, "--", U, "listen", "-F", framing, "-n", str(n),
+                            "--port-file", pf, HOST, "0"],
+                           stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, limit=40)
+            port = wait_bound(lst, pf)
+            if port is None:
+                res["listen"]["%s/%d" % (framing, n)] = {"error": tail(err)}
+                continue
+            fl = Proc([R, "-t", "40", "flood", "-g", "-s", str(DGRAM), "-d", "30", HOST, str(port)],
+                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, limit=40)
+            lst.wait(timeout=35)
+            fl.stop(signal.SIGTERM)
+            got = os.path.getsize(out)
+            os.unlink(out)
+            rr = last_json(rj) or {}
+            res["listen"]["%s/%d" % (framing, n)] = {
+                "what": "listen -F %s" % framing, "count": n, "maxrss_kb": rr.get("maxrss_kb"),
+                "wrapper_maxrss_kb": rr.get("wrapper_maxrss_kb"), "rc": lst.rc,
+                "output": "%d B %s" % (got, "ok" if got == n * per else "WRONG (want %d)" % (n * per)),
+                "secs": lst.t1 - lst.t0, "stderr": tail(err, 2)}
+    for n in counts:
+        if budget.over():
+            break
+        lines_file = gen_lines(ctx.tmp("rss-lines.txt"), n, False)
+        pf, serr, rj = ctx.tmp("port"), ctx.tmp("sink.err"), ctx.tmp("rss.json")
+        with open(serr, "wb") as se:
+            sink = Proc([R, "-t", "60", "sink", "-g", "-P", pf], stdout=subprocess.DEVNULL,
+                        stderr=se, limit=60)
+        port = wait_bound(sink, pf)
+        with open(lines_file, "rb") as fin:
+            snd = Proc([R, "rss", "-P", rj, "--", U, "send", HOST, str(port)], stdin=fin,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, limit=40)
+            snd.wait()
+        time.sleep(0.02)
+        sink.stop()
+        rep = last_json(serr) or {}
+        rr = last_json(rj) or {}
+        os.unlink(lines_file)
+        res["send"]["line/%d" % n] = {
+            "what": "send (stdin lines)", "count": n, "maxrss_kb": rr.get("maxrss_kb"), "rc": snd.rc,
+            "output": "%s/%d received" % (rep.get("dgrams"), n), "secs": snd.t1 - snd.t0}
+    say("\n== 5. memory: peak RSS after 1,000, 100,000 and 1,000,000 datagrams ==")
+    say("   peak RSS = wait4() ru_maxrss (KiB) of udpcat, run by bench/out/ref rss (a ~1 MiB parent,")
+    say("   so that the figure is udpcat's own and not that of a forked Python).")
+    say("   flat = no growth with the count once udpcat's fixed buffers are in use:")
+    say("   RSS(1M) <= RSS(100k) + 128 KiB, and RSS(1M) <= 8 MiB.")
+    trs = []
+    for group in ("listen", "send"):
+        for k, r in res[group].items():
+            if "error" in r:
+                trs.append([k, "error", r["error"], "", ""])
+                continue
+            trs.append(["%s, %d" % (r["what"], r["count"]), "%s" % r["maxrss_kb"], "%s" % r["rc"],
+                        r["output"], "%.2f" % r["secs"]])
+    say(table(["run", "peak RSS KiB", "rc", "output", "secs"], trs))
+    say("\n  commands:")
+    say("   bench/out/ref rss -P RSSFILE -- ./udpcat listen -F none|line -n N --port-file PORTFILE 127.0.0.1 0 > out")
+    say("       (fed by bench/out/ref -t 40 flood -g -s 64 -d 30 127.0.0.1 PORT until it exits)")
+    say("   bench/out/ref rss -P RSSFILE -- ./udpcat send 127.0.0.1 PORT < N-mixed-lines.txt   (into bench/out/ref sink -g)")
+    ts = []
+    for group, key, what in (("listen", "none", "listen -F none"), ("listen", "line", "listen -F line"),
+                             ("send", "line", "send (stdin lines)")):
+        a, m, b = (res[group].get("%s/%d" % (key, c), {}).get("maxrss_kb") for c in counts)
+        ok = None not in (m, b) and b <= m + 128 and b <= 8192
+        ts.append(ctx.target(5, "%s memory flat (1M vs 100k)" % what,
+                             None if b is None or m is None else (b - m), "<= 128 KiB", ok,
+                             "%s -> %s -> %s KiB after 1k/100k/1M" % (a, m, b)))
+    print_targets(ts)
+    ctx.results["5_memory"] = res
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("udpcat", nargs="?", default="./udpcat")
+    ap.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", 5)))
+    ap.add_argument("--lines", type=int, default=int(os.environ.get("BENCH_LINES", 300000)),
+                    help="lines per run in scenario 1 (default 300000)")
+    ap.add_argument("--pings", type=int, default=20000)
+    ap.add_argument("--only", default="1,2,3,4,5", help="scenarios to run, e.g. 1,4")
+    ap.add_argument("--json", default=os.path.join(OUTDIR, "results.json"))
+    args = ap.parse_args()
+    if not os.access(args.udpcat, os.X_OK):
+        sys.exit("bench: %s is not an executable (run 'make udpcat')" % args.udpcat)
+    # Time budgets per scenario (seconds); the whole run stays under 5 minutes.
+    args.budget = {1: 70, 2: 65, 3: 35, 4: 25, 5: 25}
+    only = {int(x) for x in args.only.split(",") if x.strip()}
+
+    t_start = time.monotonic()
+    HARD_END[0] = t_start + 280
+    build = build_ref()
+    ctx = Ctx(args)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    uname = platform.uname()
+    machine = {
+        "nproc": os.cpu_count(), "kernel": uname.release, "uname": " ".join(uname),
+        "cpu": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                     if ln.startswith("model name")), "?"),
+        "udpcat": tool_version([ctx.udpcat, "--version"]),
+        "socat": tool_version(["socat", "-V"]) and
+        next((ln for ln in subprocess.run(["socat", "-V"], capture_output=True, text=True)
+              .stdout.splitlines() if "version" in ln), "?") if ctx.socat else "not installed",
+        "nc": ("%s (%s)" % (ctx.nc, tool_version([ctx.nc, "-h"]))) if ctx.nc else "not installed",
+        "cc": tool_version([os.environ.get("CC", "cc"), "--version"]),
+        "python": sys.version.split()[0],
+        "rmem_max": open("/proc/sys/net/core/rmem_max").read().strip(),
+        "euid": os.geteuid(),
+    }
+    say("udpcat benchmark (issue #5) - loopback 127.0.0.1 only")
+    say("  nproc: %s   kernel: %s   cpu: %s" % (machine["nproc"], machine["kernel"], machine["cpu"]))
+    machine["udpcat_path"] = ctx.udpcat_orig
+    machine["udpcat_sha256"] = ctx.udpcat_sha
+    say("  udpcat: %s (%s, sha256 %s..., copied for the run)" % (
+        machine["udpcat"], os.path.relpath(ctx.udpcat_orig), ctx.udpcat_sha[:12]))
+    say("  socat: %s" % machine["socat"])
+    say("  nc: %s" % machine["nc"])
+    say("  cc: %s   ref build: %s" % (machine["cc"], build.replace(HERE, "bench")))
+    say("  net.core.rmem_max=%s, euid %d (root: udpcat and ref get 64 MiB buffers via SO_RCVBUFFORCE;"
+        " socat and nc keep the default)" % (machine["rmem_max"], machine["euid"]))
+    say("  reps per case: %d, interleaved (rotated order each rep); medians shown" % ctx.reps)
+    la = loadavg()
+    machine["loadavg_start"] = la
+    say("  load average at start: %s%s" % (la, "   WARNING: the machine is busy; figures will be noisy"
+                                           if float(la.split()[0]) > 0.5 * (os.cpu_count() or 1) else ""))
+    snmp0 = snmp_udp()
+    try:
+        for n, fn in ((1, scenario1), (2, scenario2), (3, scenario3), (4, scenario4), (5, scenario5)):
+            if n in only:
+                t = time.monotonic()
+                fn(ctx)
+                ctx.results.setdefault("timing", {})[str(n)] = time.monotonic() - t
+    finally:
+        kill_all()
+        shutil.rmtree(ctx.work, ignore_errors=True)
+    snmp1 = snmp_udp()
+    total = time.monotonic() - t_start
+    machine["loadavg_end"] = loadavg()
+    say("\n== summary (%.0f s in all; load average at end %s; system-wide UDP RcvbufErrors over the run: %s) ==" %
+        (total, machine["loadavg_end"], snmp_delta(snmp0, snmp1)))
+    print_targets(ctx.targets)
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    doc = {"machine": machine, "config": {"reps": ctx.reps, "lines": ctx.lines,
+                                          "pings": ctx.pings, "budget_s": args.budget,
+                                          "only": sorted(only)},
+           "elapsed_s": total, "udp_rcvbuf_errors_total": snmp_delta(snmp0, snmp1),
+           "targets": ctx.targets, "results": ctx.results}
+    with open(args.json, "w") as f:
+        json.dump(doc, f, indent=1, default=str)
+    say("\n  results: %s" % os.path.relpath(args.json))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        kill_all()
+        sys.exit(130)
