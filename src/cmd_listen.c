@@ -345,12 +345,15 @@ presocket(int fd, const struct listen_opts *o, int family, int dual)
 		    o->ifname, strerror(errno));
 }
 
-/* Opens and binds the listening socket. */
-static int
-open_socket(const struct listen_opts *o)
+/*
+ * Opens the listening socket into *fdp, where the cleanup finds it
+ * whatever fails next, and binds it.
+ */
+static void
+open_socket(const struct listen_opts *o, int *fdp)
 {
 	struct endpoint ep;
-	int fd, family, dual = 0;
+	int family, dual = 0, probe;
 
 	if (o->address != NULL) {
 		resolve("address", o->address, o->port, o->family, 1, &ep);
@@ -358,21 +361,20 @@ open_socket(const struct listen_opts *o)
 	} else {
 		family = wildcard_family(o);
 		dual = family == AF_INET6 && o->family == AF_UNSPEC;
-		if (dual && (fd = sock_open(AF_INET6)) == -1 &&
+		if (dual && (probe = sock_open(AF_INET6)) == -1 &&
 		    errno == EAFNOSUPPORT) {
 			family = AF_INET;	/* a kernel without IPv6 */
 			dual = 0;
-		} else if (dual)
-			close(fd);
+		} else if (dual && probe >= 0)
+			close(probe);
 		resolve("address", family == AF_INET ? "0.0.0.0" : "::",
 		    o->port, family, 1, &ep);
 	}
-	if ((fd = sock_open(family)) == -1)
+	if ((*fdp = sock_open(family)) == -1)
 		die(EXIT_RUNTIME, "cannot open a socket: %s", strerror(errno));
-	presocket(fd, o, family, dual);
-	if (bind(fd, (struct sockaddr *)&ep.ss, ep.len) == -1)
+	presocket(*fdp, o, family, dual);
+	if (bind(*fdp, (struct sockaddr *)&ep.ss, ep.len) == -1)
 		bind_failed(o);
-	return fd;
 }
 
 /* Joins every --join group. */
@@ -430,16 +432,17 @@ write_port_file(const char *path, unsigned port)
 	}
 }
 
-/* Sets up the socket and says where it listens. */
-static int
-setup(const struct listen_opts *o, struct rxbatch *rx)
+/* Sets up the listener's socket and says where it listens. */
+static void
+setup(const struct listen_opts *o, struct rxbatch *rx, int *fdp)
 {
 	struct endpoint ep;
 	char where[PEER_MAX];
 	int fd, gro;
 	long rcvbuf;
 
-	fd = open_socket(o);
+	open_socket(o, fdp);
+	fd = *fdp;
 	if (sock_local(fd, &ep) == -1)
 		die(EXIT_RUNTIME, "cannot read the bound port: %s",
 		    strerror(errno));
@@ -461,7 +464,6 @@ setup(const struct listen_opts *o, struct rxbatch *rx)
 	if (o->port_file != NULL)
 		write_port_file(o->port_file,
 		    ntohs(((struct sockaddr_in *)&ep.ss)->sin_port));
-	return fd;
 }
 
 /* True when the sender sa is inside one of the --allow prefixes. */
@@ -790,7 +792,7 @@ cmd_listen(int argc, char **argv)
 		    strerror(errno));
 	stats_init(&l.st, o.stats || o.verbose, o.progress);
 	signals_install();
-	l.fd = setup(&o, &l.rx);
+	setup(&o, &l.rx, &l.fd);
 	l.st.drops_fd = l.fd;
 	l.st.drops_floor = l.rx.gro;
 	return run(&l);
