@@ -49,10 +49,10 @@ tests/test_%: tests/test_%.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
 
 # The commands themselves under injected faults: main() left out, the
-# system calls they make wrapped (poll() is __poll_chk() when fortified).
+# system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
 FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
 	-Wl,--wrap=recvmsg,--wrap=write,--wrap=writev,--wrap=poll \
-	-Wl,--wrap=__poll_chk \
+	-Wl,--wrap=__poll_chk,--wrap=ppoll,--wrap=__ppoll_chk \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \

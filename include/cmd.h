@@ -2,6 +2,7 @@
 #ifndef CMD_H
 #define CMD_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
@@ -42,8 +43,23 @@ void	cleanup_run(void);
 int	stdio_reserve(void);
 int	stdio_closed(int fd);
 
-/* Handlers for SIGINT and SIGTERM that only set cmd_signal; SIGPIPE off. */
+/*
+ * Handlers for SIGINT and SIGTERM that only set cmd_signal, the two held
+ * back but in wait_fds(); SIGPIPE ignored.
+ */
 void	signals_install(void);
+
+/*
+ * ppoll() for at most ns nanoseconds (< 0: no limit), the one place where
+ * SIGINT and SIGTERM get in: returns -1 with EINTR for them.
+ */
+int	wait_fds(struct pollfd *fds, nfds_t n, int64_t ns);
+
+/*
+ * Lets in a SIGINT or SIGTERM that is pending, for loops that are kept
+ * busy and do not wait; returns cmd_signal.  One system call.
+ */
+int	signal_check(void);
 
 /* getopt_long() returned '?' or ':': a usage error about argv[optind-1]. */
 void	opt_error(int c, char **argv) __attribute__((noreturn));

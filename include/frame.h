@@ -64,13 +64,19 @@ int	frame_reader_init(struct frame_reader *r, int fd, struct in_frame f,
 	    size_t maxrec);
 void	frame_reader_free(struct frame_reader *r);
 
+/* What frame_next() may do to find a record. */
+#define FRAME_NO_READ	0	/* only look at the bytes buffered */
+#define FRAME_READ	1	/* read until there is a record */
+#define FRAME_READ_ONCE	2	/* read once at most, else FRAME_AGAIN */
+
 /*
- * Returns the next record through *rec and *len.  With may_read 0 it only
- * looks at bytes already buffered, so that records returned earlier stay
- * valid; they stay valid until the next call with may_read 1, which may
- * move the buffer.  Blocks in read() only with may_read 1.  EINTR from
- * read() is returned as FRAME_EREAD so that the caller can look at its
- * signal flags.
+ * Returns the next record through *rec and *len.  With FRAME_NO_READ it
+ * only looks at bytes already buffered, so that records returned earlier
+ * stay valid; they stay valid until the next call that may read, which
+ * may move the buffer.  Blocks in read() only when it may read; with
+ * FRAME_READ_ONCE it blocks once at most, so that a caller that waited
+ * for input to be readable never blocks.  EINTR from read() is returned
+ * as FRAME_EREAD so that the caller can look at its signal flags.
  */
 int	frame_next(struct frame_reader *r, int may_read,
 	    const unsigned char **rec, size_t *len);

@@ -149,19 +149,14 @@ int	sock_rx_gro(int fd, struct rxbatch *rx);
 void	sock_rx_free(struct rxbatch *rx);
 
 /*
- * Receives up to n (<= SOCK_BATCH) datagrams.  Without block it does not
- * wait; with block it waits for the first one, as long as the socket's
- * receive timeout allows (sock_rcvtimeo()).  Returns the number received,
- * 0 when none was waiting or the wait timed out, or -1 with errno.  For
+ * Receives up to n (<= SOCK_BATCH) datagrams without waiting.  Returns
+ * the number received, 0 when none was waiting, or -1 with errno.  For
  * buffer i: rx->msg[i].msg_len is the real size (possibly more than
  * rx->size: the rest was cut off), the data at rx->data + i * rx->size;
  * with GRO, rx->seg[i] > 0 says that it holds consecutive datagrams of
  * that size from one sender, the last one possibly shorter.
  */
-int	sock_rx(int fd, struct rxbatch *rx, unsigned n, int block);
-
-/* Limits a blocking receive to ms milliseconds (-1: no limit); 0 or -1. */
-int	sock_rcvtimeo(int fd, int ms);
+int	sock_rx(int fd, struct rxbatch *rx, unsigned n);
 
 /*
  * Sends n datagrams (iov[i], to dst when not NULL, else to the connected

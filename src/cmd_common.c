@@ -153,10 +153,15 @@ on_signal(int sig)
 		cmd_signal = sig;
 }
 
+/* The signal mask while waiting: SIGINT and SIGTERM let through. */
+static sigset_t wait_mask;
+static int signals_on;
+
 void
 signals_install(void)
 {
 	struct sigaction sa;
+	sigset_t block;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: waits return EINTR */
@@ -164,6 +169,41 @@ signals_install(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Held back everywhere but inside wait_fds(), which lets them in
+	 * atomically: one that comes between a look at cmd_signal and the
+	 * wait then ends the wait, instead of being noticed only after it.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
+	signals_on = 1;
+}
+
+int
+signal_check(void)
+{
+	sigset_t pending;
+
+	if (signals_on && sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGINT) == 1 ||
+	    sigismember(&pending, SIGTERM) == 1))
+		(void)wait_fds(NULL, 0, 0);	/* lets it in: the handler runs */
+	return cmd_signal;
+}
+
+int
+wait_fds(struct pollfd *fds, nfds_t n, int64_t ns)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ns < 0 ? 0 : (time_t)(ns / 1000000000);
+	ts.tv_nsec = ns < 0 ? 0 : (long)(ns % 1000000000);
+	return ppoll(fds, n, ns < 0 ? NULL : &ts, signals_on ? &wait_mask :
+	    NULL);
 }
 
 void

@@ -461,6 +461,8 @@ setup(const struct listen_opts *o, struct rxbatch *rx, int *fdp)
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,
 		    gro ? "on" : "off");
 	}
+	/* After resolving, which SIGINT must still be able to cut short. */
+	signals_install();
 	if (o->port_file != NULL)
 		write_port_file(o->port_file,
 		    ntohs(((struct sockaddr_in *)&ep.ss)->sin_port));
@@ -606,13 +608,12 @@ adapt(struct listener *l, unsigned got, unsigned asked)
 }
 
 /*
- * Receives and writes out every datagram waiting; returns how many.  With
- * block it first waits for one, within the socket's receive timeout.  It
+ * Receives and writes out every datagram waiting; returns how many.  It
  * stops at a signal, except with final, which reads (at most
  * FINAL_BATCHES batches) what had arrived before the signal came.
  */
 static int
-drain(struct listener *l, int final, int block)
+drain(struct listener *l, int final)
 {
 	struct timespec now, pause = { 0, 1000000 };
 	unsigned want, i, batches = 0, nobufs = 0;
@@ -623,7 +624,7 @@ drain(struct listener *l, int final, int block)
 		want = l->want;
 		if (l->o->count != 0 && l->o->count - l->st.dgrams < want)
 			want = (unsigned)(l->o->count - l->st.dgrams);
-		if ((n = sock_rx(l->fd, &l->rx, want, block)) == -1) {
+		if ((n = sock_rx(l->fd, &l->rx, want)) == -1) {
 			if (errno == EINTR)
 				continue;
 			/* Kernel memory runs short for a moment: wait. */
@@ -633,7 +634,6 @@ drain(struct listener *l, int final, int block)
 			}
 			die(EXIT_RUNTIME, "cannot receive: %s", strerror(errno));
 		}
-		block = 0;
 		nobufs = 0;
 		adapt(l, (unsigned)n, want);
 		if (n == 0)
@@ -647,6 +647,9 @@ drain(struct listener *l, int final, int block)
 		/* A short batch emptied the queue: wait rather than ask. */
 		if ((unsigned)n < want && !final)
 			break;
+		/* A flood never waits, where signals get in: look. */
+		if (!final)
+			(void)signal_check();
 	}
 	return total;
 }
@@ -687,34 +690,27 @@ wait_ms(const struct listener *l, uint64_t last)
 
 /*
  * Waits for datagrams (up to ms milliseconds, -1 for ever) and writes
- * them out; returns how many.  With standard output a pipe, poll() also
- * watches for its reader going away; otherwise the receive call itself
- * waits, one system call fewer a wakeup.  *timeo caches the socket's
- * receive timeout.
+ * them out; returns how many.  With standard output a pipe it also
+ * watches for the pipe's reader going away.
  */
 static int
-receive_wait(struct listener *l, int ms, int *timeo)
+receive_wait(struct listener *l, int ms)
 {
 	struct pollfd pfd[2];
 	int r;
 
-	if (!l->pr.watch_pipe) {
-		if (ms != *timeo && sock_rcvtimeo(l->fd, ms) == -1)
-			die(EXIT_RUNTIME, "cannot set a receive timeout: %s",
-			    strerror(errno));
-		*timeo = ms;
-		return drain(l, 0, 1);
-	}
 	pfd[0].fd = l->fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = STDOUT_FILENO;
 	pfd[1].events = 0;
-	if ((r = poll(pfd, 2, ms)) == -1 && errno != EINTR)
+	r = wait_fds(pfd, l->pr.watch_pipe ? 2 : 1,
+	    ms < 0 ? -1 : (int64_t)ms * 1000000);
+	if (r == -1 && errno != EINTR)
 		die(EXIT_RUNTIME, "poll: %s", strerror(errno));
 	if (r <= 0)
 		return 0;
 	printer_check_pipe(&l->pr, pfd[1].revents);
-	return drain(l, 0, 0);
+	return drain(l, 0);
 }
 
 /* The receive loop; returns the exit status. */
@@ -722,19 +718,18 @@ static int
 run(struct listener *l)
 {
 	uint64_t last = now_ms();
-	int timeo = -1;		/* a new socket waits without limit */
 
 	for (;;) {
 		if (cmd_signal != 0) {
 			/* What waits in the socket came before the signal. */
-			(void)drain(l, 1, 0);
+			(void)drain(l, 1);
 			exit_on_signal(&l->pr, &l->st, 0);
 		}
 		if (l->done)
 			return finish(l, EXIT_OK);
 		if (l->o->timeout_set && now_ms() - last >= l->o->timeout_ms)
 			break;
-		if (receive_wait(l, wait_ms(l, last), &timeo) > 0)
+		if (receive_wait(l, wait_ms(l, last)) > 0)
 			last = now_ms();
 		stats_progress(&l->st, 0);
 	}
@@ -791,7 +786,6 @@ cmd_listen(int argc, char **argv)
 		die(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
 		    strerror(errno));
 	stats_init(&l.st, o.stats || o.verbose, o.progress);
-	signals_install();
 	setup(&o, &l.rx, &l.fd);
 	l.st.drops_fd = l.fd;
 	l.st.drops_floor = l.rx.gro;

@@ -677,15 +677,12 @@ static unsigned
 pace(struct conv *cv, struct pacer *p, unsigned want)
 {
 	const struct send_opts *o = cv->o;
-	struct timespec ts;
 	uint64_t t, due;
 
 	if (o->rate == 0 && o->interval_ms == 0)
 		return want;
 	while ((t = now_ns()) < p->next) {
-		ts.tv_sec = (time_t)(p->next / 1000000000u);
-		ts.tv_nsec = (long)(p->next % 1000000000u);
-		(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		(void)wait_fds(NULL, 0, (int64_t)(p->next - t));
 		if (cmd_signal != 0)
 			interrupted(cv);
 	}
@@ -739,7 +736,7 @@ send_error(struct conv *cv, int err, size_t len, unsigned *waits)
 		refused(cv);
 		return;
 	case EINTR:
-		if (cmd_signal != 0)
+		if (signal_check() != 0)
 			interrupted(cv);
 		return;
 	case ENOBUFS:
@@ -787,6 +784,9 @@ send_batch(struct conv *cv, struct batch *b)
 	}
 	b->n = 0;
 	stats_progress(&cv->st, 0);
+	/* A busy send never waits, where signals get in: look. */
+	if (signal_check() != 0)
+		interrupted(cv);
 	return 0;
 }
 
@@ -818,7 +818,7 @@ drain_replies(struct conv *cv)
 	for (;;) {
 		if (o->count != 0 && cv->st.replies >= o->count)
 			break;
-		if ((n = sock_rx(cv->fd, &cv->rx, SOCK_BATCH, 0)) == -1) {
+		if ((n = sock_rx(cv->fd, &cv->rx, SOCK_BATCH)) == -1) {
 			if (errno == EINTR && cmd_signal == 0)
 				continue;
 			if (errno == EINTR)
@@ -886,7 +886,8 @@ wait_replies(struct conv *cv)
 		}
 		if (o->progress && (ms < 0 || ms > 100))
 			ms = 100;
-		if (poll(pfd, cv->pr.watch_pipe ? 2 : 1, ms) > 0) {
+		if (wait_fds(pfd, cv->pr.watch_pipe ? 2 : 1,
+		    ms < 0 ? -1 : (int64_t)ms * 1000000) > 0) {
 			if (pfd[0].revents & POLLERR)
 				read_errors(cv);
 			printer_check_pipe(&cv->pr, pfd[1].revents);
@@ -896,8 +897,9 @@ wait_replies(struct conv *cv)
 }
 
 /*
- * Blocks until standard input has something to read, printing replies
- * meanwhile, so that an interactive session sees each answer at once.
+ * Waits until standard input has something to read, printing replies
+ * meanwhile when waiting for them, so that an interactive session sees
+ * each answer at once; a signal ends the wait.
  */
 static void
 await_input(struct conv *cv)
@@ -909,17 +911,44 @@ await_input(struct conv *cv)
 	pfd[1].fd = cv->fd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
-			return;
+		if (wait_fds(pfd, cv->o->waiting ? 2 : 1, -1) == -1 &&
+		    errno != EINTR)
+			die(EXIT_RUNTIME, "poll: %s", strerror(errno));
 		if (cmd_signal != 0)
 			interrupted(cv);
-		if (pfd[1].revents & POLLERR)
+		if (cv->o->waiting && (pfd[1].revents & POLLERR))
 			read_errors(cv);
-		if (pfd[1].revents & POLLIN)
+		if (cv->o->waiting && (pfd[1].revents & POLLIN))
 			drain_replies(cv);
 		if (pfd[0].revents != 0)
 			return;
 	}
+}
+
+/*
+ * The next record: one already buffered, or, once standard input can be
+ * read, what one read() brings; the only waits are in wait_fds(), where
+ * a signal gets through.  Records returned stay valid until the next
+ * call that reads (b->n == 0 here).
+ */
+static int
+next_record(struct conv *cv, struct source *s, struct batch *b,
+    const unsigned char **rec, size_t *len)
+{
+	int r;
+
+	if (!s->use_stdin || s->replay)
+		return source_next(s, FRAME_READ, rec, len, cv);
+	if (b->n > 0)
+		return source_next(s, FRAME_NO_READ, rec, len, cv);
+	while ((r = source_next(s, FRAME_NO_READ, rec, len, cv)) ==
+	    FRAME_AGAIN) {
+		await_input(cv);
+		if ((r = source_next(s, FRAME_READ_ONCE, rec, len, cv)) !=
+		    FRAME_AGAIN)
+			break;
+	}
+	return r;
 }
 
 /* Sends every record of the input once. */
@@ -928,19 +957,10 @@ send_pass(struct conv *cv, struct source *s, struct batch *b)
 {
 	const unsigned char *rec;
 	size_t len;
-	int r, may_read;
+	int r;
 
 	for (;;) {
-		may_read = b->n == 0;
-		if (may_read && s->use_stdin && !s->replay && cv->o->waiting &&
-		    (r = source_next(s, 0, &rec, &len, cv)) != FRAME_AGAIN) {
-			/* A record was buffered already. */
-		} else {
-			if (may_read && s->use_stdin && !s->replay &&
-			    cv->o->waiting)
-				await_input(cv);
-			r = source_next(s, may_read, &rec, &len, cv);
-		}
+		r = next_record(cv, s, b, &rec, &len);
 		if (r == FRAME_RECORD) {
 			add_record(cv, b, s, rec, len);
 			if (b->n < SOCK_BATCH)

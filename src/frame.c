@@ -246,7 +246,7 @@ frame_next(struct frame_reader *r, int may_read,
     const unsigned char **rec, size_t *len)
 {
 	size_t	from = r->head;
-	int	rc;
+	int	rc, reads = 0;
 
 	if (r->done)
 		return FRAME_END;
@@ -256,9 +256,11 @@ frame_next(struct frame_reader *r, int may_read,
 			r->done = 1;
 		if (rc != NEED_MORE)
 			return rc;
-		if (!may_read)
+		if (may_read == FRAME_NO_READ ||
+		    (may_read == FRAME_READ_ONCE && reads > 0))
 			return FRAME_AGAIN;
 		if (fill(r, &from) == -1)
 			return FRAME_EREAD;
+		reads++;
 	}
 }

@@ -462,23 +462,22 @@ rx_prepare(struct rxbatch *rx, unsigned i)
 #if SOCK_BATCHED
 /* recvmmsg(): one system call for the whole batch. */
 static int
-rx_batch(int fd, struct rxbatch *rx, unsigned n, int block)
+rx_batch(int fd, struct rxbatch *rx, unsigned n)
 {
 	/* MSG_TRUNC makes msg_len the datagram's real size. */
-	return recvmmsg(fd, rx->msg, n, MSG_TRUNC |
-	    (block ? MSG_WAITFORONE : MSG_DONTWAIT), NULL);
+	return recvmmsg(fd, rx->msg, n, MSG_TRUNC | MSG_DONTWAIT, NULL);
 }
 #else
 /* The portable way: recvmsg() until the batch is full or none waits. */
 static int
-rx_batch(int fd, struct rxbatch *rx, unsigned n, int block)
+rx_batch(int fd, struct rxbatch *rx, unsigned n)
 {
 	unsigned i;
 	ssize_t r;
 
 	for (i = 0; i < n; i++) {
-		if ((r = recvmsg(fd, &rx->msg[i].msg_hdr, MSG_TRUNC |
-		    (block && i == 0 ? 0 : MSG_DONTWAIT))) == -1)
+		if ((r = recvmsg(fd, &rx->msg[i].msg_hdr,
+		    MSG_TRUNC | MSG_DONTWAIT)) == -1)
 			return i > 0 ? (int)i : -1;
 		rx->msg[i].msg_len = (unsigned)r;
 	}
@@ -487,26 +486,14 @@ rx_batch(int fd, struct rxbatch *rx, unsigned n, int block)
 #endif
 
 int
-sock_rcvtimeo(int fd, int ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = ms < 0 ? 0 : ms / 1000;
-	tv.tv_usec = ms < 0 ? 0 : (ms % 1000) * 1000;
-	if (ms == 0)
-		tv.tv_usec = 1;		/* 0 would mean no limit */
-	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
-
-int
-sock_rx(int fd, struct rxbatch *rx, unsigned n, int block)
+sock_rx(int fd, struct rxbatch *rx, unsigned n)
 {
 	unsigned i;
 	int got;
 
 	for (i = 0; i < n; i++)
 		rx_prepare(rx, i);
-	if ((got = rx_batch(fd, rx, n, block)) == -1) {
+	if ((got = rx_batch(fd, rx, n)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		return -1;

@@ -135,6 +135,12 @@ ssize_t	__real_writev(int, const struct iovec *, int);
 int	__real_poll(struct pollfd *, nfds_t, int);
 int	__wrap_poll(struct pollfd *, nfds_t, int);
 int	__wrap___poll_chk(struct pollfd *, nfds_t, int, size_t);
+int	__real_ppoll(struct pollfd *, nfds_t, const struct timespec *,
+	    const sigset_t *);
+int	__wrap_ppoll(struct pollfd *, nfds_t, const struct timespec *,
+	    const sigset_t *);
+int	__wrap___ppoll_chk(struct pollfd *, nfds_t, const struct timespec *,
+	    const sigset_t *, size_t);
 void	*__real_malloc(size_t);
 void	*__wrap_malloc(size_t);
 void	*__real_calloc(size_t, size_t);
@@ -464,6 +470,46 @@ __wrap___poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen)
 {
 	(void)fdslen;
 	return __wrap_poll(fds, n, ms);
+}
+
+/*
+ * udpcat waits in ppoll(), which lets SIGINT and SIGTERM in; the same
+ * script as poll().  A SIGTERM raised here stays pending (udpcat holds
+ * it back) until the real ppoll() lets it in.
+ */
+int
+__wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+    const sigset_t *mask)
+{
+	int fail;
+
+	if (!fs.armed)
+		return __real_ppoll(fds, n, ts, mask);
+	if (fs.sync_fd >= 0 && n > 0)
+		sync_port(fds, n);
+	if (fs.term_after > 0 && !fc.term_raised &&
+	    fc.out_bytes >= fs.term_after) {
+		fc.term_raised = 1;
+		fc.calls[FN_POLL]++;
+		raise(SIGTERM);
+		errno = EINTR;
+		return -1;
+	}
+	/* Pacing sleeps (no descriptors) are not waits for input. */
+	if (n > 0) {
+		(void)step(FN_POLL, &fail);
+		if (fail)
+			return -1;
+	}
+	return __real_ppoll(fds, n, ts, mask);
+}
+
+int
+__wrap___ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+    const sigset_t *mask, size_t fdslen)
+{
+	(void)fdslen;
+	return __wrap_ppoll(fds, n, ts, mask);
 }
 
 /* Allocation. */

@@ -512,6 +512,41 @@ test_huge_line(void **state)
 }
 
 /*
+ * FRAME_READ_ONCE reads once at most: a partial line gives FRAME_AGAIN
+ * after one read, and never a second, blocking one.
+ */
+static void
+test_read_once(void **state)
+{
+	struct frame_reader	 r;
+	const unsigned char	*p;
+	size_t			 n;
+	int			 fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	r = open_reader(fds[0], "line", MAXREC);
+	assert_int_equal(write(fds[1], "par", 3), 3);
+	/* One read takes "par"; a second would block on the empty pipe. */
+	assert_int_equal(frame_next(&r, FRAME_READ_ONCE, &p, &n),
+	    FRAME_AGAIN);
+	assert_int_equal(write(fds[1], "tial\nnext", 9), 9);
+	assert_int_equal(frame_next(&r, FRAME_READ_ONCE, &p, &n),
+	    FRAME_RECORD);
+	assert_int_equal(n, 7);
+	assert_memory_equal(p, "partial", 7);
+	/* "next" is buffered, without its LF: no read without input. */
+	assert_int_equal(frame_next(&r, FRAME_NO_READ, &p, &n), FRAME_AGAIN);
+	close(fds[1]);
+	assert_int_equal(frame_next(&r, FRAME_READ_ONCE, &p, &n),
+	    FRAME_RECORD);
+	assert_memory_equal(p, "next", 4);
+	assert_int_equal(frame_next(&r, FRAME_READ_ONCE, &p, &n), FRAME_END);
+	frame_reader_free(&r);
+	close(fds[0]);
+}
+
+/*
  * With may_read 0 only buffered records come back, and the records
  * returned before stay where they were.
  */
@@ -725,6 +760,7 @@ main(void)
 		cmocka_unit_test(test_maxrec),
 		cmocka_unit_test(test_huge_line),
 		cmocka_unit_test(test_no_read),
+		cmocka_unit_test(test_read_once),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_eintr),
 		cmocka_unit_test(test_read_error),
