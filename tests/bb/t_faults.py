@@ -205,6 +205,32 @@ def _():
 	eq(set(got), {b"whole-datagram"}, "datagram contents")
 
 
+@test("faults/SIGINT to a busy, unpaced send --repeat 0: exit 130")
+def _():
+	# It never waits, so it must look for signals as it goes.
+	p = Peer()
+	s = Proc(["send", "--repeat", "0", "127.0.0.1", p.port, "flood"])
+	p.recv()
+	s.signal(signal.SIGINT)
+	r = s.finish()
+	check_rc(r, 130)
+	check_quiet_or_line(r, "send")
+
+
+@test("faults/SIGINT during a long -i pause: exit 130 at once")
+def _():
+	p = Peer()
+	s = Proc(["send", "-i", "10m", "127.0.0.1", p.port, "one", "two"])
+	eq(p.recv()[0], b"one", "first datagram")
+	t0 = time.monotonic()
+	s.signal(signal.SIGINT)
+	r = s.finish()
+	check_rc(r, 130)
+	ok_(time.monotonic() - t0 < 3, "took %.1f s to stop" %
+	    (time.monotonic() - t0))
+	eq(p.data(), [], "datagrams after the first")
+
+
 @test("faults/SIGTERM to send -w while waiting: exit 143")
 def _():
 	resp = Responder(lambda d, a, i: [b"r"])
