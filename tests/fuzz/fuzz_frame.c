@@ -274,6 +274,53 @@ count_records(const struct setup *su)
 	return (unsigned long)nrec;
 }
 
+/* The framing names, for -F: exact words, and chunk:N with 1 <= N <= max. */
+static void
+check_names(const char *s, size_t max)
+{
+	static const char *const in_names[] = { "line", "nul", "whole",
+	    "chunk", "length" };
+	static const char *const out_names[] = { "line", "nul", "none",
+	    "length" };
+	struct in_frame f;
+	enum out_framing of = (enum out_framing)-1;
+	const char *why = NULL, *d;
+	unsigned long long n;
+	int rc, want = -1;
+	size_t i;
+	char *end;
+
+	memset(&f, 0x5a, sizeof(f));
+	rc = frame_parse_in(s, max, &f, &why);
+	for (i = 0; i < 5; i++)
+		if (i != IN_CHUNK && strcmp(s, in_names[i]) == 0) {
+			want = 0;
+			FUZZ_CHECK(rc == 0 && f.mode == (enum in_framing)i);
+		}
+	if (strncmp(s, "chunk:", 6) == 0) {
+		d = s + 6;
+		for (i = 0; d[i] >= '0' && d[i] <= '9'; i++)
+			continue;
+		errno = 0;
+		n = strtoull(d, &end, 10);
+		if (i > 0 && d[i] == '\0' && errno == 0 && n >= 1 && n <= max) {
+			want = 0;
+			FUZZ_CHECK(rc == 0 && f.mode == IN_CHUNK &&
+			    f.chunk == n);
+		}
+	}
+	FUZZ_CHECK(rc == want);
+	if (rc == -1)
+		FUZZ_CHECK(why != NULL && why[0] != '\0');
+	rc = frame_parse_out(s, &of);
+	for (i = 0, want = -1; i < 4; i++)
+		if (strcmp(s, out_names[i]) == 0) {
+			want = 0;
+			FUZZ_CHECK(rc == 0 && of == (enum out_framing)i);
+		}
+	FUZZ_CHECK(rc == want);
+}
+
 /* Repeats the input until it is larger than the reader's buffer. */
 static unsigned char *
 amplify(const unsigned char *in, size_t len, size_t *outlen)
@@ -297,10 +344,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct setup su;
 	unsigned char *copy, *big = NULL;
 	unsigned b0, b1, b2;
+	char *name;
 	int fd, wfd;
 
 	memset(&su, 0, sizeof(su));
 	b0 = fuzz_u8(&in);
+	if (b0 >= 0xfe) {
+		/* The names of the framings, with a limit as -F has it. */
+		su.maxrec = b0 == 0xfe ? 65527 : (size_t)fuzz_uint(&in, 3);
+		name = fuzz_cstr(&in);
+		check_names(name, su.maxrec);
+		free(name);
+		return 0;
+	}
 	b1 = fuzz_u8(&in);
 	b2 = fuzz_u8(&in);
 	su.f.mode = (enum in_framing)(b0 % NMODES);

@@ -790,97 +790,157 @@ drain(int rfd, unsigned char *buf)
 	return got;
 }
 
+/* Where an obuf writes, and everything the harness fed it. */
+struct sink {
+	struct obuf	 o;
+	int		 fd;
+	int		 rfd;		/* the pipe's read end, or -1 */
+	int		 full;		/* /dev/full: every write fails */
+	unsigned char	*stream;	/* the bytes queued, in order */
+	size_t		 total;
+	unsigned char	*arena;		/* caller's bytes for obuf_put() */
+	size_t		 arena_used;
+	unsigned char	*back;		/* what came out of the pipe */
+	size_t		 got;
+};
+
+/* A failure that the descriptor explains. */
+static int
+expected_failure(const struct sink *k)
+{
+	return (k->full && errno == ENOSPC) ||
+	    (k->rfd != -1 && errno == EAGAIN);
+}
+
+/* Stages n bytes with obuf_reserve() and queues k of them. */
+static void
+op_commit(struct sink *k, size_t n, size_t m)
+{
+	size_t i;
+	char *p;
+
+	errno = 0;
+	if ((p = obuf_reserve(&k->o, n)) == NULL) {
+		FUZZ_CHECK(n > k->o.cap ? errno == EINVAL :
+		    expected_failure(k) || errno == ENOBUFS);
+		return;
+	}
+	FUZZ_CHECK(n <= k->o.cap && k->o.n < OBUF_PIECES);
+	for (i = 0; i < m && i < n; i++)
+		p[i] = (char)(k->stream[k->total + i] =
+		    (unsigned char)(k->total + i));
+	obuf_commit(&k->o, i);
+	k->total += i;
+}
+
+/* Queues m bytes of the caller's own with obuf_put(). */
+static void
+op_put(struct sink *k, size_t m)
+{
+	unsigned char *p = k->arena + k->arena_used;
+	size_t i;
+
+	for (i = 0; i < m; i++)
+		p[i] = (unsigned char)((k->total + i) ^ 0x55);
+	errno = 0;
+	if (obuf_put(&k->o, p, m) == -1) {
+		FUZZ_CHECK(expected_failure(k));
+		return;
+	}
+	memcpy(k->stream + k->total, p, m);
+	k->total += m;
+	k->arena_used += m + 1;	/* a gap: pieces that do not join */
+}
+
 /*
- * The output buffer: random reserves, commits and flushes; what reaches
- * the descriptor plus what stays buffered is what was committed.
+ * The output buffer: staged records, the caller's own bytes and flushes
+ * in any order; what reaches the descriptor, then what is still queued,
+ * is exactly what was queued.
  */
 static void
 check_obuf(struct fuzz_in *in)
 {
-	unsigned b0 = fuzz_u8(in), op;
-	size_t cap = 1 + (size_t)fuzz_uint(in, 2) % 8192, n, k, total = 0;
-	size_t got = 0, i;
-	unsigned char *stream, *back;
-	struct obuf o;
-	char *p;
-	int fd, rfd = -1, pfd[2], full = 0, rc;
-	ssize_t r;
+	unsigned b0 = fuzz_u8(in), op, j;
+	size_t cap = 1 + (size_t)fuzz_uint(in, 2) % 8192, ops = in->n + 1;
+	struct sink k;
+	int pfd[2], rc;
 
+	memset(&k, 0, sizeof(k));
+	k.rfd = -1;
 	if (b0 % 3 == 0)
-		fd = memfd_create("fuzz_obuf", MFD_CLOEXEC);
+		k.fd = memfd_create("fuzz_obuf", MFD_CLOEXEC);
 	else if (b0 % 3 == 1) {
-		fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
-		full = 1;
+		k.fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+		k.full = 1;
 	} else {
 		FUZZ_CHECK(pipe(pfd) == 0);
-		rfd = pfd[0];
-		fd = pfd[1];
-		FUZZ_CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
-		FUZZ_CHECK(fcntl(rfd, F_SETFL, O_NONBLOCK) == 0);
+		k.rfd = pfd[0];
+		k.fd = pfd[1];
+		FUZZ_CHECK(fcntl(k.fd, F_SETFL, O_NONBLOCK) == 0);
+		FUZZ_CHECK(fcntl(k.rfd, F_SETFL, O_NONBLOCK) == 0);
 	}
-	FUZZ_CHECK(fd != -1);
-	FUZZ_CHECK(obuf_init(&o, fd, cap) == 0);
-	/* Each operation commits at most 255 bytes. */
-	stream = xmalloc(in->n * 256 + 1);
-	back = xmalloc(in->n * 256 + 1 + 65536);
+	FUZZ_CHECK(k.fd != -1);
+	FUZZ_CHECK(obuf_init(&k.o, k.fd, cap) == 0);
+	/* An operation queues at most 255 bytes, a burst 64 * 2. */
+	k.stream = xmalloc(ops * 256);
+	k.arena = xmalloc(ops * 256);
+	k.back = xmalloc(ops * 256 + 65536);
 	while (in->n > 0) {
 		op = fuzz_u8(in);
 		if (op >= 0xf0) {
-			rc = obuf_flush(&o);
-			FUZZ_CHECK(rc == 0 || (full && errno == ENOSPC) ||
-			    (rfd != -1 && errno == EAGAIN));
-			if (rfd != -1 && (op & 1))
-				got += drain(rfd, back + got);
-			continue;
-		}
-		n = op % 64;
-		if (op & 0x80)
-			n = cap - (op & 0x3f) % (cap < 64 ? cap : 64);
-		errno = 0;
-		if ((p = obuf_reserve(&o, n)) == NULL) {
-			FUZZ_CHECK(n > cap ? errno == EINVAL :
-			    (full && errno == ENOSPC) ||
-			    (rfd != -1 && errno == EAGAIN));
-			continue;
-		}
-		FUZZ_CHECK(n <= cap);
-		FUZZ_CHECK(o.cap - o.len >= n);
-		k = n == 0 ? 0 : fuzz_u8(in) % (n + 1);
-		for (i = 0; i < k; i++)
-			p[i] = (char)(stream[total + i] =
-			    (unsigned char)(total + i));
-		obuf_commit(&o, k);
-		total += k;
+			rc = obuf_flush(&k.o);
+			FUZZ_CHECK(rc == 0 || expected_failure(&k));
+			FUZZ_CHECK(rc == -1 || obuf_pending(&k.o) == 0);
+			if (k.rfd != -1 && (op & 1))
+				k.got += drain(k.rfd, k.back + k.got);
+		} else if (op >= 0xe0)
+			op_put(&k, fuzz_u8(in) % 256);
+		else if (op >= 0xd0) {
+			/* Pieces that never join, towards OBUF_PIECES. */
+			for (j = 0; j < 64; j++) {
+				op_put(&k, 1);
+				op_commit(&k, 1, 1);
+			}
+		} else if (op & 0x80)
+			op_commit(&k, cap - (op & 0x3f) % (cap < 64 ? cap : 64),
+			    fuzz_u8(in));
+		else
+			op_commit(&k, op % 64, fuzz_u8(in));
+		FUZZ_CHECK(k.o.n >= 0 && k.o.n <= OBUF_PIECES);
+		FUZZ_CHECK(obuf_pending(&k.o) <= k.total);
 	}
 	/* A pipe takes 64 KiB at a time: read it empty while flushing. */
-	while (rfd != -1 && o.len > 0) {
-		got += drain(rfd, back + got);
-		FUZZ_CHECK(obuf_flush(&o) == 0 || errno == EAGAIN);
+	while (k.rfd != -1 && obuf_pending(&k.o) > 0) {
+		k.got += drain(k.rfd, k.back + k.got);
+		FUZZ_CHECK(obuf_flush(&k.o) == 0 || errno == EAGAIN);
 	}
-	rc = obuf_flush(&o);
-	if (full) {
-		/* Nothing can be written: all of it is still buffered. */
-		FUZZ_CHECK(total == 0 || rc == -1);
-		FUZZ_CHECK(o.len == total);
-		FUZZ_CHECK(total == 0 || memcmp(o.buf, stream, total) == 0);
-	} else if (rfd != -1) {
-		got += drain(rfd, back + got);
-		FUZZ_CHECK(rc == 0 && o.len == 0 && got == total);
-		FUZZ_CHECK(total == 0 || memcmp(back, stream, total) == 0);
+	rc = obuf_flush(&k.o);
+	if (k.full) {
+		/* Nothing could be written: all of it is still queued. */
+		FUZZ_CHECK(k.total == 0 || rc == -1);
+		FUZZ_CHECK(obuf_pending(&k.o) == k.total);
+	} else if (k.rfd != -1) {
+		k.got += drain(k.rfd, k.back + k.got);
+		FUZZ_CHECK(rc == 0 && obuf_pending(&k.o) == 0);
+		FUZZ_CHECK(k.got == k.total);
+		FUZZ_CHECK(k.total == 0 ||
+		    memcmp(k.back, k.stream, k.total) == 0);
 	} else {
-		FUZZ_CHECK(rc == 0 && o.len == 0);
-		FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0);
-		while ((r = read(fd, back + got, 65536)) > 0)
-			got += (size_t)r;
-		FUZZ_CHECK(got == total);
-		FUZZ_CHECK(total == 0 || memcmp(back, stream, total) == 0);
+		FUZZ_CHECK(rc == 0 && obuf_pending(&k.o) == 0);
+		FUZZ_CHECK(lseek(k.fd, 0, SEEK_SET) == 0);
+		while ((rc = (int)read(k.fd, k.back + k.got, 65536)) > 0)
+			k.got += (size_t)rc;
+		FUZZ_CHECK(k.got == k.total);
+		FUZZ_CHECK(k.total == 0 ||
+		    memcmp(k.back, k.stream, k.total) == 0);
 	}
-	obuf_free(&o);
-	close(fd);
-	if (rfd != -1)
-		close(rfd);
-	free(stream);
-	free(back);
+	obuf_free(&k.o);
+	close(k.fd);
+	if (k.rfd != -1)
+		close(k.rfd);
+	free(k.stream);
+	free(k.arena);
+	free(k.back);
 }
 
 int
