@@ -34,12 +34,26 @@ struct peerset {
 static void	vmsg(const char *, const char *, va_list)
 		    __attribute__((format(printf, 2, 0)));
 
+/*
+ * Keeps a message on one line: the words it quotes come from the user or
+ * the network, and a control character there (a newline, an escape
+ * sequence) would split or disguise it.  They become '?'.
+ */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static void
 vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	one_line(line);
 	if (cmd_name != NULL)
 		fprintf(stderr, "udpcat: %s: %s%s\n", cmd_name, kind, line);
 	else
@@ -66,6 +80,7 @@ die_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	one_line(line);
 	if (cmd_name != NULL)
 		fprintf(stderr, "udpcat: %s: %s (see 'udpcat %s --help')\n",
 		    cmd_name, line, cmd_name);

@@ -94,7 +94,14 @@ put_scope(char *p, uint32_t id)
 
 	p[0] = '%';
 	if (id != cached_id || cached[0] == '\0') {
-		if (if_indextoname(id, cached) == NULL) {
+		/*
+		 * A name with anything but [A-Za-z0-9_.-] (Linux allows '"'
+		 * and more) would need quoting in JSON and on a terminal:
+		 * the index says the same and is always plain.
+		 */
+		if (if_indextoname(id, cached) == NULL ||
+		    cached[strspn(cached, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_.-")] != '\0') {
 			cached[0] = '\0';
 			return 1 + put_uint(p + 1, id, 1);
 		}
@@ -235,13 +242,19 @@ out_peer(const struct sockaddr *sa, socklen_t len, char *buf)
 size_t
 out_record_max(const struct out_fmt *f, size_t len)
 {
-	size_t	data = enc_encoded_max(f->enc, len);
+	size_t	data = enc_encoded_max(f->enc, len), fixed;
 
-	if (f->json)
-		return JSON_FIXED + (f->enc == ENC_TEXT ? 2 * data : data);
-	if (f->framing == OUT_LENGTH)
-		return 2 + len;
-	return (f->show_peer ? PEER_MAX : 0) + data + 1;
+	if (f->json) {
+		if (f->enc == ENC_TEXT)
+			data = data > SIZE_MAX / 2 ? SIZE_MAX : 2 * data;
+		fixed = JSON_FIXED;
+	} else if (f->framing == OUT_LENGTH) {
+		data = len;
+		fixed = 2;
+	} else
+		fixed = (f->show_peer ? PEER_MAX : 0) + 1;
+	/* SIZE_MAX, as enc_encoded_max() says, when the sum cannot be held. */
+	return data > SIZE_MAX - fixed ? SIZE_MAX : data + fixed;
 }
 
 /* "2026-11-23T22:37:46.123456Z", in UTC. */
