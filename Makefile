@@ -81,10 +81,18 @@ check: unit
 	@$(PYTHON) tests/blackbox.py ./udpcat
 	@$(PYTHON) tests/lab/lab.py ./udpcat
 
-# Only the cmocka tests: every module, and the commands under faults.
+# Only the cmocka tests: every module, and the commands under faults; and
+# the fuzz corpus replayed through every harness.
 unit: cmocka
 	$(MAKE) udpcat $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
+	@CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" sh tests/fuzz/replay.sh
+
+# libFuzzer harnesses (clang): FUZZ_SECONDS each; FUZZ_MERGE=1 to grow the
+# corpus (new inputs go to tests/fuzz/bin/, never to the checked-in one).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" sh tests/fuzz/run.sh
 
 # The black-box tests again with every run of udpcat under valgrind.
 valgrind: udpcat
@@ -116,5 +124,6 @@ uninstall:
 
 clean:
 	rm -f udpcat src/*.o src/*.d tests/*.o tests/*.d $(UNIT_TESTS)
+	rm -rf tests/fuzz/bin
 
-.PHONY: all check unit valgrind cmocka sanitize lint bench demo install uninstall clean
+.PHONY: all check unit valgrind cmocka sanitize lint bench fuzz demo install uninstall clean
