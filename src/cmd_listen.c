@@ -389,7 +389,9 @@ join_groups(int fd, const struct listen_opts *o, int family)
 		die(EXIT_RUNTIME, "cannot set IP_MULTICAST_ALL: %s",
 		    strerror(errno));
 	for (i = 0; i < o->njoin; i++) {
-		snprintf(buf, sizeof(buf), "%s", o->join[i]);
+		if ((size_t)snprintf(buf, sizeof(buf), "%s", o->join[i]) >=
+		    sizeof(buf))
+			die_usage("--join '%.40s...' is too long", o->join[i]);
 		if ((at = strchr(buf, '@')) != NULL)
 			*at++ = '\0';
 		resolve("group", buf, 0, family == AF_INET ? AF_INET :
