@@ -6,10 +6,11 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 
 from .util import (test, run, eq, fail, ok_, Listener, timing_sensitive,
-    ENV, UDPCAT, _argv, WAIT)
+    ENV, UDPCAT, _argv, WAIT, cpu_ticks, TICK)
 
 STATS = re.compile(rb"udpcat: listen: (\d+) datagrams, (\d+) bytes, "
     rb"(\d+\+?) senders, (\d+) truncated, (\d+) filtered, "
@@ -147,3 +148,37 @@ def _():
 	eq(fds2, fds1, "open descriptors")
 	ok_(hwm2 - hwm1 <= 256, "peak RSS grew from %d KiB to %d KiB" %
 	    (hwm1, hwm2))
+
+
+@test("load/slow reader: listen blocks asleep, memory flat, drops counted")
+def _():
+	timing_sensitive()
+	n, payload = 20000, b"y" * 100
+	lst = Listener(["-F", "nul", "--stats", "--max-size", "65527",
+	    "--buffer", "262144", "127.0.0.1"], collect=False)
+	# 2 MB for a 64 KiB pipe that nobody reads yet: listen must block.
+	r = run(["send", "--repeat", str(n), "127.0.0.1", lst.port,
+	    payload.decode()])
+	eq(r.rc, 0, "send's exit status")
+	c0 = cpu_ticks(lst.pid)
+	time.sleep(1.0)		# measuring CPU over an interval, not syncing
+	ms = (cpu_ticks(lst.pid) - c0) * 1000.0 / TICK
+	ok_(ms < 20, "blocked listener used %.0f ms CPU in 1 s" % ms)
+	hwm, _ = proc_status(lst.pid)
+	ok_(hwm < 32 * 1024, "peak RSS %d KiB while blocked" % hwm)
+	got = []
+	reader = threading.Thread(target=lambda: got.append(
+	    lst.proc.stdout.read()))
+	reader.start()
+	lst.signal(2)
+	res = lst.finish(timeout=WAIT * 2)
+	reader.join(WAIT)
+	eq(res.rc, 130, "listener's exit status")
+	recs = got[0].split(b"\0")[:-1] if got else []
+	ok_(all(rec == payload for rec in recs), "records altered")
+	m = listen_stats(res.err)
+	delivered, drops = int(m.group(1)), int(m.group(6))
+	eq(len(recs), delivered, "records written")
+	eq(delivered + drops, n, "delivered %d + dropped %d" % (delivered,
+	    drops))
+	ok_(drops > 0, "the kernel dropped nothing: the reader was not slow")
