@@ -71,6 +71,16 @@ uint64_t opt_duration(const char *opt, const char *arg);
 uint16_t opt_port(const char *arg, int allow_zero);
 enum encoding opt_encoding(const char *arg);
 
+/* -4 or -6 (c) on top of the family so far; they exclude each other. */
+int	opt_family(int family, int c);
+
+/*
+ * Waits 1 ms for the kernel to free buffer space (ENOBUFS, EAGAIN) and
+ * counts the wait in *waits; returns -1 once 10 s of such waits went by
+ * in a row, which the caller reports, else 0.
+ */
+int	shortage_wait(unsigned *waits);
+
 /*
  * Resolves a HOST operand or option value, exiting with status 2 when its
  * syntax is wrong or its family is not the one asked for, and 1 when the

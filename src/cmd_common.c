@@ -282,6 +282,27 @@ opt_encoding(const char *arg)
 	return e;
 }
 
+int
+opt_family(int family, int c)
+{
+	int f = c == '4' ? AF_INET : AF_INET6;
+
+	if (family != AF_UNSPEC && family != f)
+		die_usage("-4 and -6 exclude each other");
+	return f;
+}
+
+int
+shortage_wait(unsigned *waits)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	if (++*waits > 10000)
+		return -1;
+	nanosleep(&ms, NULL);
+	return 0;
+}
+
 /* Exits with a usage error when a numeric address and family disagree. */
 static void
 check_family(const char *what, const char *host, enum host_kind kind,

@@ -17,7 +17,6 @@
 
 #define MAX_JOIN	64
 #define MAX_ALLOW	64
-#define NOBUFS_MAX	10000	/* 1 ms waits for kernel memory: 10 s */
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
 
 struct prefix {
@@ -157,10 +156,7 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 	switch (c) {
 	case '4':
 	case '6':
-		if (o->family != AF_UNSPEC &&
-		    o->family != (c == '4' ? AF_INET : AF_INET6))
-			die_usage("-4 and -6 exclude each other");
-		o->family = c == '4' ? AF_INET : AF_INET6;
+		o->family = opt_family(o->family, c);
 		break;
 	case 'e':
 		o->enc = opt_encoding(optarg);
@@ -617,7 +613,7 @@ adapt(struct listener *l, unsigned got, unsigned asked)
 static int
 drain(struct listener *l, int final)
 {
-	struct timespec now, pause = { 0, 1000000 };
+	struct timespec now;
 	unsigned want, i, batches = 0, nobufs = 0;
 	int n, total = 0;
 
@@ -630,10 +626,8 @@ drain(struct listener *l, int final)
 			if (errno == EINTR)
 				continue;
 			/* Kernel memory runs short for a moment: wait. */
-			if (errno == ENOBUFS && ++nobufs <= NOBUFS_MAX) {
-				nanosleep(&pause, NULL);
+			if (errno == ENOBUFS && shortage_wait(&nobufs) == 0)
 				continue;
-			}
 			die(EXIT_RUNTIME, "cannot receive: %s", strerror(errno));
 		}
 		nobufs = 0;

@@ -142,17 +142,6 @@ usage(int broadcast)
 	    "(250ms, 1.5, 2m).\n");
 }
 
-/* Parses -4/-6; they exclude each other. */
-static void
-set_family(struct send_opts *o, int c)
-{
-	int f = c == '4' ? AF_INET : AF_INET6;
-
-	if (o->family != AF_UNSPEC && o->family != f)
-		die_usage("-4 and -6 exclude each other");
-	o->family = f;
-}
-
 /* Sets --loop or --no-loop; they exclude each other. */
 static void
 set_loop(struct send_opts *o, int on)
@@ -170,7 +159,7 @@ parse_opt(struct send_opts *o, int c, char **argv)
 	switch (c) {
 	case '4':
 	case '6':
-		set_family(o, c);
+		o->family = opt_family(o->family, c);
 		break;
 	case 'e':
 		o->enc = opt_encoding(optarg);
@@ -729,8 +718,6 @@ refused(struct conv *cv)
 static void
 send_error(struct conv *cv, int err, size_t len, unsigned *waits)
 {
-	struct timespec ms = { 0, 1000000 };
-
 	switch (err) {
 	case ECONNREFUSED:	/* an earlier datagram's ICMP: this one waits */
 		refused(cv);
@@ -741,10 +728,9 @@ send_error(struct conv *cv, int err, size_t len, unsigned *waits)
 		return;
 	case ENOBUFS:
 	case EAGAIN:
-		if (++*waits > 10000)
+		if (shortage_wait(waits) == -1)
 			die(EXIT_RUNTIME, "cannot send to %s: %s for 10 s",
 			    cv->peer, strerror(err));
-		nanosleep(&ms, NULL);
 		return;
 	case EACCES:
 		broadcast_refused(cv);
@@ -810,7 +796,7 @@ static int
 drain_replies(struct conv *cv)
 {
 	const struct send_opts *o = cv->o;
-	struct timespec now, pause = { 0, 1000000 };
+	struct timespec now;
 	struct dgram d;
 	unsigned nobufs = 0;
 	int n, i, total = 0;
@@ -824,10 +810,8 @@ drain_replies(struct conv *cv)
 			if (errno == EINTR)
 				break;
 			/* Kernel memory runs short for a moment: wait. */
-			if (errno == ENOBUFS && ++nobufs <= 10000) {
-				nanosleep(&pause, NULL);
+			if (errno == ENOBUFS && shortage_wait(&nobufs) == 0)
 				continue;
-			}
 			if (errno == ECONNREFUSED) {
 				refused(cv);
 				break;
