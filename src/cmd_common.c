@@ -31,7 +31,7 @@ struct peerset {
 	int		full;
 };
 
-static void	vmsg(const char *, const char *, va_list)
+static void	vmsg(const char *, const char *, va_list, int)
 		    __attribute__((format(printf, 2, 0)));
 
 /*
@@ -47,17 +47,26 @@ one_line(char *s)
 			*s = '?';
 }
 
+/*
+ * Prints "udpcat: COMMAND: KIND MESSAGE" on one line; with usage, the
+ * pointer to the command's --help follows.
+ */
 static void
-vmsg(const char *kind, const char *fmt, va_list ap)
+vmsg(const char *kind, const char *fmt, va_list ap, int usage)
 {
-	char line[1024];
+	char line[1024], help[64] = "";
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	one_line(line);
+	if (usage)
+		snprintf(help, sizeof(help), " (see 'udpcat %s%s--help')",
+		    cmd_name != NULL ? cmd_name : "", cmd_name != NULL ?
+		    " " : "");
 	if (cmd_name != NULL)
-		fprintf(stderr, "udpcat: %s: %s%s\n", cmd_name, kind, line);
+		fprintf(stderr, "udpcat: %s: %s%s%s\n", cmd_name, kind, line,
+		    help);
 	else
-		fprintf(stderr, "udpcat: %s%s\n", kind, line);
+		fprintf(stderr, "udpcat: %s%s%s\n", kind, line, help);
 }
 
 void
@@ -66,7 +75,7 @@ die(int status, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("", fmt, ap, 0);
 	va_end(ap);
 	exit(status);
 }
@@ -74,18 +83,11 @@ die(int status, const char *fmt, ...)
 void
 die_usage(const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vmsg("", fmt, ap, 1);
 	va_end(ap);
-	one_line(line);
-	if (cmd_name != NULL)
-		fprintf(stderr, "udpcat: %s: %s (see 'udpcat %s --help')\n",
-		    cmd_name, line, cmd_name);
-	else
-		fprintf(stderr, "udpcat: %s (see 'udpcat --help')\n", line);
 	exit(EXIT_USAGE);
 }
 
@@ -95,7 +97,7 @@ warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
+	vmsg("warning: ", fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -105,7 +107,7 @@ note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("", fmt, ap, 0);
 	va_end(ap);
 }
 
