@@ -116,6 +116,13 @@ void	stats_progress(struct stats *st, int force);
 void	stats_print(struct stats *st, int sending);
 void	stats_free(struct stats *st);
 
+/*
+ * The datagram in receive buffer i: its bytes, real size, sender, and the
+ * kernel's arrival time when it gave one, else now.
+ */
+void	rx_dgram(const struct rxbatch *rx, unsigned i,
+	    const struct timespec *now, struct dgram *d);
+
 /* Received datagrams written to standard output, as listen writes them. */
 struct printer {
 	struct out_fmt	 fmt;

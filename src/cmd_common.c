@@ -495,6 +495,18 @@ stats_free(struct stats *st)
 	st->peers = NULL;
 }
 
+void
+rx_dgram(const struct rxbatch *rx, unsigned i, const struct timespec *now,
+    struct dgram *d)
+{
+	d->data = rx->data + (size_t)i * rx->size;
+	d->size = rx->msg[i].msg_len;
+	d->len = d->size < rx->size ? d->size : rx->size;
+	d->from = (const struct sockaddr *)&rx->from[i];
+	d->fromlen = rx->msg[i].msg_hdr.msg_namelen;
+	d->time = rx->ts[i].tv_sec != 0 ? rx->ts[i] : *now;
+}
+
 /* True when sb (of standard output) is /dev/null itself. */
 static int
 is_dev_null(const struct stat *sb)

@@ -570,20 +570,16 @@ static void
 handle_buffer(struct listener *l, unsigned i, const struct timespec *now)
 {
 	struct dgram d;
-	size_t size = l->rx.msg[i].msg_len, seg = l->rx.seg[i], off;
-	const unsigned char *data = l->rx.data + i * l->rx.size;
+	const unsigned char *data;
+	size_t size, seg = l->rx.seg[i], off;
 
-	d.from = (const struct sockaddr *)&l->rx.from[i];
-	d.fromlen = l->rx.msg[i].msg_hdr.msg_namelen;
-	/* The kernel's arrival time when it gave one (--json asks). */
-	d.time = l->rx.ts[i].tv_sec != 0 ? l->rx.ts[i] : *now;
+	rx_dgram(&l->rx, i, now, &d);
 	if (seg == 0) {
-		d.data = data;
-		d.size = size;
-		d.len = size < l->rx.size ? size : l->rx.size;
 		handle(l, &d);
 		return;
 	}
+	data = d.data;
+	size = d.size;
 	for (off = 0; off < size && !l->done; off += seg) {
 		d.data = data + off;
 		d.size = d.len = size - off < seg ? size - off : seg;

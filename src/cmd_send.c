@@ -824,12 +824,7 @@ drain_replies(struct conv *cv)
 		for (i = 0; i < n; i++) {
 			if (o->count != 0 && cv->st.replies >= o->count)
 				break;	/* more than asked for: not shown */
-			d.data = cv->rx.data + (size_t)i * cv->rx.size;
-			d.size = cv->rx.msg[i].msg_len;
-			d.len = d.size < cv->rx.size ? d.size : cv->rx.size;
-			d.from = (struct sockaddr *)&cv->rx.from[i];
-			d.fromlen = cv->rx.msg[i].msg_hdr.msg_namelen;
-			d.time = now;
+			rx_dgram(&cv->rx, (unsigned)i, &now, &d);
 			printer_put(&cv->pr, &d);
 			cv->st.replies++;
 			cv->round_replies++;
@@ -1104,6 +1099,9 @@ send_main(int argc, char **argv, int broadcast)
 			die(EXIT_RUNTIME, "out of memory");
 	}
 	setup(cv, o);
+	/* Replies' JSON times are the kernel's arrival times when it can. */
+	if (o->json)
+		(void)sock_rx_timestamps(cv->fd);
 	source_init(&st.s, cv, o);
 	if ((st.b.slots = malloc((size_t)SOCK_BATCH * SLOT_SIZE)) == NULL)
 		die(EXIT_RUNTIME, "out of memory");
