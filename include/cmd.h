@@ -89,9 +89,10 @@ int	shortage_wait(unsigned *waits);
 void	resolve(const char *what, const char *host, uint16_t port, int family,
 	    int passive, struct endpoint *ep);
 
-/* Milliseconds and microseconds on the monotonic clock. */
-uint64_t now_ms(void);
+/* The monotonic clock in nanoseconds, microseconds and milliseconds. */
+uint64_t now_ns(void);
 uint64_t now_us(void);
+uint64_t now_ms(void);
 
 /* What was counted, for --stats and --progress. */
 struct stats {

@@ -346,18 +346,24 @@ resolve(const char *what, const char *host, uint16_t port, int family,
 }
 
 uint64_t
-now_ms(void)
+now_ns(void)
 {
-	return now_us() / 1000;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t
 now_us(void)
 {
-	struct timespec ts;
+	return now_ns() / 1000;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+uint64_t
+now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 /* A 64-bit key for a sender: its address and port, IPv4-mapped as IPv4. */

@@ -641,16 +641,6 @@ add_record(struct conv *cv, struct batch *b, const struct source *s,
 	b->iov[b->n++].iov_len = (size_t)got;
 }
 
-/* Nanoseconds on the monotonic clock. */
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* When datagram number sent (from 0) is due at --rate, after t0. */
 static uint64_t
 rate_due(uint64_t sent, uint64_t rate)
