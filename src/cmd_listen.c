@@ -250,31 +250,29 @@ check_opts(struct listen_opts *o, int argc, char **argv)
 		die_usage("unknown interface '%s'", o->ifname);
 }
 
-/* Decodes a DATA option value with the encoding given by -e (raw if none). */
-static unsigned char *
+/*
+ * Decodes a DATA option value with the encoding given by -e (raw if
+ * none) into *buf.  Returns 0, or an exit status after a message.
+ */
+static int
 decode_opt(const struct listen_opts *o, const char *opt, const char *arg,
-    size_t *len)
+    unsigned char **buf, size_t *len)
 {
 	enum encoding e = o->enc_set ? o->enc : ENC_RAW;
 	size_t n = strlen(arg);
 	struct enc_error err;
-	unsigned char *buf;
 	long got;
 
-	if ((buf = malloc(enc_decoded_max(e, n) + 1)) == NULL)
-		die(EXIT_RUNTIME, "out of memory");
-	if ((got = enc_decode(e, arg, n, buf, &err)) < 0) {
-		free(buf);
-		die_usage("invalid %s value for %s: %s at offset %zu",
+	if ((*buf = malloc(enc_decoded_max(e, n) + 1)) == NULL)
+		return msg_fail(EXIT_RUNTIME, "out of memory");
+	if ((got = enc_decode(e, arg, n, *buf, &err)) < 0)
+		return msg_fail_usage("invalid %s value for %s: %s at offset %zu",
 		    enc_name(e), opt, err.what, err.offset);
-	}
-	if ((size_t)got > MAX_DGRAM6) {
-		free(buf);
-		die(EXIT_USAGE, "%s value is too large: %ld bytes, at most %d",
-		    opt, got, MAX_DGRAM6);
-	}
+	if ((size_t)got > MAX_DGRAM6)
+		return msg_fail(EXIT_USAGE, "%s value is too large: %ld bytes, at "
+		    "most %d", opt, got, MAX_DGRAM6);
 	*len = (size_t)got;
-	return buf;
+	return 0;
 }
 
 /* The family of the socket to open when no ADDRESS was given. */
@@ -295,21 +293,6 @@ wildcard_family(const struct listen_opts *o)
 	return o->njoin > 0 && v4 == o->njoin ? AF_INET : AF_INET6;
 }
 
-/* Exits with a message that says why binding failed and what to do. */
-static void
-bind_failed(const struct listen_opts *o)
-{
-	if (errno == EADDRINUSE)
-		die(EXIT_RUNTIME, "cannot bind to port %u: address already in "
-		    "use (--reuse shares it)", (unsigned)o->port);
-	if (errno == EACCES && o->port < 1024)
-		die(EXIT_RUNTIME, "cannot bind to port %u: permission denied "
-		    "(ports below 1024 need root or CAP_NET_BIND_SERVICE)",
-		    (unsigned)o->port);
-	die(EXIT_RUNTIME, "cannot bind to port %u: %s", (unsigned)o->port,
-	    strerror(errno));
-}
-
 /*
  * True when anything looks at who sent a datagram: -P, --json, --allow,
  * --echo/--reply, the sender count of --stats and -v, and the warning
@@ -322,90 +305,50 @@ needs_senders(const struct listen_opts *o)
 	    o->reply != NULL || o->stats || o->verbose || o->max_size < 65535;
 }
 
-/* Sets the options that must come before bind(). */
-static void
-presocket(int fd, const struct listen_opts *o, int family, int dual)
-{
-	int on = 1, off = 0;
-
-	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
-	    dual ? &off : &on, sizeof(int)) == -1)
-		die(EXIT_RUNTIME, "cannot set IPV6_V6ONLY: %s", strerror(errno));
-	if (o->reuse && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-	    sizeof(on)) == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
-	    sizeof(on)) == -1))
-		die(EXIT_RUNTIME, "cannot set --reuse: %s", strerror(errno));
-	if (o->ifname != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
-	    o->ifname, (socklen_t)strlen(o->ifname)) == -1)
-		die(EXIT_RUNTIME, "cannot bind to interface '%s': %s",
-		    o->ifname, strerror(errno));
-}
-
-/*
- * Opens the listening socket into *fdp, where the cleanup finds it
- * whatever fails next, and binds it.
- */
-static void
-open_socket(const struct listen_opts *o, int *fdp)
-{
-	struct endpoint ep;
-	int family, dual = 0, probe;
-
-	if (o->address != NULL) {
-		resolve("address", o->address, o->port, o->family, 1, &ep);
-		family = ep.ss.ss_family;
-	} else {
-		family = wildcard_family(o);
-		dual = family == AF_INET6 && o->family == AF_UNSPEC;
-		if (dual && (probe = sock_open(AF_INET6)) == -1 &&
-		    errno == EAFNOSUPPORT) {
-			family = AF_INET;	/* a kernel without IPv6 */
-			dual = 0;
-		} else if (dual && probe >= 0)
-			close(probe);
-		resolve("address", family == AF_INET ? "0.0.0.0" : "::",
-		    o->port, family, 1, &ep);
-	}
-	if ((*fdp = sock_open(family)) == -1)
-		die(EXIT_RUNTIME, "cannot open a socket: %s", strerror(errno));
-	presocket(*fdp, o, family, dual);
-	if (bind(*fdp, (struct sockaddr *)&ep.ss, ep.len) == -1)
-		bind_failed(o);
-}
-
-/* Joins every --join group. */
-static void
-join_groups(int fd, const struct listen_opts *o, int family)
+/* Joins one --join GROUP[@SOURCE]; 0 or an exit status. */
+static int
+join_one(int fd, const struct listen_opts *o, int family, const char *arg)
 {
 	struct endpoint group, source;
 	char buf[256], *at;
-	int i;
+	int rc;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", arg) >= sizeof(buf))
+		return msg_fail_usage("--join '%.40s...' is too long", arg);
+	if ((at = strchr(buf, '@')) != NULL)
+		*at++ = '\0';
+	if ((rc = resolve("group", buf, 0, family == AF_INET ? AF_INET :
+	    AF_UNSPEC, 0, &group)) != 0)
+		return rc;
+	if (!sock_is_multicast(&group))
+		return msg_fail_usage("'%s' is not a multicast group", buf);
+	if (at != NULL && (rc = resolve("source", at, 0, group.ss.ss_family,
+	    0, &source)) != 0)
+		return rc;
+	if (sock_join(fd, &group, at != NULL ? &source : NULL,
+	    o->ifindex) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot join '%s': %s", arg,
+		    strerror(errno));
+	return 0;
+}
+
+/* Joins every --join group; 0 or an exit status. */
+static int
+join_groups(int fd, const struct listen_opts *o, int family)
+{
+	int i, rc;
 
 	if (o->njoin > 0 && sock_only_joined(fd, family) == -1)
-		die(EXIT_RUNTIME, "cannot set IP_MULTICAST_ALL: %s",
+		return msg_fail(EXIT_RUNTIME, "cannot set IP_MULTICAST_ALL: %s",
 		    strerror(errno));
-	for (i = 0; i < o->njoin; i++) {
-		if ((size_t)snprintf(buf, sizeof(buf), "%s", o->join[i]) >=
-		    sizeof(buf))
-			die_usage("--join '%.40s...' is too long", o->join[i]);
-		if ((at = strchr(buf, '@')) != NULL)
-			*at++ = '\0';
-		resolve("group", buf, 0, family == AF_INET ? AF_INET :
-		    AF_UNSPEC, 0, &group);
-		if (!sock_is_multicast(&group))
-			die_usage("'%s' is not a multicast group", buf);
-		if (at != NULL)
-			resolve("source", at, 0, group.ss.ss_family, 0,
-			    &source);
-		if (sock_join(fd, &group, at != NULL ? &source : NULL,
-		    o->ifindex) == -1)
-			die(EXIT_RUNTIME, "cannot join '%s': %s", o->join[i],
-			    strerror(errno));
-	}
+	for (i = 0; i < o->njoin; i++)
+		if ((rc = join_one(fd, o, family, o->join[i])) != 0)
+			return rc;
+	return 0;
 }
 
 /* Writes the port and LF to the --port-file, atomically by rename. */
-static void
+static int
 write_port_file(const char *path, unsigned port)
 {
 	char tmp[4096];
@@ -413,57 +356,22 @@ write_port_file(const char *path, unsigned port)
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
 	    (long)getpid()) >= sizeof(tmp))
-		die_usage("port file name '%s' is too long", path);
+		return msg_fail_usage("port file name '%s' is too long", path);
 	if ((f = fopen(tmp, "w")) == NULL)
-		die(EXIT_RUNTIME, "cannot create '%s': %s", tmp,
+		return msg_fail(EXIT_RUNTIME, "cannot create '%s': %s", tmp,
 		    strerror(errno));
 	fprintf(f, "%u\n", port);
 	if (fclose(f) == EOF) {
 		unlink(tmp);
-		die(EXIT_RUNTIME, "cannot write '%s': %s", tmp,
+		return msg_fail(EXIT_RUNTIME, "cannot write '%s': %s", tmp,
 		    strerror(errno));
 	}
 	if (rename(tmp, path) == -1) {
 		unlink(tmp);
-		die(EXIT_RUNTIME, "cannot rename '%s' to '%s': %s", tmp, path,
-		    strerror(errno));
+		return msg_fail(EXIT_RUNTIME, "cannot rename '%s' to '%s': %s", tmp,
+		    path, strerror(errno));
 	}
-}
-
-/* Sets up the listener's socket and says where it listens. */
-static void
-setup(const struct listen_opts *o, struct rxbatch *rx, int *fdp)
-{
-	struct endpoint ep;
-	char where[PEER_MAX];
-	int fd, gro;
-	long rcvbuf;
-
-	open_socket(o, fdp);
-	fd = *fdp;
-	if (sock_local(fd, &ep) == -1)
-		die(EXIT_RUNTIME, "cannot read the bound port: %s",
-		    strerror(errno));
-	join_groups(fd, o, ep.ss.ss_family);
-	if ((rcvbuf = sock_rcvbuf(fd, o->buffer)) == -1)
-		die(EXIT_RUNTIME, "cannot set the receive buffer: %s",
-		    strerror(errno));
-	gro = sock_rx_gro(fd, rx);
-	if (o->json && sock_rx_timestamps(fd) == -1 && o->verbose)
-		note("no kernel timestamps: JSON times are when udpcat read");
-
-	if (out_peer((struct sockaddr *)&ep.ss, ep.len, where) < 0)
-		snprintf(where, sizeof(where), "?");
-	if (o->verbose) {
-		note("listening on %s", where);
-		note("receive buffer %ld bytes, GRO %s", rcvbuf,
-		    gro ? "on" : "off");
-	}
-	/* After resolving, which SIGINT must still be able to cut short. */
-	signals_install();
-	if (o->port_file != NULL)
-		write_port_file(o->port_file,
-		    ntohs(((struct sockaddr_in *)&ep.ss)->sin_port));
+	return 0;
 }
 
 /* True when the sender sa is inside one of the --allow prefixes. */
@@ -505,27 +413,37 @@ allowed(const struct listen_opts *o, const struct sockaddr *sa)
 	return 0;
 }
 
-/* The state of a running listener. */
+/* Everything a listener holds, owned by cmd_listen(). */
 struct listener {
 	const struct listen_opts *o;
 	struct listen_data	 d;
-	int			 fd;
-	struct rxbatch		 rx;
+	struct endp		 ep;
+	struct receiver		 rx;
 	struct printer		 pr;
 	struct stats		 st;
 	uint64_t		 reply_failed;
-	int			 done;		/* --count or --until met */
-	unsigned		 want;		/* datagrams to ask for */
+	uint64_t		 self;		/* from our own address */
 };
 
-/* Sends the --echo or --reply answer to one datagram's sender. */
+/*
+ * Sends the --echo or --reply answer to one datagram's sender, unless
+ * that sender is this very socket: a datagram forged with the listener's
+ * own address would otherwise make it answer itself for ever.
+ */
 static void
 answer(struct listener *l, const struct dgram *d)
 {
 	const void *buf = l->o->echo ? (const void *)d->data : l->d.reply;
 	size_t len = l->o->echo ? d->len : l->d.reply_len;
 
-	while (sendto(l->fd, buf, len, 0, d->from, d->fromlen) == -1) {
+	if (endp_is_self(&l->ep, d->from)) {
+		if (l->self++ == 0)
+			warning("not answering a datagram from the listener's "
+			    "own address %s: it would answer itself",
+			    l->ep.name);
+		return;
+	}
+	while (sendto(l->ep.fd, buf, len, 0, d->from, d->fromlen) == -1) {
 		if (errno == EINTR && cmd_signal == 0)
 			continue;
 		if (l->reply_failed++ == 0)
@@ -536,15 +454,16 @@ answer(struct listener *l, const struct dgram *d)
 	l->st.replies++;
 }
 
-/* Handles one datagram: filters, answers, writes it out. */
-static void
-handle(struct listener *l, struct dgram *d)
+/* Each datagram: filtered, counted, answered, written out. */
+static enum run_end
+on_dgram(void *arg, const struct dgram *d)
 {
+	struct listener *l = arg;
 	const struct listen_opts *o = l->o;
 
 	if (!allowed(o, d->from)) {
 		l->st.filtered++;
-		return;
+		return RUN_MORE;
 	}
 	l->st.dgrams++;
 	l->st.bytes += d->size;
@@ -553,104 +472,62 @@ handle(struct listener *l, struct dgram *d)
 	if (o->echo || o->reply != NULL)
 		answer(l, d);
 	if (o->until != NULL && d->len == l->d.until_len &&
-	    d->size == d->len && memcmp(d->data, l->d.until, d->len) == 0) {
-		l->done = 1;
-		return;
-	}
+	    d->size == d->len && memcmp(d->data, l->d.until, d->len) == 0)
+		return RUN_DONE;
 	printer_put(&l->pr, d);
 	if (o->count != 0 && l->st.dgrams >= o->count)
-		l->done = 1;
+		return RUN_DONE;
+	return RUN_MORE;
 }
 
-/*
- * Handles buffer i of the batch just received: one datagram, or with GRO
- * several from one sender, each rx->seg[i] bytes but the last.
- */
-static void
-handle_buffer(struct listener *l, unsigned i, const struct timespec *now)
-{
-	struct dgram d;
-	const unsigned char *data;
-	size_t size, seg = l->rx.seg[i], off;
-
-	rx_dgram(&l->rx, i, now, &d);
-	if (seg == 0) {
-		handle(l, &d);
-		return;
-	}
-	data = d.data;
-	size = d.size;
-	for (off = 0; off < size && !l->done; off += seg) {
-		d.data = data + off;
-		d.size = d.len = size - off < seg ? size - off : seg;
-		handle(l, &d);
-	}
-}
-
-/*
- * Sizes the next batch: it doubles while batches come back full and
- * shrinks to what came, so that a trickle (a request, an answer) does not
- * make the kernel look at an empty queue again in every call.
- */
-static void
-adapt(struct listener *l, unsigned got, unsigned asked)
-{
-	if (got < asked)
-		l->want = got > 0 ? got : 1;
-	else if (l->want < SOCK_BATCH)
-		l->want = l->want * 2 > SOCK_BATCH ? SOCK_BATCH : l->want * 2;
-}
-
-/*
- * Receives and writes out every datagram waiting; returns how many.  It
- * stops at a signal, except with final, which reads (at most
- * FINAL_BATCHES batches) what had arrived before the signal came.
- */
+/* Opens, binds and sets up the listening socket; 0 or an exit status. */
 static int
-drain(struct listener *l, int final)
+setup(struct listener *l)
 {
-	struct timespec now;
-	unsigned want, i, batches = 0, nobufs = 0;
-	int n, total = 0;
+	const struct listen_opts *o = l->o;
+	struct endp_conf c;
+	int rc, gro;
+	long rcvbuf;
 
-	while (!l->done && (final ? batches++ < FINAL_BATCHES :
-	    cmd_signal == 0)) {
-		want = l->want;
-		if (l->o->count != 0 && l->o->count - l->st.dgrams < want)
-			want = (unsigned)(l->o->count - l->st.dgrams);
-		if ((n = sock_rx(l->fd, &l->rx, want)) == -1) {
-			if (errno == EINTR)
-				continue;
-			/* Kernel memory runs short for a moment: wait. */
-			if (errno == ENOBUFS && shortage_wait(&nobufs) == 0)
-				continue;
-			die(EXIT_RUNTIME, "cannot receive: %s", strerror(errno));
-		}
-		nobufs = 0;
-		adapt(l, (unsigned)n, want);
-		if (n == 0)
-			break;
-		clock_gettime(CLOCK_REALTIME, &now);
-		for (i = 0; i < (unsigned)n && !l->done; i++)
-			handle_buffer(l, i, &now);
-		printer_flush(&l->pr);
-		stats_progress(&l->st, 0);
-		total += n;
-		/* A short batch emptied the queue: wait rather than ask. */
-		if ((unsigned)n < want && !final)
-			break;
-		/* A flood never waits, where signals get in: look. */
-		if (!final)
-			(void)signal_check();
+	memset(&c, 0, sizeof(c));
+	c.family = o->family;
+	c.ifname = o->ifname;
+	c.reuse = o->reuse;
+	if ((rc = endp_listen(&l->ep, &c, o->address, o->port,
+	    wildcard_family(o))) != 0 ||
+	    (rc = join_groups(l->ep.fd, o, l->ep.family)) != 0)
+		return rc;
+	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->buffer)) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
+		    strerror(errno));
+	gro = sock_rx_gro(l->ep.fd, &l->rx.rx);
+	if (o->json && sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
+		note("no kernel timestamps: JSON times are when udpcat read");
+	if (o->verbose) {
+		note("listening on %s", l->ep.name);
+		note("receive buffer %ld bytes, GRO %s", rcvbuf,
+		    gro ? "on" : "off");
 	}
-	return total;
+	l->st.drops_fd = l->ep.fd;
+	l->st.drops_floor = gro;
+	/* After resolving, which SIGINT must still be able to cut short. */
+	signals_install();
+	if (o->port_file != NULL)
+		return write_port_file(o->port_file,
+		    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port));
+	return 0;
 }
 
-/* Finishes: flushes, prints --stats and returns the exit status. */
+/* The exit status of a listener that ran (r: how it ended). */
 static int
-finish(struct listener *l, int status)
+finish(struct listener *l, enum run_end r)
 {
-	printer_flush(&l->pr);
+	const struct listen_opts *o = l->o;
+
+	if (printer_flush(&l->pr) == RUN_EPIPE || r == RUN_EPIPE)
+		return EXIT_SIGNAL + SIGPIPE;
+	if (r != RUN_ERROR && signal_check() != 0)
+		r = RUN_SIGNAL;
 	stats_print(&l->st, 0);
 	if (l->st.truncated > 0 && l->pr.truncated_warned > 10)
 		warning("%llu datagrams were truncated in all",
@@ -658,102 +535,60 @@ finish(struct listener *l, int status)
 	if (l->reply_failed > 0)
 		warning("%llu answers could not be sent",
 		    (unsigned long long)l->reply_failed);
-	cleanup_run();
-	return status;
-}
-
-/* The poll() timeout: what is left of --timeout, and the progress tick. */
-static int
-wait_ms(const struct listener *l, uint64_t last)
-{
-	uint64_t t, left;
-	int ms = -1;
-
-	if (l->o->timeout_set) {
-		t = now_ms();
-		left = t - last >= l->o->timeout_ms ? 0 :
-		    l->o->timeout_ms - (t - last);
-		ms = left > 1000000000 ? 1000000000 : (int)left;
-	}
-	if (l->o->progress && (ms < 0 || ms > 100))
-		ms = 100;
-	return ms;
-}
-
-/*
- * Waits for datagrams (up to ms milliseconds, -1 for ever) and writes
- * them out; returns how many.  With standard output a pipe it also
- * watches for the pipe's reader going away.
- */
-static int
-receive_wait(struct listener *l, int ms)
-{
-	struct pollfd pfd[2];
-	int r;
-
-	pfd[0].fd = l->fd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = STDOUT_FILENO;
-	pfd[1].events = 0;
-	r = wait_fds(pfd, l->pr.watch_pipe ? 2 : 1,
-	    ms < 0 ? -1 : (int64_t)ms * 1000000);
-	if (r == -1 && errno != EINTR)
-		die(EXIT_RUNTIME, "poll: %s", strerror(errno));
-	if (r <= 0)
-		return 0;
-	printer_check_pipe(&l->pr, pfd[1].revents);
-	return drain(l, 0);
-}
-
-/* The receive loop; returns the exit status. */
-static int
-run(struct listener *l)
-{
-	uint64_t last = now_ms();
-
-	for (;;) {
-		if (cmd_signal != 0) {
-			/* What waits in the socket came before the signal. */
-			(void)drain(l, 1);
-			exit_on_signal(&l->pr, &l->st, 0);
-		}
-		if (l->done)
-			return finish(l, EXIT_OK);
-		if (l->o->timeout_set && now_ms() - last >= l->o->timeout_ms)
-			break;
-		if (receive_wait(l, wait_ms(l, last)) > 0)
-			last = now_ms();
-		stats_progress(&l->st, 0);
-	}
+	if (l->self > 1)
+		warning("%llu datagrams from the listener's own address were "
+		    "not answered", (unsigned long long)l->self);
+	printer_report(&l->pr);
+	if (r == RUN_SIGNAL)
+		return EXIT_SIGNAL + cmd_signal;
+	if (r == RUN_ERROR || l->pr.err != 0)
+		return EXIT_RUNTIME;
 	/* --timeout: success only when something came and --count is met. */
-	if (l->st.dgrams == 0 || (l->o->count != 0 &&
-	    l->st.dgrams < l->o->count))
-		return finish(l, EXIT_TIMEOUT);
-	return finish(l, EXIT_OK);
+	if (r == RUN_IDLE && (l->st.dgrams == 0 || (o->count != 0 &&
+	    l->st.dgrams < o->count)))
+		return EXIT_TIMEOUT;
+	return EXIT_OK;
 }
 
-/* Frees what a listener holds; it runs however the command ends. */
-static void
-listener_free(void *arg)
+/* Sets up the parts, runs them and returns the exit status. */
+static int
+listen_run(struct listener *l)
 {
-	struct listener *l = arg;
+	const struct listen_opts *o = l->o;
+	enum run_end r;
+	int rc;
 
-	printer_free(&l->pr);
-	sock_rx_free(&l->rx);
-	stats_free(&l->st);
-	free(l->d.until);
-	free(l->d.reply);
-	if (l->fd >= 0)
-		close(l->fd);
-	l->fd = -1;
+	if ((o->until != NULL && (rc = decode_opt(o, "--until", o->until,
+	    &l->d.until, &l->d.until_len)) != 0) ||
+	    (o->reply != NULL && (rc = decode_opt(o, "--reply", o->reply,
+	    &l->d.reply, &l->d.reply_len)) != 0) ||
+	    (rc = printer_init(&l->pr, o->enc, o->enc_set, o->framing,
+	    o->json, o->show_peer)) != 0)
+		return rc;
+	if (recv_init(&l->rx, &l->ep, o->max_size, needs_senders(o),
+	    on_dgram, l) == -1 ||
+	    stats_init(&l->st, o->stats || o->verbose, o->progress) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
+		    strerror(errno));
+	l->rx.pr = &l->pr;
+	l->rx.st = &l->st;
+	l->rx.counted = &l->st.dgrams;
+	l->rx.limit = o->count;
+	if ((rc = setup(l)) != 0)
+		return rc;
+	r = recv_loop(&l->rx, o->timeout_ms, o->timeout_set, o->progress);
+	/* What waits in the socket came before the signal. */
+	if (r == RUN_SIGNAL)
+		(void)recv_drain(&l->rx, 1);
+	return finish(l, r);
 }
 
 int
 cmd_listen(int argc, char **argv)
 {
-	static struct listen_opts o;
-	static struct listener l;
-	int c;
+	struct listen_opts o;
+	struct listener l;
+	int c, status;
 
 	memset(&o, 0, sizeof(o));
 	o.family = AF_UNSPEC;
@@ -766,20 +601,14 @@ cmd_listen(int argc, char **argv)
 
 	memset(&l, 0, sizeof(l));
 	l.o = &o;
-	l.fd = -1;
-	l.want = SOCK_BATCH;
-	cleanup_push(listener_free, &l);
-	printer_init(&l.pr, o.enc, o.enc_set, o.framing, o.json, o.show_peer);
-	if (o.until != NULL)
-		l.d.until = decode_opt(&o, "--until", o.until, &l.d.until_len);
-	if (o.reply != NULL)
-		l.d.reply = decode_opt(&o, "--reply", o.reply, &l.d.reply_len);
-	if (sock_rx_init(&l.rx, o.max_size, needs_senders(&o)) == -1)
-		die(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
-		    strerror(errno));
-	stats_init(&l.st, o.stats || o.verbose, o.progress);
-	setup(&o, &l.rx, &l.fd);
-	l.st.drops_fd = l.fd;
-	l.st.drops_floor = l.rx.gro;
-	return run(&l);
+	endp_init(&l.ep);
+	l.pr.fd = -1;
+	status = listen_run(&l);
+	printer_free(&l.pr);
+	recv_free(&l.rx);
+	stats_free(&l.st);
+	free(l.d.until);
+	free(l.d.reply);
+	endp_close(&l.ep);
+	return status;
 }

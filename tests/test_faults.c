@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -364,7 +365,21 @@ __wrap_recvmsg(int fd, struct msghdr *m, int flags)
 	return __real_recvmsg(fd, m, flags);
 }
 
-/* Standard output. */
+/*
+ * Standard output, or the printer's own description of it (a pipe is
+ * opened anew, non-blocking): the same file.
+ */
+static int
+is_stdout(int fd)
+{
+	struct stat a, b;
+
+	if (fd == STDOUT_FILENO)
+		return 1;
+	return fstat(fd, &a) == 0 && fstat(STDOUT_FILENO, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+	    !S_ISCHR(a.st_mode);
+}
 
 ssize_t
 __wrap_write(int fd, const void *buf, size_t len)
@@ -373,7 +388,7 @@ __wrap_write(int fd, const void *buf, size_t len)
 	ssize_t n;
 	int fail;
 
-	if (!fs.armed || fd != STDOUT_FILENO)
+	if (!fs.armed || !is_stdout(fd))
 		return __real_write(fd, buf, len);
 	r = step(FN_WRITE, &fail);
 	if (fail)
@@ -398,7 +413,7 @@ __wrap_writev(int fd, const struct iovec *iov, int cnt)
 	ssize_t n;
 	int fail, i;
 
-	if (!fs.armed || fd != STDOUT_FILENO)
+	if (!fs.armed || !is_stdout(fd))
 		return __real_writev(fd, iov, cnt);
 	r = step(FN_WRITE, &fail);
 	if (fail)

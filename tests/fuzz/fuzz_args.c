@@ -30,7 +30,7 @@
 #define LONG_UNIT	4096
 #define TRACK_MAX	1024
 
-enum run_end {
+enum fuzz_end {
 	RUN_RETURNED = 1,	/* main() returned a status */
 	RUN_EXITED,		/* exit(status) */
 	RUN_REACHED		/* the first socket(): options accepted */
@@ -102,13 +102,12 @@ fuzz_free(void *p)
 	free(p);
 }
 
-/* As exit() would, runs the command's cleanups, then goes back. */
+/* Goes back to the harness, as exit() would end the run. */
 _Noreturn void
 fuzz_exit(int status)
 {
 	if (!in_run)
 		exit(status);
-	cleanup_run();
 	exit_status = status;
 	longjmp(run_jmp, RUN_EXITED);
 }
@@ -124,7 +123,6 @@ fuzz_socket(int domain, int type, int protocol)
 		errno = EPERM;
 		return -1;
 	}
-	cleanup_run();
 	longjmp(run_jmp, RUN_REACHED);
 }
 
@@ -230,7 +228,6 @@ run_main(int argc, char **argv, struct outcome *oc)
 	in_run = 1;
 	if ((end = setjmp(run_jmp)) == 0) {
 		status = udpcat_main(argc, argv);
-		cleanup_run();
 		end = RUN_RETURNED;
 	} else
 		status = exit_status;

@@ -1,0 +1,55 @@
+/* proc.h: the process: standard descriptors, signals and the clock. */
+#ifndef PROC_H
+#define PROC_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+
+/* The number of the first SIGINT or SIGTERM received, or 0. */
+extern volatile sig_atomic_t cmd_signal;
+
+/* How many SIGINT and SIGTERM were received. */
+extern volatile sig_atomic_t cmd_signals;
+
+/*
+ * Holds the places of standard input, output and error that were closed
+ * at start with /dev/null, so that no socket takes their numbers; returns
+ * -1 if that fails.  stdio_closed() then tells whether fd was closed.
+ */
+int	stdio_reserve(void);
+int	stdio_closed(int fd);
+
+/*
+ * Handlers for SIGINT and SIGTERM that only count, the two held back but
+ * in wait_fds(); SIGPIPE ignored.
+ */
+void	signals_install(void);
+
+/*
+ * ppoll() for at most ns nanoseconds (< 0: no limit), the one place where
+ * SIGINT and SIGTERM get in: returns -1 with EINTR for them.
+ */
+int	wait_fds(struct pollfd *fds, nfds_t n, int64_t ns);
+
+/*
+ * Lets in a SIGINT or SIGTERM that is pending, for loops that are kept
+ * busy and do not wait, and before an exit status is decided; returns
+ * cmd_signal.  One system call.
+ */
+int	signal_check(void);
+
+/*
+ * Waits 1 ms for the kernel to free buffer space (ENOBUFS, EAGAIN) and
+ * counts the wait in *waits; returns -1 once 10 s of such waits went by
+ * in a row, which the caller reports, else 0.  A signal ends the wait
+ * early: the caller looks at cmd_signal.
+ */
+int	shortage_wait(unsigned *waits);
+
+/* The monotonic clock in nanoseconds, microseconds and milliseconds. */
+uint64_t now_ns(void);
+uint64_t now_us(void);
+uint64_t now_ms(void);
+
+#endif

@@ -1,0 +1,96 @@
+/* transmit.h: the sender: records to datagrams, batched, paced, repeated. */
+#ifndef TRANSMIT_H
+#define TRANSMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "endpoint.h"
+#include "enc.h"
+#include "frame.h"
+#include "receive.h"
+#include "run.h"
+#include "sock.h"
+#include "stats.h"
+
+#define TX_MAX_DST	64	/* destinations of one sender */
+
+/* What to send and how: from the command's options. */
+struct tx_conf {
+	enum encoding	 enc;
+	struct in_frame	 inf;		/* framing of standard input */
+	char		**data;		/* DATA operands; none: stdin */
+	int		 ndata;
+	int		 hold;		/* keep stdin to send it again */
+	uint64_t	 rate;		/* datagrams a second; 0: unpaced */
+	uint64_t	 interval_ms;	/* pause between datagrams */
+};
+
+/* Where records come from: DATA operands, standard input, or a replay. */
+struct source {
+	char			**argv;
+	int			 argc;
+	int			 next;
+	int			 use_stdin;
+	struct frame_reader	 fr;
+	int			 holding;	/* keep stdin for a replay */
+	int			 replay;
+	unsigned char		*held;		/* [4-byte length][bytes]... */
+	size_t			 held_len;
+	size_t			 held_cap;
+	size_t			 held_pos;
+	unsigned long long	 recno;		/* of this pass, from 1 */
+	enum run_end		 failed;	/* why holding failed */
+};
+
+/* A batch of datagrams ready to send. */
+struct batch {
+	struct iovec	 iov[SOCK_BATCH];
+	unsigned char	*slots;		/* SOCK_BATCH decoded datagrams */
+	unsigned char	*big;		/* for records that decode long */
+	size_t		 big_size;
+	unsigned	 n;
+};
+
+/* The pacing of --interval and --rate. */
+struct pacer {
+	uint64_t	t0;		/* the schedule's start */
+	uint64_t	sent;		/* datagrams sent since t0 */
+	uint64_t	next;		/* no datagram before this time */
+};
+
+struct sender {
+	struct endp		*ep;
+	struct endpoint		 dst[TX_MAX_DST];	/* when not connected */
+	int			 ndst;
+	struct tx_conf		 c;
+	struct receiver		*replies;	/* drained meanwhile, or NULL */
+	struct stats		*st;
+	struct source		 src;
+	struct batch		 b;
+	struct pacer		 pacer;
+	int			 gso;		/* try UDP GSO sends */
+};
+
+/*
+ * Prepares s to send the records of c through ep (to s->dst, which the
+ * caller fills, when ep is not connected).  Returns 0, or an exit status
+ * after a message.
+ */
+int	tx_init(struct sender *s, struct endp *ep, const struct tx_conf *c,
+	    struct stats *st);
+
+/*
+ * Sends every record repeat times (0: until a signal); an input with no
+ * record ends at once.  Replies are drained meanwhile.  Returns RUN_DONE,
+ * or how it ended: RUN_SIGNAL, RUN_EINPUT, RUN_ERROR, RUN_EPIPE.
+ */
+enum run_end tx_run(struct sender *s, uint64_t repeat);
+
+/* Makes the next tx_run() send the same records again. */
+void	tx_rewind(struct sender *s);
+
+void	tx_free(struct sender *s);
+
+#endif

@@ -1,0 +1,240 @@
+/* receive.c: the receiver: datagrams from a socket to the command, batched. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include "msg.h"
+#include "proc.h"
+#include "receive.h"
+#include "udpcat.h"
+
+#define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
+#define TICK_NS		100000000	/* --progress redraws */
+
+int
+recv_init(struct receiver *r, struct endp *ep, size_t size, int want_from,
+    recv_fn fn, void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	r->ep = ep;
+	r->want = SOCK_BATCH;
+	r->fn = fn;
+	r->arg = arg;
+	return sock_rx_init(&r->rx, size, want_from);
+}
+
+/*
+ * The datagram in receive buffer i: its bytes, real size, sender, and the
+ * kernel's arrival time when it gave one, else now.
+ */
+static void
+rx_dgram(const struct rxbatch *rx, unsigned i, const struct timespec *now,
+    struct dgram *d)
+{
+	d->data = rx->data + (size_t)i * rx->size;
+	d->size = rx->msg[i].msg_len;
+	d->len = d->size < rx->size ? d->size : rx->size;
+	d->from = (const struct sockaddr *)&rx->from[i];
+	d->fromlen = rx->msg[i].msg_hdr.msg_namelen;
+	d->time = rx->ts[i].tv_sec != 0 ? rx->ts[i] : *now;
+}
+
+/*
+ * Hands on buffer i of the batch just received: one datagram, or with
+ * GRO several from one sender, each rx->seg[i] bytes but the last.
+ */
+static enum run_end
+deliver(struct receiver *r, unsigned i, const struct timespec *now)
+{
+	struct dgram d;
+	const unsigned char *data;
+	size_t size, seg = r->rx.seg[i], off;
+	enum run_end s = RUN_MORE;
+
+	rx_dgram(&r->rx, i, now, &d);
+	if (seg == 0)
+		return r->fn(r->arg, &d);
+	data = d.data;
+	size = d.size;
+	for (off = 0; off < size && s == RUN_MORE; off += seg) {
+		d.data = data + off;
+		d.size = d.len = size - off < seg ? size - off : seg;
+		s = r->fn(r->arg, &d);
+	}
+	return s;
+}
+
+/*
+ * Sizes the next batch: it doubles while batches come back full and
+ * shrinks to what came, so that a trickle (a request, an answer) does not
+ * make the kernel look at an empty queue again in every call.
+ */
+static void
+adapt(struct receiver *r, unsigned got, unsigned asked)
+{
+	if (got < asked)
+		r->want = got > 0 ? got : 1;
+	else if (r->want < SOCK_BATCH)
+		r->want = r->want * 2 > SOCK_BATCH ? SOCK_BATCH : r->want * 2;
+}
+
+/* How many datagrams to ask for now: the batch, within the limit. */
+static unsigned
+wanted(const struct receiver *r)
+{
+	uint64_t left;
+
+	if (r->limit == 0)
+		return r->want;
+	left = *r->counted < r->limit ? r->limit - *r->counted : 0;
+	return left < r->want ? (unsigned)left : r->want;
+}
+
+/*
+ * One recvmmsg(): the number received (0: none waiting), or -1 when the
+ * drain must end, with *end set.
+ */
+static int
+rx_once(struct receiver *r, unsigned want, unsigned *nobufs, enum run_end *end)
+{
+	int n;
+
+	while ((n = sock_rx(r->ep->fd, &r->rx, want)) == -1) {
+		if (errno == EINTR && cmd_signal == 0)
+			continue;
+		*end = RUN_MORE;
+		if (errno == EINTR)
+			return -1;
+		/* Kernel memory runs short for a moment: wait. */
+		if (errno == ENOBUFS && shortage_wait(nobufs) == 0) {
+			if (cmd_signal != 0)
+				return -1;
+			continue;
+		}
+		if (errno == ECONNREFUSED) {
+			endp_refused(r->ep);
+			return -1;
+		}
+		*end = RUN_ERROR;
+		msg_fail(EXIT_RUNTIME, "cannot receive: %s", strerror(errno));
+		return -1;
+	}
+	*nobufs = 0;
+	return n;
+}
+
+enum run_end
+recv_drain(struct receiver *r, int final)
+{
+	struct timespec now;
+	unsigned want, i, batches = 0, nobufs = 0;
+	enum run_end s, f;
+	int n;
+
+	while (final ? batches++ < FINAL_BATCHES : cmd_signal == 0) {
+		if ((want = wanted(r)) == 0)
+			break;
+		if ((n = rx_once(r, want, &nobufs, &s)) == -1)
+			return s;
+		adapt(r, (unsigned)n, want);
+		if (n == 0)
+			break;
+		clock_gettime(CLOCK_REALTIME, &now);
+		for (i = 0, s = RUN_MORE; i < (unsigned)n && s == RUN_MORE; i++)
+			s = deliver(r, i, &now);
+		r->got += (unsigned)n;
+		if (r->pr != NULL && (f = printer_flush(r->pr)) != RUN_MORE)
+			return f;
+		if (r->st != NULL)
+			stats_progress(r->st, 0);
+		if (s != RUN_MORE)
+			return s;
+		/* A short batch emptied the queue: wait rather than ask. */
+		if ((unsigned)n < want && !final)
+			break;
+		/* A flood never waits, where signals get in: look. */
+		if (!final)
+			(void)signal_check();
+	}
+	return RUN_MORE;
+}
+
+enum run_end
+recv_wait(struct receiver *r, int64_t ns, int fd, short *revents)
+{
+	struct pollfd pfd[3];
+	nfds_t n = 1, pipe_i = 0, fd_i = 0;
+	enum run_end s;
+	int rc;
+
+	r->got = 0;
+	pfd[0].fd = r->ep->fd;
+	pfd[0].events = POLLIN;
+	if (r->pr != NULL && r->pr->watch_pipe) {
+		pipe_i = n;
+		pfd[n].fd = r->pr->fd;
+		pfd[n++].events = 0;
+	}
+	if (fd >= 0) {
+		fd_i = n;
+		pfd[n].fd = fd;
+		pfd[n++].events = POLLIN;
+	}
+	if ((rc = wait_fds(pfd, n, ns)) == -1 && errno != EINTR) {
+		msg_fail(EXIT_RUNTIME, "poll: %s", strerror(errno));
+		return RUN_ERROR;
+	}
+	if (cmd_signal != 0)
+		return RUN_SIGNAL;
+	if (rc <= 0)
+		return RUN_MORE;
+	if (pfd[0].revents & POLLERR)
+		endp_read_errors(r->ep);
+	if (pipe_i != 0 && (s = printer_check_pipe(r->pr,
+	    pfd[pipe_i].revents)) != RUN_MORE)
+		return s;
+	if (fd_i != 0)
+		*revents = pfd[fd_i].revents;
+	if (pfd[0].revents & POLLIN)
+		return recv_drain(r, 0);
+	return RUN_MORE;
+}
+
+enum run_end
+recv_loop(struct receiver *r, uint64_t idle_ms, int idle_set, int progress)
+{
+	uint64_t last = now_ms(), t;
+	int64_t ns;
+	enum run_end s;
+
+	for (;;) {
+		if (cmd_signal != 0)
+			return RUN_SIGNAL;
+		if (r->stop_refused && r->ep->refused)
+			return RUN_REFUSED;
+		if (r->limit != 0 && *r->counted >= r->limit)
+			return RUN_DONE;
+		ns = -1;
+		if (idle_set) {
+			if ((t = now_ms() - last) >= idle_ms)
+				return RUN_IDLE;
+			ns = (int64_t)(idle_ms - t) * 1000000;
+		}
+		if (progress && (ns < 0 || ns > TICK_NS))
+			ns = TICK_NS;
+		s = recv_wait(r, ns, -1, NULL);
+		if (r->got > 0)
+			last = now_ms();
+		if (s != RUN_MORE)
+			return s;
+		if (r->st != NULL)
+			stats_progress(r->st, 0);
+	}
+}
+
+void
+recv_free(struct receiver *r)
+{
+	sock_rx_free(&r->rx);
+}

@@ -1,0 +1,484 @@
+/* transmit.c: the sender: records to datagrams, batched, paced, repeated. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "proc.h"
+#include "transmit.h"
+#include "udpcat.h"
+
+#define ENC_RECORD_MAX	(1 << 20)	/* longest encoded input record */
+#define HOLD_MAX	(64u << 20)	/* standard input kept for a replay */
+#define SLOT_SIZE	65536		/* one decoded datagram */
+#define SRC_FAILED	(-100)		/* source_next(): reported already */
+#define SRC_SIGNAL	(-101)		/* source_next(): a signal came */
+
+/*
+ * Keeps a record of standard input for a replay.  Returns RUN_MORE, or
+ * after a message RUN_EINPUT (too much to keep) or RUN_ERROR.
+ */
+static enum run_end
+hold(struct source *s, const unsigned char *rec, size_t len)
+{
+	size_t need = s->held_len + 4 + len, cap;
+	uint32_t n = (uint32_t)len;
+	unsigned char *p;
+
+	if (need > HOLD_MAX) {
+		msg_fail(EXIT_USAGE, "--repeat and --retries keep standard input "
+		    "in memory, and it is larger than %u MiB", HOLD_MAX >> 20);
+		return RUN_EINPUT;
+	}
+	if (need > s->held_cap) {
+		cap = s->held_cap ? s->held_cap : 1 << 16;
+		while (cap < need)
+			cap *= 2;
+		if ((p = realloc(s->held, cap)) == NULL) {
+			msg_fail(EXIT_RUNTIME, "out of memory");
+			return RUN_ERROR;
+		}
+		s->held = p;
+		s->held_cap = cap;
+	}
+	memcpy(s->held + s->held_len, &n, 4);
+	memcpy(s->held + s->held_len + 4, rec, len);
+	s->held_len = need;
+	return RUN_MORE;
+}
+
+/* Reports a record the reader refused: RUN_EINPUT or RUN_ERROR. */
+static enum run_end
+input_failed(const struct source *s, int r)
+{
+	if (r == SRC_FAILED)
+		return s->failed;
+	if (r == SRC_SIGNAL)
+		return RUN_SIGNAL;
+	if (r == FRAME_ETOOBIG)
+		return msg_fail(EXIT_USAGE, "record %llu is too large: more than "
+		    "%zu bytes", s->recno + 1, s->fr.maxrec), RUN_EINPUT;
+	if (r == FRAME_ESHORT)
+		return msg_fail(EXIT_USAGE, "record %llu is cut short by the end "
+		    "of the input", s->recno + 1), RUN_EINPUT;
+	msg_fail(EXIT_RUNTIME, "cannot read standard input: %s", strerror(errno));
+	return RUN_ERROR;
+}
+
+/*
+ * The next record as FRAME_RECORD, FRAME_END, FRAME_AGAIN (only when
+ * may_read is not FRAME_READ) or a failure: one of the reader's, or
+ * SRC_FAILED after a message.  EINTR ends the read only for a signal.
+ */
+static int
+source_next(struct source *s, int may_read, const unsigned char **rec,
+    size_t *len)
+{
+	uint32_t n;
+	int r;
+
+	if (!s->use_stdin) {
+		if (s->next == s->argc)
+			return FRAME_END;
+		*rec = (const unsigned char *)s->argv[s->next];
+		*len = strlen(s->argv[s->next++]);
+	} else if (s->replay) {
+		if (s->held_pos == s->held_len)
+			return FRAME_END;
+		memcpy(&n, s->held + s->held_pos, 4);
+		*rec = s->held + s->held_pos + 4;
+		*len = n;
+		s->held_pos += 4 + n;
+	} else {
+		while ((r = frame_next(&s->fr, may_read, rec, len)) ==
+		    FRAME_EREAD && errno == EINTR)
+			if (cmd_signal != 0)
+				return SRC_SIGNAL;
+		if (r != FRAME_RECORD)
+			return r;	/* the caller sends what it has first */
+		if (s->holding && (s->failed = hold(s, *rec, *len)) != RUN_MORE)
+			return SRC_FAILED;
+	}
+	s->recno++;
+	return FRAME_RECORD;
+}
+
+/* Opens standard input or the operands as the source of records. */
+static int
+source_init(struct source *s, const struct tx_conf *c, size_t max)
+{
+	size_t maxrec = c->enc == ENC_RAW ? max : ENC_RECORD_MAX;
+
+	memset(s, 0, sizeof(*s));
+	s->argv = c->data;
+	s->argc = c->ndata;
+	s->use_stdin = c->ndata == 0;
+	if (!s->use_stdin)
+		return 0;
+	if (stdio_closed(STDIN_FILENO))
+		return msg_fail(EXIT_RUNTIME, "cannot read standard input: it is "
+		    "closed");
+	if (c->inf.mode == IN_CHUNK && c->inf.chunk > max)
+		return msg_fail_usage("chunk:%zu is larger than a datagram over %s "
+		    "(%zu)", c->inf.chunk, max == MAX_DGRAM4 ? "IPv4" : "IPv6",
+		    max);
+	s->holding = c->hold;
+	if (frame_reader_init(&s->fr, STDIN_FILENO, c->inf, maxrec) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot allocate the input buffer: %s",
+		    strerror(errno));
+	return 0;
+}
+
+void
+tx_rewind(struct sender *s)
+{
+	s->src.next = 0;
+	s->src.recno = 0;
+	s->src.held_pos = 0;
+	if (s->src.use_stdin)
+		s->src.replay = 1;
+}
+
+int
+tx_init(struct sender *s, struct endp *ep, const struct tx_conf *c,
+    struct stats *st)
+{
+	s->ep = ep;
+	s->c = *c;
+	s->st = st;
+	s->gso = 1;
+	if ((s->b.slots = malloc((size_t)SOCK_BATCH * SLOT_SIZE)) == NULL)
+		return msg_fail(EXIT_RUNTIME, "out of memory");
+	return source_init(&s->src, c, ep->max);
+}
+
+void
+tx_free(struct sender *s)
+{
+	frame_reader_free(&s->src.fr);
+	free(s->src.held);
+	free(s->b.slots);
+	free(s->b.big);
+	s->src.held = s->b.slots = s->b.big = NULL;
+}
+
+/* When datagram number sent (from 0) is due at --rate, after t0. */
+static uint64_t
+rate_due(uint64_t sent, uint64_t rate)
+{
+	return sent / rate * 1000000000u + sent % rate * 1000000000u / rate;
+}
+
+/*
+ * Returns how many of want datagrams may go now (at least one), after
+ * waiting until the first of them may; 0 when a signal came.  A sender
+ * that fell behind its --rate schedule by more than one datagram's slot
+ * (input was idle, or a reply was awaited) starts a new schedule rather
+ * than catching up in a burst: at most N in any second.
+ */
+static unsigned
+pace(struct sender *s, unsigned want)
+{
+	struct pacer *p = &s->pacer;
+	uint64_t t, due, rate = s->c.rate;
+
+	if (rate == 0 && s->c.interval_ms == 0)
+		return want;
+	while ((t = now_ns()) < p->next) {
+		(void)wait_fds(NULL, 0, (int64_t)(p->next - t));
+		if (cmd_signal != 0)
+			return 0;
+	}
+	if (p->sent == 0 || (rate != 0 && t > p->t0 +
+	    rate_due(p->sent + 1, rate))) {
+		p->t0 = t;
+		p->sent = 0;
+	}
+	if (s->c.interval_ms != 0)
+		return 1;
+	/* Those due by now: (t - t0) * rate / 1e9 + 1, less those sent. */
+	due = (t - p->t0) / 1000000000u * rate +
+	    (t - p->t0) % 1000000000u * rate / 1000000000u + 1;
+	due = due > p->sent ? due - p->sent : 1;
+	return due < want ? (unsigned)due : want;
+}
+
+/* Accounts for k datagrams gone and sets when the next one may go. */
+static void
+paced(struct sender *s, unsigned k)
+{
+	struct pacer *p = &s->pacer;
+	uint64_t next = 0;
+
+	p->sent += k;
+	if (s->c.interval_ms != 0)
+		next = now_ns() + s->c.interval_ms * 1000000u;
+	if (s->c.rate != 0 && p->t0 + rate_due(p->sent, s->c.rate) > next)
+		next = p->t0 + rate_due(p->sent, s->c.rate);
+	p->next = next;
+}
+
+/*
+ * Deals with a send error: RUN_MORE to send the same datagram again,
+ * else how the run ends.  *waits counts waits for buffer space in a row.
+ */
+static enum run_end
+send_error(struct sender *s, int err, size_t len, unsigned *waits)
+{
+	switch (err) {
+	case ECONNREFUSED:	/* an earlier datagram's ICMP: this one waits */
+		endp_refused(s->ep);
+		return RUN_MORE;
+	case EINTR:
+		return signal_check() != 0 ? RUN_SIGNAL : RUN_MORE;
+	case ENOBUFS:
+	case EAGAIN:
+		if (shortage_wait(waits) == -1)
+			return msg_fail(EXIT_RUNTIME, "cannot send to %s: %s for "
+			    "10 s", s->ep->name, strerror(err)), RUN_ERROR;
+		return cmd_signal != 0 ? RUN_SIGNAL : RUN_MORE;
+	case EACCES:
+		endp_broadcast_refused(s->ep);
+		return RUN_ERROR;
+	case EMSGSIZE:
+		msg_fail(EXIT_RUNTIME, "cannot send a datagram of %zu bytes to %s: "
+		    "%s", len, s->ep->name, strerror(err));
+		return RUN_ERROR;
+	default:
+		msg_fail(EXIT_RUNTIME, "cannot send to %s: %s", s->ep->name,
+		    strerror(err));
+		return RUN_ERROR;
+	}
+}
+
+/* Sends the batch to one destination, paced. */
+static enum run_end
+send_to(struct sender *s, const struct endpoint *dst)
+{
+	struct batch *b = &s->b;
+	unsigned done, k, sent, waits = 0, i;
+	enum run_end r;
+	int err;
+
+	for (done = 0; done < b->n; done += sent) {
+		if ((k = pace(s, b->n - done)) == 0)
+			return RUN_SIGNAL;
+		sent = sock_tx(s->ep->fd, dst, b->iov + done, k, &s->gso, &err);
+		for (i = done; i < done + sent; i++)
+			s->st->bytes += b->iov[i].iov_len;
+		s->st->dgrams += sent;
+		if (sent > 0) {
+			paced(s, sent);
+			waits = 0;
+		}
+		if (err != 0 && (r = send_error(s, err,
+		    b->iov[done + sent].iov_len, &waits)) != RUN_MORE)
+			return r;
+	}
+	return RUN_MORE;
+}
+
+/* Sends the batch to every destination and empties it. */
+static enum run_end
+send_batch(struct sender *s)
+{
+	enum run_end r = RUN_MORE;
+	int d;
+
+	for (d = 0; d < s->ndst && r == RUN_MORE; d++)
+		r = send_to(s, s->ep->connected ? NULL : &s->dst[d]);
+	s->b.n = 0;
+	stats_progress(s->st, 0);
+	/* A busy send never waits, where signals get in: look. */
+	if (r == RUN_MORE && signal_check() != 0)
+		r = RUN_SIGNAL;
+	return r;
+}
+
+/* Decodes into the batch's big buffer a record too long for a slot. */
+static unsigned char *
+big_buffer(struct batch *b, size_t need)
+{
+	if (need > b->big_size) {
+		free(b->big);
+		b->big_size = 0;
+		if ((b->big = malloc(need)) == NULL)
+			return NULL;
+		b->big_size = need;
+	}
+	return b->big;
+}
+
+/*
+ * Adds a record to the batch as a datagram.  One that does not decode or
+ * is too large ends the run (RUN_EINPUT), after what came before it was
+ * sent.
+ */
+static enum run_end
+add_record(struct sender *s, const unsigned char *rec, size_t len)
+{
+	struct batch *b = &s->b;
+	enum encoding e = s->c.enc;
+	unsigned char *slot = b->slots + (size_t)b->n * SLOT_SIZE, *out = slot;
+	struct enc_error err;
+	enum run_end r;
+	long got = (long)len;
+
+	if (e != ENC_RAW) {
+		if (enc_decoded_max(e, len) > SLOT_SIZE &&
+		    (out = big_buffer(b, enc_decoded_max(e, len))) == NULL)
+			return msg_fail(EXIT_RUNTIME, "out of memory"), RUN_ERROR;
+		got = enc_decode(e, (const char *)rec, len, out, &err);
+	}
+	if (got < 0 || (size_t)got > s->ep->max) {
+		if ((r = send_batch(s)) != RUN_MORE)
+			return r;
+		if (got < 0)
+			msg_fail(EXIT_USAGE, "invalid %s in record %llu: %s at "
+			    "offset %zu", enc_name(e), s->src.recno, err.what,
+			    err.offset);
+		else
+			msg_fail(EXIT_USAGE, "record %llu is too large: %ld bytes, "
+			    "at most %zu over %s", s->src.recno, got,
+			    s->ep->max, s->ep->family == AF_INET ? "IPv4" :
+			    "IPv6");
+		return RUN_EINPUT;
+	}
+	if (e == ENC_RAW)
+		b->iov[b->n].iov_base = (void *)rec;
+	else {
+		if (out != slot)
+			memcpy(slot, out, (size_t)got);
+		b->iov[b->n].iov_base = slot;
+	}
+	b->iov[b->n++].iov_len = (size_t)got;
+	return RUN_MORE;
+}
+
+/*
+ * Waits until standard input has something to read, printing replies
+ * meanwhile when waiting for them, so that an interactive session sees
+ * each answer at once; a signal ends the wait.
+ */
+static enum run_end
+await_input(struct sender *s)
+{
+	struct pollfd pfd;
+	short revents = 0;
+	enum run_end r;
+
+	for (;;) {
+		if (s->replies != NULL) {
+			r = recv_wait(s->replies, -1, STDIN_FILENO, &revents);
+			if (r != RUN_MORE && r != RUN_DONE)
+				return r;
+		} else {
+			pfd.fd = STDIN_FILENO;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (wait_fds(&pfd, 1, -1) == -1 && errno != EINTR)
+				return msg_fail(EXIT_RUNTIME, "poll: %s",
+				    strerror(errno)), RUN_ERROR;
+			revents = pfd.revents;
+		}
+		if (cmd_signal != 0)
+			return RUN_SIGNAL;
+		if (revents != 0)
+			return RUN_MORE;
+	}
+}
+
+/*
+ * The next record: one already buffered, or, once standard input can be
+ * read, what one read() brings; the only waits are in wait_fds(), where
+ * a signal gets through.  Records returned stay valid until the next
+ * call that reads (s->b.n == 0 then).  *end is set when it returns a
+ * failure of the wait.
+ */
+static int
+next_record(struct sender *s, const unsigned char **rec, size_t *len,
+    enum run_end *end)
+{
+	struct source *src = &s->src;
+	int r;
+
+	*end = RUN_MORE;
+	if (!src->use_stdin || src->replay)
+		return source_next(src, FRAME_READ, rec, len);
+	if (s->b.n > 0)
+		return source_next(src, FRAME_NO_READ, rec, len);
+	while ((r = source_next(src, FRAME_NO_READ, rec, len)) ==
+	    FRAME_AGAIN) {
+		if ((*end = await_input(s)) != RUN_MORE)
+			return FRAME_AGAIN;
+		if ((r = source_next(src, FRAME_READ_ONCE, rec, len)) !=
+		    FRAME_AGAIN)
+			break;
+	}
+	return r;
+}
+
+/* After a batch went: replies that came meanwhile, and a signal. */
+static enum run_end
+between_batches(struct sender *s)
+{
+	enum run_end r;
+
+	if (cmd_signal != 0)
+		return RUN_SIGNAL;
+	if (s->replies != NULL &&
+	    (r = recv_drain(s->replies, 0)) != RUN_MORE && r != RUN_DONE)
+		return r;
+	return RUN_MORE;
+}
+
+/* Sends every record of the input once; *n counts them. */
+static enum run_end
+send_pass(struct sender *s, unsigned long long *n)
+{
+	const unsigned char *rec;
+	enum run_end end, r;
+	size_t len;
+	int got;
+
+	for (*n = 0;; ) {
+		got = next_record(s, &rec, &len, &end);
+		if (end != RUN_MORE)
+			return end;
+		if (got == FRAME_RECORD) {
+			++*n;
+			if ((r = add_record(s, rec, len)) != RUN_MORE)
+				return r;
+			if (s->b.n < SOCK_BATCH)
+				continue;
+		}
+		if (s->b.n > 0 && (r = send_batch(s)) != RUN_MORE)
+			return r;
+		if (got < FRAME_AGAIN)
+			return input_failed(&s->src, got);
+		if ((r = between_batches(s)) != RUN_MORE)
+			return r;
+		if (got == FRAME_END)
+			return RUN_DONE;
+	}
+}
+
+enum run_end
+tx_run(struct sender *s, uint64_t repeat)
+{
+	unsigned long long n;
+	uint64_t rep;
+	enum run_end r;
+
+	for (rep = 0; repeat == 0 || rep < repeat; rep++) {
+		if (rep > 0)
+			tx_rewind(s);
+		if ((r = send_pass(s, &n)) != RUN_DONE)
+			return r;
+		if (n == 0)
+			break;	/* repeating nothing is done at once */
+	}
+	return RUN_DONE;
+}
