@@ -29,6 +29,7 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c
 CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
+	src/endp_unix.c \
 	src/receive.c src/transmit.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)

@@ -231,6 +231,20 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 	}
 }
 
+/* A Unix socket: the options that only IP has are refused. */
+static void
+check_unix(const struct listen_opts *o)
+{
+	const char *ip = o->family != AF_UNSPEC ? "-4 and -6" :
+	    o->ifname != NULL ? "-I" : o->njoin > 0 ? "--join" :
+	    o->nallow > 0 ? "--allow" : o->reuse ? "--reuse" :
+	    o->port_file != NULL ? "--port-file" : NULL;
+
+	if (ip != NULL)
+		die_usage("%s do not apply to a Unix socket ('%s')", ip,
+		    o->address);
+}
+
 /* Checks the operands and the options that exclude each other. */
 static void
 check_opts(struct listen_opts *o, int argc, char **argv)
@@ -239,9 +253,16 @@ check_opts(struct listen_opts *o, int argc, char **argv)
 		die_usage("missing PORT");
 	if (argc > 2)
 		die_usage("too many operands: '%s'", argv[2]);
-	if (argc == 2)
+	if (endp_is_unix(argv[0])) {
+		if (argc > 1)
+			die_usage("too many operands: '%s'", argv[1]);
 		o->address = argv[0];
-	o->port = opt_port(argv[argc - 1], 1);
+		check_unix(o);
+	} else {
+		if (argc == 2)
+			o->address = argv[0];
+		o->port = opt_port(argv[argc - 1], 1);
+	}
 	if (o->echo && o->reply != NULL)
 		die_usage("--echo and --reply exclude each other");
 	if (o->json && o->framing_set)
@@ -486,6 +507,7 @@ setup(struct listener *l)
 {
 	const struct listen_opts *o = l->o;
 	struct endp_conf c;
+	struct endpoint ep;
 	int rc, gro;
 	long rcvbuf;
 
@@ -493,7 +515,11 @@ setup(struct listener *l)
 	c.family = o->family;
 	c.ifname = o->ifname;
 	c.reuse = o->reuse;
-	if ((rc = endp_listen(&l->ep, &c, o->address, o->port,
+	if (o->address != NULL && endp_is_unix(o->address)) {
+		if ((rc = endp_unix_addr(o->address, &ep)) != 0 ||
+		    (rc = endp_listen_unix(&l->ep, &ep)) != 0)
+			return rc;
+	} else if ((rc = endp_listen(&l->ep, &c, o->address, o->port,
 	    wildcard_family(o))) != 0 ||
 	    (rc = join_groups(l->ep.fd, o, l->ep.family)) != 0)
 		return rc;

@@ -35,6 +35,7 @@ struct send_opts {
 	int		 tos;
 	int		 loop;
 	int		 allow_broadcast;
+	int		 df;		/* --df */
 	uint64_t	 repeat;	/* 0: until interrupted */
 	uint64_t	 interval_ms;
 	uint64_t	 rate;		/* 0: unpaced */
@@ -59,7 +60,7 @@ struct send_opts {
 enum {
 	OPT_TTL = 256, OPT_TOS, OPT_LOOP, OPT_NO_LOOP, OPT_BROADCAST,
 	OPT_REPEAT, OPT_RATE, OPT_RETRIES, OPT_JSON, OPT_STATS, OPT_PROGRESS,
-	OPT_TO, OPT_ALL_INTERFACES
+	OPT_TO, OPT_ALL_INTERFACES, OPT_DF
 };
 
 static const char shortopts[] = ":46e:F:s:p:I:i:w:n:Pvh";
@@ -88,6 +89,7 @@ static const struct option longopts[] = {
 	{ "progress",		no_argument,		NULL, OPT_PROGRESS },
 	{ "to",			required_argument,	NULL, OPT_TO },
 	{ "all-interfaces",	no_argument,		NULL, OPT_ALL_INTERFACES },
+	{ "df",			no_argument,		NULL, OPT_DF },
 	{ NULL,			0,			NULL, 0 }
 };
 
@@ -115,7 +117,9 @@ usage(int broadcast)
 	    "group (0-255)\n"
 	    "      --tos N            type of service / traffic class "
 	    "(0-255)\n"
-	    "      --loop, --no-loop  multicast loopback on or off\n");
+	    "      --loop, --no-loop  multicast loopback on or off\n"
+	    "      --df               never fragment: refuse datagrams over "
+	    "the path MTU\n");
 	if (broadcast)
 		printf("      --to ADDRESS       the broadcast address to use\n"
 		    "      --all-interfaces   send on every broadcast-capable "
@@ -232,6 +236,9 @@ parse_opt(struct send_opts *o, int c, char **argv)
 	case OPT_PROGRESS:
 		o->progress = 1;
 		break;
+	case OPT_DF:
+		o->df = 1;
+		break;
 	case OPT_TO:
 	case OPT_ALL_INTERFACES:
 		if (!o->broadcast)
@@ -246,20 +253,48 @@ parse_opt(struct send_opts *o, int c, char **argv)
 	}
 }
 
+/* A Unix destination: the options that only IP has are refused. */
+static void
+check_unix(const struct send_opts *o)
+{
+	const char *ip = o->family != AF_UNSPEC ? "-4 and -6" :
+	    o->ifname != NULL ? "-I" : o->ttl >= 0 ? "--ttl" :
+	    o->tos >= 0 ? "--tos" : o->loop >= 0 ? "--loop and --no-loop" :
+	    o->allow_broadcast ? "--broadcast" : o->source_port != 0 ? "-p" :
+	    o->df ? "--df" : NULL;
+
+	if (ip != NULL)
+		die_usage("%s do not apply to a Unix socket ('%s')", ip,
+		    o->host);
+	if (o->source != NULL && !endp_is_unix(o->source))
+		die_usage("-s '%s' is not a Unix socket, as '%s' is",
+		    o->source, o->host);
+}
+
 /* Checks the operands and the options that exclude each other. */
 static void
 check_opts(struct send_opts *o, int argc, char **argv)
 {
 	int need = o->broadcast ? 1 : 2;
 
-	if (argc < need)
-		die_usage("missing %s", argc == 0 && !o->broadcast ? "HOST" :
-		    "PORT");
-	if (!o->broadcast)
+	if (!o->broadcast && argc > 0 && endp_is_unix(argv[0])) {
 		o->host = argv[0];
-	o->port = opt_port(argv[need - 1], 0);
-	o->data = argv + need;
-	o->ndata = argc - need;
+		o->data = argv + 1;
+		o->ndata = argc - 1;
+		check_unix(o);
+	} else {
+		if (argc < need)
+			die_usage("missing %s", argc == 0 && !o->broadcast ?
+			    "HOST" : "PORT");
+		if (!o->broadcast)
+			o->host = argv[0];
+		o->port = opt_port(argv[need - 1], 0);
+		o->data = argv + need;
+		o->ndata = argc - need;
+		if (o->source != NULL && endp_is_unix(o->source))
+			die_usage("-s %s is a Unix socket: the destination is "
+			    "not", o->source);
+	}
 	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH) &&
 	    o->enc_set && o->enc != ENC_RAW)
 		die_usage("-F %s reads raw bytes: it does not take -e %s",
@@ -350,11 +385,35 @@ verbose_setup(const struct send_run *sr)
 
 	/* An unconnected, unbound socket gets its port at the first send. */
 	if (sock_local(sr->ep.fd, &local) == -1 ||
-	    ((struct sockaddr_in *)&local.ss)->sin_port == 0 ||
+	    (local.ss.ss_family != AF_UNIX &&
+	    ((struct sockaddr_in *)&local.ss)->sin_port == 0) ||
 	    out_peer((struct sockaddr *)&local.ss, local.len, from) < 0)
 		snprintf(from, sizeof(from), "a port chosen at the first send");
 	note("sending from %s to %s%s", from, sr->ep.name, sr->tx.ndst > 1 ?
 	    " and other interfaces" : "");
+}
+
+/* Opens a Unix datagram socket to the destination; 0 or an exit status. */
+static int
+setup_unix(struct send_run *sr)
+{
+	const struct send_opts *o = sr->o;
+	struct endpoint src;
+	int rc;
+
+	sr->tx.ndst = 1;
+	if ((rc = endp_unix_addr(o->host, &sr->tx.dst[0])) != 0 ||
+	    (o->source != NULL && (rc = endp_unix_addr(o->source,
+	    &src)) != 0))
+		return rc;
+	if ((rc = endp_dial_unix(&sr->ep, &sr->tx.dst[0], o->source != NULL ?
+	    &src : NULL, o->waiting)) != 0)
+		return rc;
+	if (o->json)
+		(void)sock_rx_timestamps(sr->ep.fd);
+	if (o->verbose)
+		verbose_setup(sr);
+	return 0;
 }
 
 /* Resolves the destinations and opens the socket; 0 or an exit status. */
@@ -365,6 +424,8 @@ setup(struct send_run *sr)
 	struct endp_conf c;
 	int rc;
 
+	if (o->host != NULL && endp_is_unix(o->host))
+		return setup_unix(sr);
 	if (o->broadcast)
 		rc = broadcast_dst(&sr->tx, o);
 	else {
@@ -386,6 +447,7 @@ setup(struct send_run *sr)
 	c.loop = o->loop;
 	c.source = o->source;
 	c.source_port = o->source_port;
+	c.df = o->df;
 	/* A connected socket hears only its peer, and hears its ICMP. */
 	if ((rc = endp_dial(&sr->ep, &c, &sr->tx.dst[0], !c.broadcast)) != 0)
 		return rc;
@@ -527,6 +589,7 @@ send_run(struct send_run *sr)
 	c.hold = o->repeat != 1 || o->retries > 0;
 	c.rate = o->rate;
 	c.interval_ms = o->interval_ms;
+	c.df = o->df;
 	if ((rc = tx_init(&sr->tx, &sr->ep, &c, &sr->st)) != 0)
 		return rc;
 	if (stats_init(&sr->st, o->stats || o->verbose, o->progress) == -1)

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,9 @@
 static const char J_TIME[] = "{\"time\":\"";
 static const char J_FROM[] = "\",\"from\":\"";
 static const char J_PORT[] = "\",\"port\":";
+static const char J_PID[] = ",\"pid\":";
+static const char J_UID[] = ",\"uid\":";
+static const char J_GID[] = ",\"gid\":";
 static const char J_SIZE[] = ",\"size\":";
 static const char J_TRUNC[] = ",\"truncated\":";
 static const char J_DATA[] = ",\"data\":\"";
@@ -29,7 +34,8 @@ static const char J_END[] = "\"}\n";
 #define TIME_MAX	40
 #define JSON_FIXED	(sizeof(J_TIME) + sizeof(J_FROM) + sizeof(J_PORT) + \
 			 sizeof(J_SIZE) + sizeof(J_TRUNC) + sizeof(J_DATA) + \
-			 sizeof(J_END) + TIME_MAX + PEER_MAX + 5 + 20 + 5)
+			 sizeof(J_END) + TIME_MAX + 2 * PEER_MAX + 5 + 20 + 5 + \
+			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * 10)
 
 /* Shown for a sender whose address family is not IPv4 or IPv6. */
 static const char UNKNOWN_ADDR[] = "?";
@@ -185,12 +191,38 @@ put_ipv6(char *p, const struct sockaddr_in6 *sin6, int bracket)
  * Returns the length, or -1 with errno EAFNOSUPPORT for anything but a
  * whole IPv4 or IPv6 socket address.
  */
+/* A Unix socket's name at p: its path, "@NAME", or "unnamed". */
+static int
+put_unix(const struct sockaddr *sa, socklen_t len, char *p)
+{
+	const char *name = ((const struct sockaddr_un *)sa)->sun_path;
+	size_t off = offsetof(struct sockaddr_un, sun_path), n;
+
+	if (len <= off)
+		return (int)LIT(p, "unnamed");
+	n = len - off;
+	if (n > sizeof(((struct sockaddr_un *)NULL)->sun_path))
+		n = sizeof(((struct sockaddr_un *)NULL)->sun_path);
+	if (name[0] == '\0') {
+		p[0] = '@';
+		return 1 + (int)enc_encode(ENC_TEXT,
+		    (const unsigned char *)name + 1, n - 1, p + 1);
+	}
+	return (int)enc_encode(ENC_TEXT, (const unsigned char *)name,
+	    strnlen(name, n), p);
+}
+
 static int
 put_addr(const struct sockaddr *sa, socklen_t len, char *p, unsigned *port,
     int bracket)
 {
 	struct sockaddr_in	sin;
 	struct sockaddr_in6	sin6;
+
+	if (sa != NULL && sa->sa_family == AF_UNIX) {
+		*port = OUT_NO_PORT;
+		return put_unix(sa, len, p);
+	}
 
 	if (sa != NULL && sa->sa_family == AF_INET && len >= sizeof(sin)) {
 		memcpy(&sin, sa, sizeof(sin));
@@ -228,8 +260,10 @@ out_peer(const struct sockaddr *sa, socklen_t len, char *buf)
 
 	if ((n = put_addr(sa, len, buf, &port, 1)) == -1)
 		return -1;
-	buf[n++] = ':';
-	n += (int)put_uint(buf + n, port, 1);
+	if (port != OUT_NO_PORT) {
+		buf[n++] = ':';
+		n += (int)put_uint(buf + n, port, 1);
+	}
 	buf[n] = '\0';
 	return n;
 }
@@ -333,9 +367,22 @@ format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
 	n += LIT(dst + n, J_FROM);
 	if ((a = put_addr(d->from, d->fromlen, dst + n, &port, 0)) == -1)
 		a = (int)LIT(dst + n, UNKNOWN_ADDR);
+	if (port == OUT_NO_PORT)
+		a = (int)json_escape(dst + n, (size_t)a);
 	n += (size_t)a;
 	n += LIT(dst + n, J_PORT);
-	n += put_uint(dst + n, port, 1);
+	if (port == OUT_NO_PORT)
+		n += LIT(dst + n, "null");
+	else
+		n += put_uint(dst + n, port, 1);
+	if (d->cred != NULL) {
+		n += LIT(dst + n, J_PID);
+		n += put_uint(dst + n, (unsigned long long)d->cred->pid, 1);
+		n += LIT(dst + n, J_UID);
+		n += put_uint(dst + n, d->cred->uid, 1);
+		n += LIT(dst + n, J_GID);
+		n += put_uint(dst + n, d->cred->gid, 1);
+	}
 	n += LIT(dst + n, J_SIZE);
 	n += put_uint(dst + n, d->size, 1);
 	n += LIT(dst + n, J_TRUNC);

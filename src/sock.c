@@ -16,8 +16,13 @@
 
 #include "sock.h"
 
-/* Room for the GRO segment size and the arrival time of each buffer. */
-#define RX_CTRL	(CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec)))
+/*
+ * Room for the GRO segment size and the arrival time of each buffer, or
+ * a Unix sender's credentials.
+ */
+#define RX_CTRL	(CMSG_SPACE(sizeof(int)) + \
+		 CMSG_SPACE(sizeof(struct timespec)) + \
+		 CMSG_SPACE(sizeof(struct ucred)))
 
 int
 sock_resolve(const char *host, uint16_t port, int family, int passive,
@@ -44,7 +49,8 @@ sock_resolve(const char *host, uint16_t port, int family, int passive,
 int
 sock_open(int family)
 {
-	return socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	return socket(family, SOCK_DGRAM | SOCK_CLOEXEC, family == AF_UNIX ?
+	    0 : IPPROTO_UDP);
 }
 
 int
@@ -128,6 +134,43 @@ sock_drain_errors(int fd, int *other)
 			*other = e;
 	}
 	return refused;
+}
+
+int
+sock_df(int fd, int family)
+{
+	int v;
+
+	if (family == AF_INET) {
+		v = IP_PMTUDISC_DO;
+		return setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v,
+		    sizeof(v));
+	}
+	v = IPV6_PMTUDISC_DO;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v,
+	    sizeof(v)) == -1)
+		return -1;
+	v = 1;
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof(v));
+}
+
+int
+sock_path_mtu(const struct endpoint *dst)
+{
+	int fd, mtu = -1, e;
+	socklen_t len = sizeof(mtu);
+
+	if ((fd = sock_open(dst->ss.ss_family)) == -1)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&dst->ss, dst->len) == 0 &&
+	    getsockopt(fd, dst->ss.ss_family == AF_INET ? IPPROTO_IP :
+	    IPPROTO_IPV6, dst->ss.ss_family == AF_INET ? IP_MTU : IPV6_MTU,
+	    &mtu, &len) == -1)
+		mtu = -1;
+	e = errno;
+	close(fd);
+	errno = e;
+	return mtu;
 }
 
 long
@@ -385,6 +428,20 @@ sock_drops(int fd, uint32_t *drops)
 }
 
 int
+sock_rx_creds(int fd)
+{
+#ifdef SO_PASSCRED
+	int on = 1;
+
+	return setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+#else
+	(void)fd;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
+}
+
+int
 sock_rx_timestamps(int fd)
 {
 #ifdef SO_TIMESTAMPNS
@@ -424,7 +481,15 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 	rx->seg[i] = 0;
 	rx->ts[i].tv_sec = 0;
 	rx->ts[i].tv_nsec = 0;
+	rx->has_cred[i] = 0;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+#ifdef SCM_CREDENTIALS
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS) {
+			memcpy(&rx->cred[i], CMSG_DATA(c), sizeof(rx->cred[i]));
+			rx->has_cred[i] = 1;
+		}
+#endif
 #ifdef SO_TIMESTAMPNS
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SO_TIMESTAMPNS)
