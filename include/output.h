@@ -9,6 +9,7 @@
 
 #include "enc.h"
 #include "frame.h"
+#include "sock.h"
 
 /*
  * Longest "ADDRESS:PORT", "[ADDRESS%scope]:PORT" or Unix socket name (a
@@ -30,6 +31,7 @@ struct dgram {
 	const struct sockaddr	*from;
 	socklen_t		 fromlen;
 	const struct ucred	*cred;	/* a Unix sender's, or NULL */
+	const struct rx_info	*info;	/* what it carried, or NULL */
 	struct timespec		 time;	/* arrival, CLOCK_REALTIME */
 };
 

@@ -118,6 +118,15 @@ int	sock_if_broadcast(const char *name, struct in_addr *addr);
  */
 int	sock_all_broadcast(struct in_addr *addrs, int max);
 
+/* What a datagram carried, when sock_rx_info() asked for it. */
+struct rx_info {
+	struct in6_addr	to;		/* its destination; IPv4 as mapped */
+	unsigned	ifindex;	/* the interface it came in on, or 0 */
+	int		ttl;		/* TTL or hop limit; -1: unknown */
+	int		tos;		/* TOS or traffic class; -1: unknown */
+	int		has_to;
+};
+
 /* A batch of receive buffers for recvmmsg(). */
 struct rxbatch {
 	struct mmsghdr		 msg[SOCK_BATCH];
@@ -130,6 +139,8 @@ struct rxbatch {
 	struct timespec		 ts[SOCK_BATCH];	/* arrival, or zero */
 	struct ucred		 cred[SOCK_BATCH];	/* a Unix sender's */
 	unsigned char		 has_cred[SOCK_BATCH];
+	struct rx_info		 info[SOCK_BATCH];	/* with want_info */
+	int			 want_info;
 	int			 gro;		/* UDP_GRO is on */
 	int			 want_from;	/* fill in the senders */
 };
@@ -141,6 +152,14 @@ struct rxbatch {
  * some 12%.  Returns 0, or -1 with errno where the system does not say.
  */
 int	sock_drops(int fd, uint32_t *drops);
+
+/*
+ * Asks the kernel for what each datagram carried: its destination
+ * address, interface, TTL and TOS (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS
+ * and their IPv6 kin; both on a dual-stack socket); sock_rx() then fills
+ * rx->info.  Returns 0 or -1.
+ */
+int	sock_rx_info(int fd, int family, struct rxbatch *rx);
 
 /*
  * Asks the kernel to pass a Unix sender's pid, uid and gid with each

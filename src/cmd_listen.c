@@ -527,6 +527,10 @@ setup(struct listener *l)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
 	gro = sock_rx_gro(l->ep.fd, &l->rx.rx);
+	if (o->json && l->ep.family != AF_UNIX &&
+	    sock_rx_info(l->ep.fd, l->ep.family, &l->rx.rx) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot ask for what datagrams "
+		    "carried: %s", strerror(errno));
 	if (o->json && sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
 		note("no kernel timestamps: JSON times are when udpcat read");
 	if (o->verbose) {

@@ -452,8 +452,12 @@ setup(struct send_run *sr)
 	if ((rc = endp_dial(&sr->ep, &c, &sr->tx.dst[0], !c.broadcast)) != 0)
 		return rc;
 	/* Replies' JSON times are the kernel's arrival times when it can. */
-	if (o->json)
+	if (o->json) {
 		(void)sock_rx_timestamps(sr->ep.fd);
+		if (sock_rx_info(sr->ep.fd, sr->ep.family, &sr->rx.rx) == -1)
+			return msg_fail(EXIT_RUNTIME, "cannot ask for what "
+			    "replies carried: %s", strerror(errno));
+	}
 	if (o->verbose)
 		verbose_setup(sr);
 	return 0;

@@ -20,6 +20,10 @@ static const char J_PORT[] = "\",\"port\":";
 static const char J_PID[] = ",\"pid\":";
 static const char J_UID[] = ",\"uid\":";
 static const char J_GID[] = ",\"gid\":";
+static const char J_TO[] = ",\"to\":\"";
+static const char J_IFNAME[] = "\",\"ifname\":\"";
+static const char J_TTL[] = "\",\"ttl\":";
+static const char J_TOS[] = ",\"tos\":";
 static const char J_SIZE[] = ",\"size\":";
 static const char J_TRUNC[] = ",\"truncated\":";
 static const char J_DATA[] = ",\"data\":\"";
@@ -35,7 +39,9 @@ static const char J_END[] = "\"}\n";
 #define JSON_FIXED	(sizeof(J_TIME) + sizeof(J_FROM) + sizeof(J_PORT) + \
 			 sizeof(J_SIZE) + sizeof(J_TRUNC) + sizeof(J_DATA) + \
 			 sizeof(J_END) + TIME_MAX + 2 * PEER_MAX + 5 + 20 + 5 + \
-			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * 10)
+			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * 10 + \
+			 sizeof(J_TO) + sizeof(J_IFNAME) + sizeof(J_TTL) + \
+			 sizeof(J_TOS) + 46 + IF_NAMESIZE + 2 * 11)
 
 /* Shown for a sender whose address family is not IPv4 or IPv6. */
 static const char UNKNOWN_ADDR[] = "?";
@@ -92,13 +98,12 @@ put_ipv4(char *p, const void *addr)
  * not for threads.
  */
 static size_t
-put_scope(char *p, uint32_t id)
+put_ifname(char *p, uint32_t id)
 {
 	static uint32_t	 cached_id;
 	static char	 cached[IF_NAMESIZE];
 	size_t		 n;
 
-	p[0] = '%';
 	if (id != cached_id || cached[0] == '\0') {
 		/*
 		 * A name with anything but [A-Za-z0-9_.-] (Linux allows '"'
@@ -109,13 +114,21 @@ put_scope(char *p, uint32_t id)
 		    cached[strspn(cached, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789_.-")] != '\0') {
 			cached[0] = '\0';
-			return 1 + put_uint(p + 1, id, 1);
+			return put_uint(p, id, 1);
 		}
 		cached_id = id;
 	}
 	n = strnlen(cached, sizeof(cached));
-	memcpy(p + 1, cached, n);
-	return 1 + n;
+	memcpy(p, cached, n);
+	return n;
+}
+
+/* "%NAME" for a scope, or "%INDEX" (see put_ifname()). */
+static size_t
+put_scope(char *p, uint32_t id)
+{
+	p[0] = '%';
+	return 1 + put_ifname(p + 1, id);
 }
 
 /* One group of an IPv6 address in lowercase hex, without leading zeros. */
@@ -354,6 +367,35 @@ json_escape(char *p, size_t n)
 	return n + extra;
 }
 
+/* A whole number or null, for a field the kernel may not have given. */
+static size_t
+put_int_or_null(char *p, int v)
+{
+	return v < 0 ? LIT(p, "null") : put_uint(p, (unsigned)v, 1);
+}
+
+/* ,"to":"ADDRESS","ifname":"NAME","ttl":N,"tos":N */
+static size_t
+put_info(char *p, const struct rx_info *in)
+{
+	size_t n = LIT(p, J_TO);
+
+	if (!in->has_to)
+		n += LIT(p + n, UNKNOWN_ADDR);
+	else if (IN6_IS_ADDR_V4MAPPED(&in->to))
+		n += put_ipv4(p + n, in->to.s6_addr + 12);
+	else
+		n += put_ipv6_addr(p + n, in->to.s6_addr);
+	n += LIT(p + n, J_IFNAME);
+	if (in->ifindex != 0)
+		n += put_ifname(p + n, in->ifindex);
+	n += LIT(p + n, J_TTL);
+	n += put_int_or_null(p + n, in->ttl);
+	n += LIT(p + n, J_TOS);
+	n += put_int_or_null(p + n, in->tos);
+	return n;
+}
+
 /* One JSON object and LF. */
 static size_t
 format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
@@ -375,6 +417,8 @@ format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
 		n += LIT(dst + n, "null");
 	else
 		n += put_uint(dst + n, port, 1);
+	if (d->info != NULL)
+		n += put_info(dst + n, d->info);
 	if (d->cred != NULL) {
 		n += LIT(dst + n, J_PID);
 		n += put_uint(dst + n, (unsigned long long)d->cred->pid, 1);

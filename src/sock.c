@@ -18,11 +18,13 @@
 
 /*
  * Room for the GRO segment size and the arrival time of each buffer, or
- * a Unix sender's credentials.
+ * a Unix sender's credentials, or what the datagram carried.
  */
 #define RX_CTRL	(CMSG_SPACE(sizeof(int)) + \
 		 CMSG_SPACE(sizeof(struct timespec)) + \
-		 CMSG_SPACE(sizeof(struct ucred)))
+		 CMSG_SPACE(sizeof(struct ucred)) + \
+		 CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
+		 3 * CMSG_SPACE(sizeof(int)))
 
 int
 sock_resolve(const char *host, uint16_t port, int family, int passive,
@@ -428,6 +430,61 @@ sock_drops(int fd, uint32_t *drops)
 }
 
 int
+sock_rx_info(int fd, int family, struct rxbatch *rx)
+{
+	static const int v4[] = { IP_PKTINFO, IP_RECVTTL, IP_RECVTOS };
+	static const int v6[] = { IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT,
+	    IPV6_RECVTCLASS };
+	int on = 1, i, v4_ok = 1;
+
+	for (i = 0; i < 3; i++)
+		if (setsockopt(fd, IPPROTO_IP, v4[i], &on, sizeof(on)) == -1)
+			v4_ok = 0;
+	if (family == AF_INET && !v4_ok)
+		return -1;
+	for (i = 0; i < 3 && family == AF_INET6; i++)
+		if (setsockopt(fd, IPPROTO_IPV6, v6[i], &on, sizeof(on)) == -1)
+			return -1;
+	rx->want_info = 1;
+	return 0;
+}
+
+/* Reads one IP-level control message into what datagram i carried. */
+static void
+rx_info_cmsg(struct rx_info *in, const struct cmsghdr *c)
+{
+	struct in_pktinfo p4;
+	struct in6_pktinfo p6;
+	int v;
+
+	if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+		memcpy(&p4, CMSG_DATA(c), sizeof(p4));
+		memset(&in->to, 0, sizeof(in->to));
+		in->to.s6_addr[10] = in->to.s6_addr[11] = 0xff;
+		memcpy(in->to.s6_addr + 12, &p4.ipi_addr, 4);
+		in->ifindex = (unsigned)p4.ipi_ifindex;
+		in->has_to = 1;
+	} else if (c->cmsg_level == IPPROTO_IPV6 &&
+	    c->cmsg_type == IPV6_PKTINFO) {
+		memcpy(&p6, CMSG_DATA(c), sizeof(p6));
+		in->to = p6.ipi6_addr;
+		in->ifindex = p6.ipi6_ifindex;
+		in->has_to = 1;
+	} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+		in->tos = *(const unsigned char *)CMSG_DATA(c);
+	else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+	    (c->cmsg_level == IPPROTO_IPV6 &&
+	    c->cmsg_type == IPV6_HOPLIMIT)) {
+		memcpy(&v, CMSG_DATA(c), sizeof(v));
+		in->ttl = v;
+	} else if (c->cmsg_level == IPPROTO_IPV6 &&
+	    c->cmsg_type == IPV6_TCLASS) {
+		memcpy(&v, CMSG_DATA(c), sizeof(v));
+		in->tos = v;
+	}
+}
+
+int
 sock_rx_creds(int fd)
 {
 #ifdef SO_PASSCRED
@@ -482,7 +539,13 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 	rx->ts[i].tv_sec = 0;
 	rx->ts[i].tv_nsec = 0;
 	rx->has_cred[i] = 0;
+	if (rx->want_info) {
+		memset(&rx->info[i], 0, sizeof(rx->info[i]));
+		rx->info[i].ttl = rx->info[i].tos = -1;
+	}
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if (rx->want_info)
+			rx_info_cmsg(&rx->info[i], c);
 #ifdef SCM_CREDENTIALS
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SCM_CREDENTIALS) {
