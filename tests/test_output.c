@@ -170,7 +170,7 @@ test_peer_unknown(void **state)
 
 	(void)state;
 	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
+	sun.sun_family = AF_APPLETALK;
 	errno = 0;
 	assert_int_equal(out_peer((struct sockaddr *)&sun, sizeof(sun), buf),
 	    -1);
@@ -209,7 +209,7 @@ struct fmt_case {
 	const char	*data;
 	size_t		 len;
 	size_t		 size;		/* 0: len */
-	const char	*from;		/* NULL: an AF_UNIX sender */
+	const char	*from;		/* NULL: a family it does not know */
 	unsigned	 port;
 	unsigned	 scope;
 	const char	*want;
@@ -253,6 +253,18 @@ static const struct fmt_case fmts[] = {
 	  "::ffff:192.0.2.7", 53, 0, W("192.0.2.7:53 hi\n") },
 	{ "peer unknown", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
 	  NULL, 0, 0, W("?:0 hi\n") },
+	{ "peer unix path", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
+	  "unix:/run/a b", 0, 0, W("/run/a b hi\n") },
+	{ "peer unix escaped", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
+	  "unix:/t/\x1b[1m\"", 0, 0, W("/t/\\x1b[1m\" hi\n") },
+	{ "peer unix abstract", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
+	  "unix:@srv", 0, 0, W("@srv hi\n") },
+	{ "peer unix unnamed", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
+	  "unix:", 0, 0, W("unnamed hi\n") },
+	{ "json unix", { ENC_HEX, OUT_LINE, 1, 0 }, D("\x01"), 0,
+	  "unix:/t/\"q\"", 0, 0, W("{\"time\":\"2026-11-23T22:37:46.123456Z\","
+	  "\"from\":\"/t/\\\"q\\\"\",\"port\":null,\"size\":1,"
+	  "\"truncated\":false,\"data\":\"01\"}\n") },
 	{ "peer empty", { ENC_RAW, OUT_NONE, 0, 1 }, D(""), 0,
 	  "192.0.2.7", 1, 0, W("192.0.2.7:1 ") },
 	{ "json base64", { ENC_BASE64, OUT_LINE, 1, 0 }, D("hello"), 0,
@@ -296,19 +308,33 @@ make_dgram(struct dgram *d, struct sockaddr_storage *ss, const char *data,
     size_t len, const char *from, unsigned port, unsigned scope)
 {
 	static struct sockaddr_un	sun;
+	size_t				n;
 
 	memset(d, 0, sizeof(*d));
 	d->data = (const unsigned char *)data;
 	d->len = d->size = len;
 	d->time.tv_sec = T_SEC;
 	d->time.tv_nsec = T_NSEC;
-	if (from != NULL) {
+	if (from != NULL && strncmp(from, "unix:", 5) == 0) {
+		/* "unix:" alone is unnamed; "unix:@N" is abstract. */
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		n = strlen(from + 5);
+		memcpy(sun.sun_path, from + 5, n);
+		if (from[5] == '@')
+			sun.sun_path[0] = '\0';
+		d->from = (struct sockaddr *)&sun;
+		d->fromlen = (socklen_t)(sizeof(sa_family_t) + n +
+		    (n > 0 && from[5] != '@'));
+	} else if (from != NULL) {
 		d->fromlen = make_sa(ss, from, port, scope);
 		d->from = (struct sockaddr *)ss;
 	} else {
-		sun.sun_family = AF_UNIX;
-		d->from = (struct sockaddr *)&sun;
-		d->fromlen = sizeof(sa_family_t);
+		/* A family output.c does not know. */
+		memset(ss, 0, sizeof(*ss));
+		ss->ss_family = AF_APPLETALK;
+		d->from = (struct sockaddr *)ss;
+		d->fromlen = sizeof(*ss);
 	}
 }
 
@@ -579,7 +605,8 @@ test_obuf_pipe(void **state)
 
 	(void)state;
 	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(obuf_init(&o, fds[1], 200), 0);
+	assert_int_equal(obuf_init(&o, fds[1], out_record_max(&f, 5) + 40),
+	    0);
 	make_dgram(&d, &ss, "hello", 5, "192.0.2.7", 5353, 0);
 	for (i = 0; i < 64; i++) {
 		assert_non_null(p = obuf_reserve(&o, out_record_max(&f, 5)));
@@ -596,7 +623,7 @@ test_obuf_pipe(void **state)
 	read_exact(fds[0], got, total);
 	assert_memory_equal(got, want, total);
 	errno = 0;
-	assert_null(obuf_reserve(&o, 201));
+	assert_null(obuf_reserve(&o, o.cap + 1));
 	assert_int_equal(errno, EINVAL);
 	obuf_free(&o);
 	obuf_free(&o);
