@@ -11,19 +11,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "allow.h"
 #include "cmd.h"
 #include "parse.h"
 #include "udpcat.h"
 
 #define MAX_JOIN	64
-#define MAX_ALLOW	64
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
-
-struct prefix {
-	int		family;
-	unsigned char	addr[16];
-	unsigned	len;
-};
 
 struct listen_opts {
 	int		 family;
@@ -43,8 +37,7 @@ struct listen_opts {
 	int		 njoin;
 	const char	*ifname;
 	unsigned	 ifindex;
-	struct prefix	 allow[MAX_ALLOW];
-	int		 nallow;
+	struct allow	 allow;
 	int		 reuse;
 	size_t		 max_size;
 	size_t		 buffer;	/* 0: as large as allowed */
@@ -139,14 +132,16 @@ usage(void)
 static void
 add_allow(struct listen_opts *o, const char *arg)
 {
-	struct prefix *p;
+	unsigned char addr[16];
 	const char *why;
+	unsigned len;
+	int family;
 
-	if (o->nallow == MAX_ALLOW)
-		die_usage("too many --allow prefixes (at most %d)", MAX_ALLOW);
-	p = &o->allow[o->nallow++];
-	if (parse_prefix(arg, &p->family, p->addr, &p->len, &why) == -1)
+	if (parse_prefix(arg, &family, addr, &len, &why) == -1)
 		die_usage("invalid prefix '%s' for --allow: %s", arg, why);
+	if (allow_add(&o->allow, family, addr, len) == -1)
+		die(EXIT_RUNTIME, "cannot add --allow prefix '%s': %s", arg,
+		    strerror(errno));
 }
 
 /* Parses one option; returns 0, or -1 for the end of the options. */
@@ -242,6 +237,7 @@ check_opts(struct listen_opts *o, int argc, char **argv)
 	if (argc == 2)
 		o->address = argv[0];
 	o->port = opt_port(argv[argc - 1], 1);
+	allow_sort(&o->allow);
 	if (o->echo && o->reply != NULL)
 		die_usage("--echo and --reply exclude each other");
 	if (o->json && o->framing_set)
@@ -318,8 +314,9 @@ bind_failed(const struct listen_opts *o)
 static int
 needs_senders(const struct listen_opts *o)
 {
-	return o->show_peer || o->json || o->nallow > 0 || o->echo ||
-	    o->reply != NULL || o->stats || o->verbose || o->max_size < 65535;
+	return o->show_peer || o->json || allow_count(&o->allow) > 0 ||
+	    o->echo || o->reply != NULL || o->stats || o->verbose ||
+	    o->max_size < 65535;
 }
 
 /* Sets the options that must come before bind(). */
@@ -470,39 +467,7 @@ setup(const struct listen_opts *o, struct rxbatch *rx, int *fdp)
 static int
 allowed(const struct listen_opts *o, const struct sockaddr *sa)
 {
-	const unsigned char *a;
-	int family = sa->sa_family, i;
-	unsigned full, rest;
-
-	if (o->nallow == 0)
-		return 1;
-	if (family == AF_INET)
-		a = (const unsigned char *)
-		    &((const struct sockaddr_in *)sa)->sin_addr;
-	else {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		a = a6->s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			family = AF_INET;
-			a += 12;
-		}
-	}
-	for (i = 0; i < o->nallow; i++) {
-		const struct prefix *p = &o->allow[i];
-
-		if (p->family != family)
-			continue;
-		full = p->len / 8;
-		rest = p->len % 8;
-		if (memcmp(a, p->addr, full) != 0)
-			continue;
-		if (rest == 0 || ((a[full] ^ p->addr[full]) &
-		    (0xff << (8 - rest))) == 0)
-			return 1;
-	}
-	return 0;
+	return allow_count(&o->allow) == 0 || allow_match_sa(&o->allow, sa);
 }
 
 /* The state of a running listener. */
@@ -748,6 +713,15 @@ listener_free(void *arg)
 	l->fd = -1;
 }
 
+/* Frees what the options hold: the --allow set. */
+static void
+opts_free(void *arg)
+{
+	struct listen_opts *o = arg;
+
+	allow_free(&o->allow);
+}
+
 int
 cmd_listen(int argc, char **argv)
 {
@@ -759,6 +733,7 @@ cmd_listen(int argc, char **argv)
 	o.family = AF_UNSPEC;
 	o.framing = OUT_LINE;
 	o.max_size = 65535;
+	cleanup_push(opts_free, &o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
 		parse_opt(&o, c, argv);
