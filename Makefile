@@ -27,13 +27,14 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
-	src/allow.c
+	src/allow.c src/portfile.c
 CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_faults tests/test_allow
+	tests/test_output tests/test_faults tests/test_allow \
+	tests/test_portfile
 
 all: udpcat
 
@@ -59,6 +60,11 @@ FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
 	    $(filter-out src/udpcat.o,$(CMD_OBJS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(FAULT_WRAP)
+
+# The port file's random names made predictable, and its write() failing.
+tests/test_portfile: tests/test_portfile.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka \
+	    -Wl,--wrap=getrandom,--wrap=write
 
 -include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)
 

@@ -14,6 +14,7 @@
 #include "allow.h"
 #include "cmd.h"
 #include "parse.h"
+#include "portfile.h"
 #include "udpcat.h"
 
 #define MAX_JOIN	64
@@ -401,32 +402,6 @@ join_groups(int fd, const struct listen_opts *o, int family)
 	}
 }
 
-/* Writes the port and LF to the --port-file, atomically by rename. */
-static void
-write_port_file(const char *path, unsigned port)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
-	    (long)getpid()) >= sizeof(tmp))
-		die_usage("port file name '%s' is too long", path);
-	if ((f = fopen(tmp, "w")) == NULL)
-		die(EXIT_RUNTIME, "cannot create '%s': %s", tmp,
-		    strerror(errno));
-	fprintf(f, "%u\n", port);
-	if (fclose(f) == EOF) {
-		unlink(tmp);
-		die(EXIT_RUNTIME, "cannot write '%s': %s", tmp,
-		    strerror(errno));
-	}
-	if (rename(tmp, path) == -1) {
-		unlink(tmp);
-		die(EXIT_RUNTIME, "cannot rename '%s' to '%s': %s", tmp, path,
-		    strerror(errno));
-	}
-}
-
 /* Sets up the listener's socket and says where it listens. */
 static void
 setup(const struct listen_opts *o, struct rxbatch *rx, int *fdp)
@@ -458,9 +433,10 @@ setup(const struct listen_opts *o, struct rxbatch *rx, int *fdp)
 	}
 	/* After resolving, which SIGINT must still be able to cut short. */
 	signals_install();
-	if (o->port_file != NULL)
-		write_port_file(o->port_file,
-		    ntohs(((struct sockaddr_in *)&ep.ss)->sin_port));
+	if (o->port_file != NULL && portfile_write(o->port_file,
+	    ntohs(((struct sockaddr_in *)&ep.ss)->sin_port)) == -1)
+		die(EXIT_RUNTIME, "cannot write the port file '%s': %s",
+		    o->port_file, strerror(errno));
 }
 
 /* True when the sender sa is inside one of the --allow prefixes. */
