@@ -258,24 +258,41 @@ def _():
 	ok_(tenth <= 3, "%d datagrams in 100 ms at --rate 10" % tenth)
 
 
-# --- 5: a signal ends a listener whose reader hangs ------------------------
+# --- 5: a signal ends a command whose reader hangs -------------------------
 
-def hung_reader(sig, rc):
+FORTY = [b"%03d" % i + b"h" * 997 for i in range(40)]	# 40 records of 1001
+
+
+def start_listen(w):
+	l = Listener(stdout=w)
+	p = Peer()
+	for d in FORTY:
+		p.send(d, l.port)
+	return l
+
+
+def start_send(w):
+	resp = Responder(lambda d, a, i: FORTY)
+	return Proc(["send", "-w", "10", "127.0.0.1", resp.port, "q"],
+	    stdout=w)
+
+
+def hung_reader(start, cmd, sig, rc):
+	"""start(w) runs CMD writing 40 records of 1001 bytes into a pipe
+	that holds 4096 and is never read; sig must end it within 2 s with
+	exit status rc and a count of the records not written."""
 	timing_sensitive()
 	r, w = small_pipe()
 	try:
-		l = Listener(stdout=w)
+		s = start(w)
 		os.close(w)
 		w = -1
-		p = Peer()
-		for i in range(40):
-			p.send(b"%03d" % i + b"h" * 997, l.port)
-		# the pipe full, the listener blocked writing the rest
+		# the pipe full, the command blocked writing the rest
 		wait_until(lambda: pipe_fill(r) >= 4096 - 1001 and
-		    proc_state(l.pid) in "SD", "a full pipe")
+		    proc_state(s.pid) in "SD", "a full pipe")
 		t0 = time.monotonic()
-		l.signal(sig)
-		res = l.finish(timeout=4)
+		s.signal(sig)
+		res = s.finish(timeout=4)
 		took = time.monotonic() - t0
 	finally:
 		os.close(r)
@@ -288,18 +305,25 @@ def hung_reader(sig, rc):
 	m = [x for x in m if x]
 	ok_(len(m) == 1, "no single 'N records not written' line: %s" %
 	    short(res.err, 300))
+	ok_(err_lines(res)[0].startswith("udpcat: %s: " % cmd),
+	    "stderr %s" % short(res.err, 300))
 	n = int(m[0].group(1))
 	ok_(1 <= n <= 40, "%d records not written, of 40" % n)
 
 
 @test("hostile/SIGINT to a listener whose reader hangs: 130 at once")
 def _():
-	hung_reader(signal.SIGINT, 130)
+	hung_reader(start_listen, "listen", signal.SIGINT, 130)
 
 
 @test("hostile/SIGTERM to a listener whose reader hangs: 143 at once")
 def _():
-	hung_reader(signal.SIGTERM, 143)
+	hung_reader(start_listen, "listen", signal.SIGTERM, 143)
+
+
+@test("hostile/SIGINT to send -w whose reader of replies hangs: 130")
+def _():
+	hung_reader(start_send, "send", signal.SIGINT, 130)
 
 
 # --- 6: an O_NONBLOCK standard output is waited for ------------------------
@@ -350,6 +374,41 @@ def _():
 	out = bytes(got)
 	eq(out.count(b"\n"), n, "records written")
 	eq(out, b"".join(d + b"\n" for d in recs), "stdout")
+
+
+@test("hostile/O_NONBLOCK standard output of send -w: all 100 replies")
+def _():
+	r, w = small_pipe()
+	fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) |
+	    os.O_NONBLOCK)
+	reps = [b"%03d" % i + b"n" * 96 for i in range(100)]
+	resp = Responder(lambda d, a, i: reps if i == 0 else [])
+	got = bytearray()
+
+	def reader():		# slow: 1 KiB a millisecond at most
+		while True:
+			b = os.read(r, 1024)
+			if not b:
+				return
+			got.extend(b)
+			time.sleep(0.001)
+
+	try:
+		s = Proc(["send", "-w", "5", "-n", "100", "127.0.0.1",
+		    resp.port, "q"], stdout=w)
+		os.close(w)
+		w = -1
+		th = threading.Thread(target=reader, daemon=True)
+		th.start()
+		res = s.finish(timeout=2 * WAIT)
+		th.join(WAIT)
+	finally:
+		os.close(r)
+		if w >= 0:
+			os.close(w)
+	check_rc(res, 0)
+	eq(res.err, b"", "stderr")
+	eq(bytes(got), b"".join(d + b"\n" for d in reps), "stdout")
 
 
 # --- 7: a signal that comes as standard input ends -------------------------
@@ -542,6 +601,14 @@ def _():
 	line = check_err(r, 1, "send", "cannot assign requested address")
 	names_address(line, "192.0.2.1", 5555)
 	eq(p.data(), [], "datagrams sent")
+
+
+@test("hostile/listen on a port in use: the error names address and port")
+def _():
+	p = Peer()
+	r = run(["listen", "127.0.0.1", p.port])
+	line = check_err(r, 1, "listen", "address already in use")
+	names_address(line, "127.0.0.1", p.port)
 
 
 # --- 3: --port-file and planted symlinks -----------------------------------
