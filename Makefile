@@ -26,7 +26,8 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
-LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c
+LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
+	src/allow.c src/portfile.c
 CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
 	src/endp_unix.c \
@@ -35,7 +36,8 @@ LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_faults
+	tests/test_output tests/test_faults tests/test_allow \
+	tests/test_portfile
 
 all: udpcat
 
@@ -61,6 +63,11 @@ FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
 	    $(filter-out src/udpcat.o,$(CMD_OBJS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(FAULT_WRAP)
+
+# The port file's random names made predictable, and its write() failing.
+tests/test_portfile: tests/test_portfile.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka \
+	    -Wl,--wrap=getrandom,--wrap=write
 
 -include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)
 

@@ -11,19 +11,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "allow.h"
 #include "cmd.h"
 #include "parse.h"
+#include "portfile.h"
 #include "udpcat.h"
 
 #define MAX_JOIN	64
-#define MAX_ALLOW	64
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
-
-struct prefix {
-	int		family;
-	unsigned char	addr[16];
-	unsigned	len;
-};
 
 struct listen_opts {
 	int		 family;
@@ -43,8 +38,8 @@ struct listen_opts {
 	int		 njoin;
 	const char	*ifname;
 	unsigned	 ifindex;
-	struct prefix	 allow[MAX_ALLOW];
-	int		 nallow;
+	int		 nallow;	/* --allow options */
+	struct allow	 allow;
 	int		 reuse;
 	size_t		 max_size;
 	size_t		 buffer;	/* 0: as large as allowed */
@@ -135,18 +130,21 @@ usage(void)
 	    "(250ms, 1.5, 2m).\n");
 }
 
-/* Adds an --allow prefix, or exits with a usage error. */
-static void
-add_allow(struct listen_opts *o, const char *arg)
+/*
+ * Checks an --allow prefix, or exits with a usage error; with set, adds
+ * it there and returns -1 when memory runs out.
+ */
+static int
+add_allow(struct allow *set, const char *arg)
 {
-	struct prefix *p;
+	unsigned char addr[16];
 	const char *why;
+	unsigned len;
+	int family;
 
-	if (o->nallow == MAX_ALLOW)
-		die_usage("too many --allow prefixes (at most %d)", MAX_ALLOW);
-	p = &o->allow[o->nallow++];
-	if (parse_prefix(arg, &p->family, p->addr, &p->len, &why) == -1)
+	if (parse_prefix(arg, &family, addr, &len, &why) == -1)
 		die_usage("invalid prefix '%s' for --allow: %s", arg, why);
+	return set != NULL ? allow_add(set, family, addr, len) : 0;
 }
 
 /* Parses one option; returns 0, or -1 for the end of the options. */
@@ -206,7 +204,9 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 		o->join[o->njoin++] = optarg;
 		break;
 	case OPT_ALLOW:
-		add_allow(o, optarg);
+		/* Only checked: the set is built once no usage error can come. */
+		(void)add_allow(NULL, optarg);
+		o->nallow++;
 		break;
 	case OPT_REUSE:
 		o->reuse = 1;
@@ -322,8 +322,9 @@ wildcard_family(const struct listen_opts *o)
 static int
 needs_senders(const struct listen_opts *o)
 {
-	return o->show_peer || o->json || o->nallow > 0 || o->echo ||
-	    o->reply != NULL || o->stats || o->verbose || o->max_size < 65535;
+	return o->show_peer || o->json || o->nallow > 0 ||
+	    o->echo || o->reply != NULL || o->stats || o->verbose ||
+	    o->max_size < 65535;
 }
 
 /* Joins one --join GROUP[@SOURCE]; 0 or an exit status. */
@@ -368,70 +369,11 @@ join_groups(int fd, const struct listen_opts *o, int family)
 	return 0;
 }
 
-/* Writes the port and LF to the --port-file, atomically by rename. */
-static int
-write_port_file(const char *path, unsigned port)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
-	    (long)getpid()) >= sizeof(tmp))
-		return msg_fail_usage("port file name '%s' is too long", path);
-	if ((f = fopen(tmp, "w")) == NULL)
-		return msg_fail(EXIT_RUNTIME, "cannot create '%s': %s", tmp,
-		    strerror(errno));
-	fprintf(f, "%u\n", port);
-	if (fclose(f) == EOF) {
-		unlink(tmp);
-		return msg_fail(EXIT_RUNTIME, "cannot write '%s': %s", tmp,
-		    strerror(errno));
-	}
-	if (rename(tmp, path) == -1) {
-		unlink(tmp);
-		return msg_fail(EXIT_RUNTIME, "cannot rename '%s' to '%s': %s", tmp,
-		    path, strerror(errno));
-	}
-	return 0;
-}
-
 /* True when the sender sa is inside one of the --allow prefixes. */
 static int
 allowed(const struct listen_opts *o, const struct sockaddr *sa)
 {
-	const unsigned char *a;
-	int family = sa->sa_family, i;
-	unsigned full, rest;
-
-	if (o->nallow == 0)
-		return 1;
-	if (family == AF_INET)
-		a = (const unsigned char *)
-		    &((const struct sockaddr_in *)sa)->sin_addr;
-	else {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		a = a6->s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			family = AF_INET;
-			a += 12;
-		}
-	}
-	for (i = 0; i < o->nallow; i++) {
-		const struct prefix *p = &o->allow[i];
-
-		if (p->family != family)
-			continue;
-		full = p->len / 8;
-		rest = p->len % 8;
-		if (memcmp(a, p->addr, full) != 0)
-			continue;
-		if (rest == 0 || ((a[full] ^ p->addr[full]) &
-		    (0xff << (8 - rest))) == 0)
-			return 1;
-	}
-	return 0;
+	return allow_count(&o->allow) == 0 || allow_match_sa(&o->allow, sa);
 }
 
 /* Everything a listener holds, owned by cmd_listen(). */
@@ -542,9 +484,10 @@ setup(struct listener *l)
 	l->st.drops_floor = gro;
 	/* After resolving, which SIGINT must still be able to cut short. */
 	signals_install();
-	if (o->port_file != NULL)
-		return write_port_file(o->port_file,
-		    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port));
+	if (o->port_file != NULL && portfile_write(o->port_file,
+	    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port)) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot write the port file '%s': "
+		    "%s", o->port_file, strerror(errno));
 	return 0;
 }
 
@@ -565,9 +508,9 @@ finish(struct listener *l, enum run_end r)
 	if (l->reply_failed > 0)
 		warning("%llu answers could not be sent",
 		    (unsigned long long)l->reply_failed);
-	if (l->self > 1)
-		warning("%llu datagrams from the listener's own address were "
-		    "not answered", (unsigned long long)l->self);
+	if (l->self > 0 && l->st.enabled)
+		note("%llu datagrams from the listener's own address were not "
+		    "answered", (unsigned long long)l->self);
 	printer_report(&l->pr);
 	if (r == RUN_SIGNAL)
 		return EXIT_SIGNAL + cmd_signal;
@@ -613,6 +556,26 @@ listen_run(struct listener *l)
 	return finish(l, r);
 }
 
+/*
+ * Builds the --allow set from the options, read once more now that they
+ * are known to be valid.  Returns 0, or an exit status after a message.
+ */
+static int
+build_allow(struct listen_opts *o, int argc, char **argv)
+{
+	int c;
+
+	if (o->nallow == 0)
+		return 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (c == OPT_ALLOW && add_allow(&o->allow, optarg) == -1)
+			return msg_fail(EXIT_RUNTIME, "cannot add --allow prefix "
+			    "'%s': %s", optarg, strerror(errno));
+	allow_sort(&o->allow);
+	return 0;
+}
+
 int
 cmd_listen(int argc, char **argv)
 {
@@ -633,7 +596,9 @@ cmd_listen(int argc, char **argv)
 	l.o = &o;
 	endp_init(&l.ep);
 	l.pr.fd = -1;
-	status = listen_run(&l);
+	if ((status = build_allow(&o, argc, argv)) == 0)
+		status = listen_run(&l);
+	allow_free(&o.allow);
 	printer_free(&l.pr);
 	recv_free(&l.rx);
 	stats_free(&l.st);
