@@ -48,6 +48,11 @@ tests/%.o: tests/%.c
 tests/test_%: tests/test_%.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
 
+# Tests that make a call of the C library fail, or count its calls.
+tests/test_frame: tests/test_frame.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
+	    -Wl,--wrap=malloc
+
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
 FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
