@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -607,6 +608,41 @@ test_obuf_pipe(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/*
+ * The output buffer is in memory from the start, all of it, so that a
+ * listener's memory stays flat while it runs: measured with mincore()
+ * right after obuf_init(), on a buffer larger than malloc() ever takes
+ * from the heap (fresh pages, which stay out of memory until written).
+ */
+static void
+test_obuf_touched(void **state)
+{
+	const size_t	 cap = 64 << 20;
+	long		 page = sysconf(_SC_PAGESIZE);
+	unsigned char	*vec;
+	uintptr_t	 start, end;
+	size_t		 npages, i, in = 0;
+	struct obuf	 o;
+
+	(void)state;
+	assert_true(page > 0);
+	assert_int_equal(obuf_init(&o, 1, cap), 0);
+	/* The whole pages inside the buffer. */
+	start = ((uintptr_t)o.buf + (uintptr_t)page - 1) &
+	    ~((uintptr_t)page - 1);
+	end = ((uintptr_t)o.buf + cap) & ~((uintptr_t)page - 1);
+	npages = (end - start) / (uintptr_t)page;
+	assert_non_null(vec = malloc(npages));
+	assert_int_equal(mincore((void *)start, end - start, vec), 0);
+	for (i = 0; i < npages; i++)
+		in += vec[i] & 1;
+	if (in < npages - npages / 100)
+		fail_msg("%zu of %zu pages of the output buffer in memory",
+		    in, npages);
+	free(vec);
+	obuf_free(&o);
+}
+
 /* A failed flush keeps the bytes and reports errno; reserve as well. */
 static void
 check_obuf_fails(int fd, int want_errno)
@@ -867,6 +903,7 @@ main(void)
 		cmocka_unit_test(test_json_random),
 		cmocka_unit_test(test_record_max),
 		cmocka_unit_test(test_obuf_pipe),
+		cmocka_unit_test(test_obuf_touched),
 		cmocka_unit_test(test_obuf_errors),
 		cmocka_unit_test(test_obuf_partial),
 		cmocka_unit_test(test_obuf_put),
