@@ -53,6 +53,10 @@ tests/test_frame: tests/test_frame.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
 	    -Wl,--wrap=malloc
 
+tests/test_output: tests/test_output.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
+	    -Wl,--wrap=if_indextoname
+
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
 FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \

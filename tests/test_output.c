@@ -30,6 +30,19 @@
 #define NO_IF		4000000000u	/* an interface index nobody has */
 #define SCOPE_LO	1		/* in a table: the index of "lo" */
 
+/* Linked with -Wl,--wrap=if_indextoname: the calls are counted. */
+char	*__real_if_indextoname(unsigned, char *);
+char	*__wrap_if_indextoname(unsigned, char *);
+
+static unsigned long	indextoname_calls;
+
+char *
+__wrap_if_indextoname(unsigned ifindex, char *name)
+{
+	indextoname_calls++;
+	return __real_if_indextoname(ifindex, name);
+}
+
 /* Fills ss with addr (IPv4, or IPv6 with scope) and port. */
 static socklen_t
 make_sa(struct sockaddr_storage *ss, const char *addr, unsigned port,
@@ -609,6 +622,49 @@ test_obuf_pipe(void **state)
 }
 
 /*
+ * A scope's name is looked up once while the same scope comes again
+ * (if_indextoname() costs three system calls); a scope without a name is
+ * looked up every time, and a new scope evicts the old one.
+ */
+static void
+test_scope_cache(void **state)
+{
+	static const struct out_fmt	 cache_fmts[] = {
+		{ ENC_HEX, OUT_LINE, 0, 1 },
+		{ ENC_BASE64, OUT_LINE, 1, 0 },
+	};
+	struct sockaddr_storage		 lo, none;
+	struct dgram			 d;
+	char				 buf[PEER_MAX], rec[512];
+	unsigned long			 before;
+	size_t				 i, k;
+
+	(void)state;
+	make_dgram(&d, &lo, "hi", 2, "fe80::1", 53, SCOPE_LO);
+	(void)make_sa(&none, "fe80::1", 53, NO_IF);
+	assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen, buf), 15);
+	assert_string_equal(buf, "[fe80::1%lo]:53");
+	before = indextoname_calls;
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen,
+		    buf), 15);
+		for (k = 0; k < NELEM(cache_fmts); k++)
+			assert_true(out_format(&cache_fmts[k], &d, rec) > 0);
+	}
+	assert_string_equal(buf, "[fe80::1%lo]:53");
+	assert_int_equal(indextoname_calls, before);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(out_peer((struct sockaddr *)&none, d.fromlen,
+		    buf), 23);
+		assert_int_equal(indextoname_calls, before + 1 + i);
+	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen,
+		    buf), 15);
+	assert_int_equal(indextoname_calls, before + 4);
+}
+
+/*
  * The output buffer is in memory from the start, all of it, so that a
  * listener's memory stays flat while it runs: measured with mincore()
  * right after obuf_init(), on a buffer larger than malloc() ever takes
@@ -902,6 +958,7 @@ main(void)
 		cmocka_unit_test(test_json_time),
 		cmocka_unit_test(test_json_random),
 		cmocka_unit_test(test_record_max),
+		cmocka_unit_test(test_scope_cache),
 		cmocka_unit_test(test_obuf_pipe),
 		cmocka_unit_test(test_obuf_touched),
 		cmocka_unit_test(test_obuf_errors),
