@@ -36,7 +36,7 @@ LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_faults tests/test_allow \
+	tests/test_output tests/test_sock tests/test_faults tests/test_allow \
 	tests/test_portfile
 
 all: udpcat
@@ -52,6 +52,15 @@ tests/%.o: tests/%.c
 
 tests/test_%: tests/test_%.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
+
+# Tests that make a call of the C library fail, or count its calls.
+tests/test_frame: tests/test_frame.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
+	    -Wl,--wrap=malloc
+
+tests/test_output: tests/test_output.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
+	    -Wl,--wrap=if_indextoname
 
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).

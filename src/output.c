@@ -480,6 +480,23 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 	return n;
 }
 
+/*
+ * Writes to every page of the n bytes at p, so that they are in memory
+ * now.  Not memset(p, 0, n) after malloc(), which compilers turn into a
+ * calloc() that leaves fresh pages untouched.
+ */
+static void
+touch(char *p, size_t n)
+{
+	volatile char	*v = p;
+	size_t		 i;
+
+	for (i = 0; i < n; i += 4096)
+		v[i] = 0;
+	if (n > 0)
+		v[n - 1] = 0;
+}
+
 int
 obuf_init(struct obuf *o, int fd, size_t cap)
 {
@@ -491,7 +508,7 @@ obuf_init(struct obuf *o, int fd, size_t cap)
 	if ((o->buf = malloc(cap)) == NULL)
 		return -1;
 	/* Touched now, so that the memory in use stays flat from here on. */
-	memset(o->buf, 0, cap);
+	touch(o->buf, cap);
 	o->fd = fd;
 	o->cap = cap;
 	return 0;

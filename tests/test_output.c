@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -28,6 +29,19 @@
 #define T_NSEC		123456789
 #define NO_IF		4000000000u	/* an interface index nobody has */
 #define SCOPE_LO	1		/* in a table: the index of "lo" */
+
+/* Linked with -Wl,--wrap=if_indextoname: the calls are counted. */
+char	*__real_if_indextoname(unsigned, char *);
+char	*__wrap_if_indextoname(unsigned, char *);
+
+static unsigned long	indextoname_calls;
+
+char *
+__wrap_if_indextoname(unsigned ifindex, char *name)
+{
+	indextoname_calls++;
+	return __real_if_indextoname(ifindex, name);
+}
 
 /* Fills ss with addr (IPv4, or IPv6 with scope) and port. */
 static socklen_t
@@ -634,6 +648,84 @@ test_obuf_pipe(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/*
+ * A scope's name is looked up once while the same scope comes again
+ * (if_indextoname() costs three system calls); a scope without a name is
+ * looked up every time, and a new scope evicts the old one.
+ */
+static void
+test_scope_cache(void **state)
+{
+	static const struct out_fmt	 cache_fmts[] = {
+		{ ENC_HEX, OUT_LINE, 0, 1 },
+		{ ENC_BASE64, OUT_LINE, 1, 0 },
+	};
+	struct sockaddr_storage		 lo, none;
+	struct dgram			 d;
+	char				 buf[PEER_MAX], rec[512];
+	unsigned long			 before;
+	size_t				 i, k;
+
+	(void)state;
+	make_dgram(&d, &lo, "hi", 2, "fe80::1", 53, SCOPE_LO);
+	(void)make_sa(&none, "fe80::1", 53, NO_IF);
+	assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen, buf), 15);
+	assert_string_equal(buf, "[fe80::1%lo]:53");
+	before = indextoname_calls;
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen,
+		    buf), 15);
+		for (k = 0; k < NELEM(cache_fmts); k++)
+			assert_true(out_format(&cache_fmts[k], &d, rec) > 0);
+	}
+	assert_string_equal(buf, "[fe80::1%lo]:53");
+	assert_int_equal(indextoname_calls, before);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(out_peer((struct sockaddr *)&none, d.fromlen,
+		    buf), 23);
+		assert_int_equal(indextoname_calls, before + 1 + i);
+	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen,
+		    buf), 15);
+	assert_int_equal(indextoname_calls, before + 4);
+}
+
+/*
+ * The output buffer is in memory from the start, all of it, so that a
+ * listener's memory stays flat while it runs: measured with mincore()
+ * right after obuf_init(), on a buffer larger than malloc() ever takes
+ * from the heap (fresh pages, which stay out of memory until written).
+ */
+static void
+test_obuf_touched(void **state)
+{
+	const size_t	 cap = 64 << 20;
+	long		 page = sysconf(_SC_PAGESIZE);
+	unsigned char	*vec;
+	uintptr_t	 start, end;
+	size_t		 npages, i, in = 0;
+	struct obuf	 o;
+
+	(void)state;
+	assert_true(page > 0);
+	assert_int_equal(obuf_init(&o, 1, cap), 0);
+	/* The whole pages inside the buffer. */
+	start = ((uintptr_t)o.buf + (uintptr_t)page - 1) &
+	    ~((uintptr_t)page - 1);
+	end = ((uintptr_t)o.buf + cap) & ~((uintptr_t)page - 1);
+	npages = (end - start) / (uintptr_t)page;
+	assert_non_null(vec = malloc(npages));
+	assert_int_equal(mincore((void *)start, end - start, vec), 0);
+	for (i = 0; i < npages; i++)
+		in += vec[i] & 1;
+	if (in < npages - npages / 100)
+		fail_msg("%zu of %zu pages of the output buffer in memory",
+		    in, npages);
+	free(vec);
+	obuf_free(&o);
+}
+
 /* A failed flush keeps the bytes and reports errno; reserve as well. */
 static void
 check_obuf_fails(int fd, int want_errno)
@@ -893,7 +985,9 @@ main(void)
 		cmocka_unit_test(test_json_time),
 		cmocka_unit_test(test_json_random),
 		cmocka_unit_test(test_record_max),
+		cmocka_unit_test(test_scope_cache),
 		cmocka_unit_test(test_obuf_pipe),
+		cmocka_unit_test(test_obuf_touched),
 		cmocka_unit_test(test_obuf_errors),
 		cmocka_unit_test(test_obuf_partial),
 		cmocka_unit_test(test_obuf_put),
