@@ -27,12 +27,13 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c
-CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c
+CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c \
+	src/opt.c src/options.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_faults
+	tests/test_output tests/test_opt tests/test_faults
 
 all: udpcat
 
@@ -47,6 +48,11 @@ tests/%.o: tests/%.c
 
 tests/test_%: tests/test_%.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
+
+# The option table and what is built from it, with the messages it exits by.
+tests/test_opt: tests/test_opt.o $(LIB_OBJS) src/opt.o src/options.o \
+	    src/cmd_common.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).

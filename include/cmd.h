@@ -9,6 +9,7 @@
 
 #include "enc.h"
 #include "frame.h"
+#include "opt.h"
 #include "output.h"
 #include "sock.h"
 
@@ -60,19 +61,6 @@ int	wait_fds(struct pollfd *fds, nfds_t n, int64_t ns);
  * busy and do not wait; returns cmd_signal.  One system call.
  */
 int	signal_check(void);
-
-/* getopt_long() returned '?' or ':': a usage error about argv[optind-1]. */
-void	opt_error(int c, char **argv) __attribute__((noreturn));
-
-/* Checked option values; each exits with a usage error when invalid. */
-uint64_t opt_number(const char *opt, const char *arg, uint64_t min,
-	    uint64_t max);
-uint64_t opt_duration(const char *opt, const char *arg);
-uint16_t opt_port(const char *arg, int allow_zero);
-enum encoding opt_encoding(const char *arg);
-
-/* -4 or -6 (c) on top of the family so far; they exclude each other. */
-int	opt_family(int family, int c);
 
 /*
  * Waits 1 ms for the kernel to free buffer space (ENOBUFS, EAGAIN) and

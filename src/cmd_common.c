@@ -1,8 +1,6 @@
-/* cmd_common.c: the tool layer the commands share: messages, options, output. */
-#include <ctype.h>
+/* cmd_common.c: what the commands share: messages, signals, clock, output. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -221,77 +219,6 @@ wait_fds(struct pollfd *fds, nfds_t n, int64_t ns)
 	ts.tv_nsec = ns < 0 ? 0 : (long)(ns % 1000000000);
 	return ppoll(fds, n, ns < 0 ? NULL : &ts, signals_on ? &wait_mask :
 	    NULL);
-}
-
-void
-opt_error(int c, char **argv)
-{
-	char name[64];
-	const char *arg = argv[optind - 1];
-
-	if (optopt > 0 && optopt < 128 && isalnum(optopt) &&
-	    strncmp(arg, "--", 2) != 0)
-		snprintf(name, sizeof(name), "-%c", optopt);
-	else
-		snprintf(name, sizeof(name), "%.*s",
-		    (int)strcspn(arg, "="), arg);
-	if (c == ':')
-		die_usage("option '%s' needs a value", name);
-	die_usage("unknown option '%s'", name);
-}
-
-uint64_t
-opt_number(const char *opt, const char *arg, uint64_t min, uint64_t max)
-{
-	const char *why;
-	uint64_t v;
-
-	if (parse_u64(arg, min, max, &v, &why) == -1)
-		die_usage("invalid value '%s' for %s: %s", arg, opt, why);
-	return v;
-}
-
-uint64_t
-opt_duration(const char *opt, const char *arg)
-{
-	const char *why;
-	uint64_t ms;
-
-	if (parse_duration(arg, &ms, &why) == -1)
-		die_usage("invalid duration '%s' for %s: %s", arg, opt, why);
-	return ms;
-}
-
-uint16_t
-opt_port(const char *arg, int allow_zero)
-{
-	const char *why;
-	uint16_t port;
-
-	if (parse_port(arg, allow_zero, &port, &why) == -1)
-		die_usage("invalid port '%s': %s", arg, why);
-	return port;
-}
-
-enum encoding
-opt_encoding(const char *arg)
-{
-	enum encoding e;
-
-	if (enc_from_name(arg, &e) == -1)
-		die_usage("unknown encoding '%s': use raw, text, hex or base64",
-		    arg);
-	return e;
-}
-
-int
-opt_family(int family, int c)
-{
-	int f = c == '4' ? AF_INET : AF_INET6;
-
-	if (family != AF_UNSPEC && family != f)
-		die_usage("-4 and -6 exclude each other");
-	return f;
 }
 
 int

@@ -158,6 +158,13 @@ USAGE = [
 	(["send", "-s", "127.1", "127.0.0.1", "9", "x"], "'127.1'"),
 	(["broadcast", "-6", "9", "x"], None),	# -6 needs -I
 	(["broadcast", "--broadcast", "9", "x"], "--broadcast"),
+	# another command's option spelled in full is not an abbreviation
+	(["send", "--to", "10.0.0.255", "127.0.0.1", "9", "x"], "'--to'"),
+	(["send", "--to=10.0.0.255", "127.0.0.1", "9", "x"], "'--to'"),
+	(["send", "--all-interfaces", "127.0.0.1", "9", "x"],
+	    "'--all-interfaces'"),
+	(["listen", "--wait", "1", "0"], "'--wait'"),
+	(["send", "--timeout", "1", "127.0.0.1", "9", "x"], "'--timeout'"),
 ]
 
 for _i, (_args, _word) in enumerate(USAGE):
