@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "udpcat.h"
 
 /* Sorted by name; the top-level usage is printed from this table. */
@@ -54,10 +55,12 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    (strcmp(argv[1], "help") == 0 && argc == 2)) {
 		usage(stdout);
+		opt_print_done();
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("udpcat %s\n", UDPCAT_VERSION);
+		opt_print_done();
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "help") == 0) {

@@ -1,12 +1,14 @@
 # t_cli.py: help, version, usage errors and strict parsing of every operand
 # and option value (RELIABILITY.md, "Bad input").
 
+from . import util
 from .util import (test, run, eq, fail, ok_, check_ok, check_usage,
-    check_err, check_rc, one_line, short, Peer, Listener, free_port,
+    check_err, check_rc, one_line, short, Peer, Listener, Proc, free_port,
     need_ipv6, skip)
 
 import os
 import re
+import subprocess
 import time
 
 FIRST = {
@@ -73,6 +75,40 @@ for _cmd in ("send", "listen", "broadcast"):
 @test("help/--version")
 def _():
 	check_ok(run(["--version"]), b"udpcat 1.0.0\n")
+
+
+# --- what udpcat prints itself, to an output that cannot take it ----------
+
+def _full_or_skip():
+	if not os.path.exists("/dev/full"):
+		skip("/dev/full is missing")
+
+
+for _args, _cmd in ((["--help"], None), (["help"], None),
+    (["--version"], None), (["help", "send"], None),
+    (["send", "--help"], "send"), (["listen", "-h"], "listen"),
+    (["broadcast", "--help"], "broadcast")):
+	def _mk(args, cmd):
+		@test("cli/%s to /dev/full: exit 1 with the reason" %
+		    " ".join(args))
+		def _():
+			_full_or_skip()
+			with open("/dev/full", "wb") as full:
+				r = run(args, stdout=full)
+			check_err(r, 1, cmd, "cannot write to standard output",
+			    "No space left on device")
+
+		@test("cli/%s with standard output closed: exit 1" %
+		    " ".join(args))
+		def _():
+			if util.VALGRIND_DIR:
+				skip("valgrind opens descriptors of its own "
+				    "in the gap")
+			r = Proc(args, stdout=subprocess.DEVNULL,
+			    wrap=["sh", "-c", 'exec "$0" "$@" >&-']).finish()
+			check_err(r, 1, cmd, "cannot write to standard output",
+			    "closed")
+	_mk(_args, _cmd)
 
 
 @test("help/no command is a usage error")
