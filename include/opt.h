@@ -64,7 +64,8 @@ struct opt_cmd {
 	size_t			 nopts;
 };
 
-extern const struct opt_cmd opt_send, opt_broadcast, opt_listen, opt_top;
+extern const struct opt_cmd opt_send, opt_broadcast, opt_listen,
+	    opt_completion, opt_top;
 
 /* All of them, opt_top (what comes before a command) too; NULL ends it. */
 extern const struct opt_cmd *const opt_cmds[];

@@ -197,6 +197,23 @@ const struct opt_cmd opt_listen = {
 	DURATION_NOTE, NULL, listen_opts, NELEM(listen_opts)
 };
 
+static const struct opt_use help_only[] = {
+	{ OPT_HELP, NULL, NULL },
+};
+
+const struct opt_cmd opt_completion = {
+	"completion", "bash|zsh|fish",
+	"Print a script that completes udpcat's commands, options and their "
+	    "values\n(encodings, framings, interface names) in the shell "
+	    "named.",
+	"Install the scripts with 'make install', or load one by hand:\n"
+	    "  bash: source <(udpcat completion bash)\n"
+	    "  zsh:  udpcat completion zsh > ~/.zfunc/_udpcat "
+	    "(~/.zfunc in fpath)\n"
+	    "  fish: udpcat completion fish | source",
+	"bash zsh fish", help_only, NELEM(help_only)
+};
+
 /* What udpcat takes before a command; main() reads them itself. */
 static const struct opt_use top_opts[] = {
 	{ OPT_HELP, NULL, NULL },
@@ -210,6 +227,6 @@ const struct opt_cmd opt_top = {
 
 /* Every list above, for the checks of tests/test_opt.c. */
 const struct opt_cmd *const opt_cmds[] = {
-	&opt_send, &opt_broadcast, &opt_listen, &opt_top,
+	&opt_send, &opt_broadcast, &opt_listen, &opt_completion, &opt_top,
 	NULL
 };

@@ -190,6 +190,8 @@ test_shortopts(void **state)
 	assert_string_equal(p.shortopts, ":46e:F:s:p:I:i:w:n:Pvh");
 	opt_begin(&p, &opt_listen, 1, argv);
 	assert_string_equal(p.shortopts, ":46e:F:Pn:w:I:vh");
+	opt_begin(&p, &opt_completion, 1, argv);
+	assert_string_equal(p.shortopts, ":h");
 }
 
 /* Options come back as ids, long or short, values in optarg. */

@@ -15,6 +15,7 @@ FIRST = {
 	"send": "usage: udpcat send [options] HOST PORT [DATA ...]",
 	"listen": "usage: udpcat listen [options] [ADDRESS] PORT",
 	"broadcast": "usage: udpcat broadcast [options] PORT [DATA ...]",
+	"completion": "usage: udpcat completion bash|zsh|fish",
 }
 
 
@@ -31,9 +32,9 @@ def _():
 	eq(r.err, b"", "stderr")
 	eq(first_line(r), "usage: udpcat COMMAND [options] ...", "first line")
 	lines = r.out.decode().splitlines()
-	# one line per command, sorted: broadcast, listen, send
+	# one line per command, sorted
 	pos = []
-	for c in ("broadcast", "listen", "send"):
+	for c in ("broadcast", "completion", "listen", "send"):
 		idx = [i for i, l in enumerate(lines)
 		    if re.match(r"\s*%s\b" % c, l)]
 		if not idx:
@@ -54,7 +55,7 @@ for _args in (["-h"], ["help"]):
 	_mk(_args)
 
 
-for _cmd in ("send", "listen", "broadcast"):
+for _cmd in ("send", "listen", "broadcast", "completion"):
 	def _mk(cmd):
 		@test("help/help %s first line" % cmd)
 		def _():
@@ -87,7 +88,11 @@ def _full_or_skip():
 for _args, _cmd in ((["--help"], None), (["help"], None),
     (["--version"], None), (["help", "send"], None),
     (["send", "--help"], "send"), (["listen", "-h"], "listen"),
-    (["broadcast", "--help"], "broadcast")):
+    (["broadcast", "--help"], "broadcast"),
+    (["completion", "--help"], "completion"),
+    (["completion", "bash"], "completion"),
+    (["completion", "zsh"], "completion"),
+    (["completion", "fish"], "completion")):
 	def _mk(args, cmd):
 		@test("cli/%s to /dev/full: exit 1 with the reason" %
 		    " ".join(args))
@@ -109,6 +114,35 @@ for _args, _cmd in ((["--help"], None), (["help"], None),
 			check_err(r, 1, cmd, "cannot write to standard output",
 			    "closed")
 	_mk(_args, _cmd)
+
+
+# --- completion ---------------------------------------------------------------
+
+@test("cli/completion SHELL prints a script for each shell")
+def _():
+	for sh, word in (("bash", b"complete -F _udpcat udpcat"),
+	    ("zsh", b"#compdef udpcat"), ("fish", b"complete -c udpcat")):
+		r = run(["completion", sh])
+		check_rc(r, 0)
+		eq(r.err, b"", "stderr")
+		ok_(word in r.out, "%s script lacks %r" % (sh, word))
+		# every long option of every command is in it
+		for cmd in ("send", "listen", "broadcast"):
+			h = run([cmd, "--help"]).out.decode()
+			for opt in set(re.findall(r"(?m)^  .*?(--[a-z-]+)", h)):
+				ok_(opt[2:].encode() in r.out,
+				    "%s script lacks %s of %s" % (sh, opt, cmd))
+
+
+for _args, _word in ((["completion"], "bash, zsh or fish"),
+    (["completion", "ksh"], "'ksh'"),
+    (["completion", "bash", "zsh"], "'zsh'"),
+    (["completion", "--frobnicate", "bash"], "'--frobnicate'")):
+	def _mk(args, word):
+		@test("usage/%s" % " ".join(args))
+		def _():
+			check_usage(run(args), "completion", word)
+	_mk(_args, _word)
 
 
 @test("help/no command is a usage error")
