@@ -4,6 +4,9 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DESTDIR	?=
 
 CC	?= cc
@@ -28,21 +31,37 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 # Modules that print nothing and exit nowhere: each has a cmocka test.
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
 	src/allow.c src/portfile.c
-CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c \
+CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
-	src/endp_unix.c \
-	src/receive.c src/transmit.c
+	src/endp_unix.c src/receive.c src/transmit.c \
+	src/opt.c src/options.c src/completion.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_sock tests/test_faults tests/test_allow \
-	tests/test_portfile
+	tests/test_output tests/test_sock tests/test_opt tests/test_faults \
+	tests/test_allow tests/test_portfile
 
-all: udpcat
+# The shell completions, printed by udpcat from its own option tables.
+COMPLETIONS = completion/udpcat.bash completion/_udpcat \
+	completion/udpcat.fish
+
+all: udpcat $(COMPLETIONS)
 
 udpcat: $(CMD_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB_OBJS)
+
+completion/udpcat.bash: udpcat
+	@mkdir -p completion
+	./udpcat completion bash >$@.tmp && mv $@.tmp $@
+
+completion/_udpcat: udpcat
+	@mkdir -p completion
+	./udpcat completion zsh >$@.tmp && mv $@.tmp $@
+
+completion/udpcat.fish: udpcat
+	@mkdir -p completion
+	./udpcat completion fish >$@.tmp && mv $@.tmp $@
 
 src/%.o: src/%.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -61,6 +80,11 @@ tests/test_frame: tests/test_frame.o $(LIB_OBJS)
 tests/test_output: tests/test_output.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
 	    -Wl,--wrap=if_indextoname
+
+# The option table and what is built from it, with the messages it exits by.
+tests/test_opt: tests/test_opt.o $(LIB_OBJS) src/opt.o src/options.o \
+	    src/msg.o src/proc.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
@@ -97,6 +121,7 @@ cmocka:
 
 check: unit
 	@sh tests/lint-man.sh
+	@sh tests/completion.sh
 	@$(PYTHON) tests/blackbox.py ./udpcat
 	@$(PYTHON) tests/lab/lab.py ./udpcat
 
@@ -133,16 +158,25 @@ bench: udpcat
 demo: udpcat
 	@sh tests/demo.sh ./udpcat
 
-install: udpcat
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+install: udpcat $(COMPLETIONS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	    $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 udpcat $(DESTDIR)$(BINDIR)/udpcat
 	install -m 644 man/udpcat.1 $(DESTDIR)$(MANDIR)/man1/udpcat.1
+	install -m 644 completion/udpcat.bash $(DESTDIR)$(BASHCOMPDIR)/udpcat
+	install -m 644 completion/_udpcat $(DESTDIR)$(ZSHCOMPDIR)/_udpcat
+	install -m 644 completion/udpcat.fish \
+	    $(DESTDIR)$(FISHCOMPDIR)/udpcat.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/udpcat $(DESTDIR)$(MANDIR)/man1/udpcat.1
+	rm -f $(DESTDIR)$(BINDIR)/udpcat $(DESTDIR)$(MANDIR)/man1/udpcat.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/udpcat $(DESTDIR)$(ZSHCOMPDIR)/_udpcat \
+	    $(DESTDIR)$(FISHCOMPDIR)/udpcat.fish
 
 clean:
 	rm -f udpcat src/*.o src/*.d tests/*.o tests/*.d $(UNIT_TESTS)
+	rm -rf completion
 	rm -rf tests/fuzz/bin
 
 .PHONY: all check unit valgrind cmocka sanitize lint bench fuzz demo install uninstall clean

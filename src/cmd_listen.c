@@ -59,77 +59,6 @@ struct listen_data {
 	size_t		 reply_len;
 };
 
-enum {
-	OPT_JSON = 256, OPT_UNTIL, OPT_ECHO, OPT_REPLY, OPT_JOIN, OPT_ALLOW,
-	OPT_REUSE, OPT_MAX_SIZE, OPT_BUFFER, OPT_PORT_FILE, OPT_STATS,
-	OPT_PROGRESS
-};
-
-static const char shortopts[] = ":46e:F:Pn:w:I:vh";
-static const struct option longopts[] = {
-	{ "encoding",	required_argument,	NULL, 'e' },
-	{ "framing",	required_argument,	NULL, 'F' },
-	{ "show-peer",	no_argument,		NULL, 'P' },
-	{ "count",	required_argument,	NULL, 'n' },
-	{ "timeout",	required_argument,	NULL, 'w' },
-	{ "interface",	required_argument,	NULL, 'I' },
-	{ "verbose",	no_argument,		NULL, 'v' },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ "json",	no_argument,		NULL, OPT_JSON },
-	{ "until",	required_argument,	NULL, OPT_UNTIL },
-	{ "echo",	no_argument,		NULL, OPT_ECHO },
-	{ "reply",	required_argument,	NULL, OPT_REPLY },
-	{ "join",	required_argument,	NULL, OPT_JOIN },
-	{ "allow",	required_argument,	NULL, OPT_ALLOW },
-	{ "reuse",	no_argument,		NULL, OPT_REUSE },
-	{ "max-size",	required_argument,	NULL, OPT_MAX_SIZE },
-	{ "buffer",	required_argument,	NULL, OPT_BUFFER },
-	{ "port-file",	required_argument,	NULL, OPT_PORT_FILE },
-	{ "stats",	no_argument,		NULL, OPT_STATS },
-	{ "progress",	no_argument,		NULL, OPT_PROGRESS },
-	{ NULL,		0,			NULL, 0 }
-};
-
-static void
-usage(void)
-{
-	printf("usage: udpcat listen [options] [ADDRESS] PORT\n"
-	    "\n"
-	    "Receive datagrams on PORT (0: any free port) from every sender "
-	    "and write\neach one out as a record, in arrival order.\n"
-	    "\n"
-	    "  -4, -6                 IPv4 or IPv6 only "
-	    "(default: both)\n"
-	    "  -e, --encoding ENC     raw, text, hex or base64 "
-	    "(default raw; text on a tty)\n"
-	    "  -F, --framing MODE     line, nul, none or length "
-	    "(default line)\n"
-	    "      --json             one JSON object per datagram\n"
-	    "  -P, --show-peer        prefix records with ADDRESS:PORT\n"
-	    "  -n, --count N          exit after N datagrams\n"
-	    "  -w, --timeout DURATION exit when no datagram came for "
-	    "DURATION\n"
-	    "      --until DATA       exit after a datagram equal to DATA\n"
-	    "      --echo             send each datagram back to its sender\n"
-	    "      --reply DATA       answer each datagram with DATA\n"
-	    "      --join GROUP[@SOURCE]  join a multicast group "
-	    "(repeatable)\n"
-	    "  -I, --interface NAME   receive on this interface only\n"
-	    "      --allow PREFIX     accept only these senders "
-	    "(repeatable)\n"
-	    "      --reuse            share the port with other sockets\n"
-	    "      --max-size N       cut datagrams longer than N bytes "
-	    "(default 65535)\n"
-	    "      --buffer BYTES     socket receive buffer size\n"
-	    "      --port-file FILE   write the bound port to FILE\n"
-	    "      --stats            print a summary at exit\n"
-	    "      --progress         show live counters\n"
-	    "  -v, --verbose          print diagnostics\n"
-	    "  -h, --help             show this help\n"
-	    "\nDURATION: a number with an optional unit ms, s or m "
-	    "(250ms, 1.5, 2m).\n");
-}
-
 /*
  * Checks an --allow prefix, or exits with a usage error; with set, adds
  * it there and returns -1 when memory runs out.
@@ -147,46 +76,17 @@ add_allow(struct allow *set, const char *arg)
 	return set != NULL ? allow_add(set, family, addr, len) : 0;
 }
 
-/* Parses one option; returns 0, or -1 for the end of the options. */
+/*
+ * Takes option id, its value in optarg, if it is about the socket or
+ * what is done with a datagram besides writing it out.
+ */
 static void
-parse_opt(struct listen_opts *o, int c, char **argv)
+parse_socket_opt(struct listen_opts *o, int id)
 {
-	switch (c) {
-	case '4':
-	case '6':
-		o->family = opt_family(o->family, c);
-		break;
-	case 'e':
-		o->enc = opt_encoding(optarg);
-		o->enc_set = 1;
-		break;
-	case 'F':
-		if (frame_parse_out(optarg, &o->framing) == -1)
-			die_usage("unknown framing '%s': use line, nul, none or "
-			    "length", optarg);
-		o->framing_set = 1;
-		break;
-	case 'P':
-		o->show_peer = 1;
-		break;
-	case 'n':
-		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
-		break;
-	case 'w':
-		o->timeout_ms = opt_duration("--timeout", optarg);
-		o->timeout_set = 1;
-		break;
-	case 'I':
-		o->ifname = optarg;
-		break;
-	case 'v':
-		o->verbose = 1;
-		break;
-	case 'h':
-		usage();
-		exit(EXIT_OK);
-	case OPT_JSON:
-		o->json = 1;
+	switch (id) {
+	case OPT_IPV4:
+	case OPT_IPV6:
+		o->family = opt_family(o->family, id);
 		break;
 	case OPT_UNTIL:
 		o->until = optarg;
@@ -203,6 +103,9 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 			    MAX_JOIN);
 		o->join[o->njoin++] = optarg;
 		break;
+	case OPT_INTERFACE:
+		o->ifname = optarg;
+		break;
 	case OPT_ALLOW:
 		/* Only checked: the set is built once no usage error can come. */
 		(void)add_allow(NULL, optarg);
@@ -211,14 +114,45 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 	case OPT_REUSE:
 		o->reuse = 1;
 		break;
-	case OPT_MAX_SIZE:
-		o->max_size = opt_number("--max-size", optarg, 1, 65535);
-		break;
 	case OPT_BUFFER:
 		o->buffer = opt_number("--buffer", optarg, 1024, 1U << 30);
 		break;
 	case OPT_PORT_FILE:
 		o->port_file = optarg;
+		break;
+	}
+}
+
+/* Takes option id, its value in optarg. */
+static void
+parse_opt(struct listen_opts *o, int id)
+{
+	switch (id) {
+	case OPT_ENCODING:
+		o->enc = opt_encoding(optarg);
+		o->enc_set = 1;
+		break;
+	case OPT_FRAMING:
+		if (frame_parse_out(optarg, &o->framing) == -1)
+			die_usage("unknown framing '%s': use line, nul, none or "
+			    "length", optarg);
+		o->framing_set = 1;
+		break;
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	case OPT_SHOW_PEER:
+		o->show_peer = 1;
+		break;
+	case OPT_COUNT:
+		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
+		break;
+	case OPT_TIMEOUT:
+		o->timeout_ms = opt_duration("--timeout", optarg);
+		o->timeout_set = 1;
+		break;
+	case OPT_MAX_SIZE:
+		o->max_size = opt_number("--max-size", optarg, 1, 65535);
 		break;
 	case OPT_STATS:
 		o->stats = 1;
@@ -226,8 +160,11 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 	case OPT_PROGRESS:
 		o->progress = 1;
 		break;
+	case OPT_VERBOSE:
+		o->verbose = 1;
+		break;
 	default:
-		opt_error(c, argv);
+		parse_socket_opt(o, id);
 	}
 }
 
@@ -458,6 +395,8 @@ setup(struct listener *l)
 	c.ifname = o->ifname;
 	c.reuse = o->reuse;
 	if (o->address != NULL && endp_is_unix(o->address)) {
+		/* No name to resolve: signals go in before the file is made. */
+		signals_install();
 		if ((rc = endp_unix_addr(o->address, &ep)) != 0 ||
 		    (rc = endp_listen_unix(&l->ep, &ep)) != 0)
 			return rc;
@@ -563,13 +502,14 @@ listen_run(struct listener *l)
 static int
 build_allow(struct listen_opts *o, int argc, char **argv)
 {
-	int c;
+	struct opt_parser op;
+	int id;
 
 	if (o->nallow == 0)
 		return 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-		if (c == OPT_ALLOW && add_allow(&o->allow, optarg) == -1)
+	opt_begin(&op, &opt_listen, argc, argv);
+	while ((id = opt_next(&op)) != -1)
+		if (id == OPT_ALLOW && add_allow(&o->allow, optarg) == -1)
 			return msg_fail(EXIT_RUNTIME, "cannot add --allow prefix "
 			    "'%s': %s", optarg, strerror(errno));
 	allow_sort(&o->allow);
@@ -581,15 +521,16 @@ cmd_listen(int argc, char **argv)
 {
 	struct listen_opts o;
 	struct listener l;
-	int c, status;
+	struct opt_parser op;
+	int id, status;
 
 	memset(&o, 0, sizeof(o));
 	o.family = AF_UNSPEC;
 	o.framing = OUT_LINE;
 	o.max_size = 65535;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-		parse_opt(&o, c, argv);
+	opt_begin(&op, &opt_listen, argc, argv);
+	while ((id = opt_next(&op)) != -1)
+		parse_opt(&o, id);
 	check_opts(&o, argc - optind, argv + optind);
 
 	memset(&l, 0, sizeof(l));
