@@ -38,10 +38,10 @@ static const char J_END[] = "\"}\n";
 #define TIME_MAX	40
 #define JSON_FIXED	(sizeof(J_TIME) + sizeof(J_FROM) + sizeof(J_PORT) + \
 			 sizeof(J_SIZE) + sizeof(J_TRUNC) + sizeof(J_DATA) + \
-			 sizeof(J_END) + TIME_MAX + 2 * PEER_MAX + 5 + 20 + 5 + \
-			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * 10 + \
+			 sizeof(J_END) + TIME_MAX + 2 * (size_t)PEER_MAX + 5 + 20 + 5 + \
+			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * (size_t)10 + \
 			 sizeof(J_TO) + sizeof(J_IFNAME) + sizeof(J_TTL) + \
-			 sizeof(J_TOS) + 46 + IF_NAMESIZE + 2 * 11)
+			 sizeof(J_TOS) + 46 + IF_NAMESIZE + 2 * (size_t)11)
 
 /* Shown for a sender whose address family is not IPv4 or IPv6. */
 static const char UNKNOWN_ADDR[] = "?";
