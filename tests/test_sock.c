@@ -415,6 +415,29 @@ test_is_multicast(void **state)
 	assert_int_equal(sock_is_multicast(&ep), 0);
 }
 
+/*
+ * Broadcast addresses by interface: none for a name nobody has (ENODEV)
+ * or for lo (EADDRNOTAVAIL); never a loopback one in the list of all.
+ */
+static void
+test_broadcast_lookup(void **state)
+{
+	struct in_addr a, all[16];
+	int n, i;
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(sock_if_broadcast("nosuch-if0", &a), -1);
+	assert_int_equal(errno, ENODEV);
+	errno = 0;
+	assert_int_equal(sock_if_broadcast("lo", &a), -1);
+	assert_int_equal(errno, EADDRNOTAVAIL);
+	assert_true((n = sock_all_broadcast(all, 16)) >= 0);
+	for (i = 0; i < n; i++)
+		assert_true((ntohl(all[i].s_addr) >> 24) != 127);
+	assert_int_equal(sock_all_broadcast(all, 0), 0);
+}
+
 /* Reads an int option (a byte for IPv4 multicast TTL and loop). */
 static int
 get_opt(int fd, int level, int name)
@@ -470,7 +493,7 @@ test_ip_opts(void **state)
 	}
 }
 
-/* Multicast TTL/hops, loop and interface for sends to a group. */
+/* Only the groups joined; multicast TTL/hops, loop and interface. */
 static void
 test_mcast_opts(void **state)
 {
@@ -487,6 +510,11 @@ test_mcast_opts(void **state)
 		v6 = families[i] == AF_INET6;
 		level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
 		fd = bound(families[i], &ep);
+		assert_int_equal(sock_only_joined(fd, families[i]), 0);
+		assert_int_equal(get_opt(fd, IPPROTO_IP, IP_MULTICAST_ALL), 0);
+		if (v6)
+			assert_int_equal(get_opt(fd, level, IPV6_MULTICAST_ALL),
+			    0);
 		assert_int_equal(sock_mcast_opts(fd, families[i], 3, 0, lo), 0);
 		assert_int_equal(get_opt(fd, level, v6 ? IPV6_MULTICAST_HOPS :
 		    IP_MULTICAST_TTL), 3);
@@ -956,6 +984,7 @@ main(void)
 		cmocka_unit_test(test_unreachable_other_ways),
 		cmocka_unit_test(test_rcvbuf),
 		cmocka_unit_test(test_is_multicast),
+		cmocka_unit_test(test_broadcast_lookup),
 		cmocka_unit_test(test_ip_opts),
 		cmocka_unit_test(test_mcast_opts),
 		cmocka_unit_test(test_rx_batches),
