@@ -481,9 +481,9 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 }
 
 /*
- * Writes to every page of the n bytes at p, so that they are in memory
- * now.  Not memset(p, 0, n) after malloc(), which compilers turn into a
- * calloc() that leaves fresh pages untouched.
+ * Zeroes the n bytes at p and writes to every page of them, so that they
+ * are in memory now: memset() alone after malloc() is not enough, as
+ * compilers turn the two into a calloc() that leaves fresh pages alone.
  */
 static void
 touch(char *p, size_t n)
@@ -491,6 +491,7 @@ touch(char *p, size_t n)
 	volatile char	*v = p;
 	size_t		 i;
 
+	memset(p, 0, n);
 	for (i = 0; i < n; i += 4096)
 		v[i] = 0;
 	if (n > 0)
