@@ -9,6 +9,8 @@ DESTDIR	?=
 CC	?= cc
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
+# Libraries every link needs: libm for the square root of ping's mdev.
+LIBS	= -lm
 PYTHON	?= python3
 
 WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -26,7 +28,8 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
-LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c
+LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
+	src/probe.c src/rtt.c
 CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
 	src/receive.c src/transmit.c
@@ -34,12 +37,12 @@ LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_faults
+	tests/test_output tests/test_faults tests/test_probe tests/test_rtt
 
 all: udpcat
 
 udpcat: $(CMD_OBJS) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB_OBJS) $(LIBS)
 
 src/%.o: src/%.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -48,7 +51,7 @@ tests/%.o: tests/%.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 tests/test_%: tests/test_%.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka $(LIBS)
 
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
@@ -59,7 +62,7 @@ FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
 
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
 	    $(filter-out src/udpcat.o,$(CMD_OBJS))
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(FAULT_WRAP)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) $(FAULT_WRAP)
 
 -include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)
 
