@@ -379,8 +379,12 @@ ping_loop(struct pinger *p)
 			deadline = p->end_ns;
 		if ((s = flush_due(p, now, &deadline)) != RUN_MORE)
 			return s;
-		/* One recvmmsg() a reply: a short batch ends the drain. */
-		p->rx.want = SOCK_BATCH;
+		/*
+		 * Replies come one at a time: asking for two makes the
+		 * first call come back short, which ends the drain without
+		 * a second call that finds nothing.
+		 */
+		p->rx.want = 2;
 		s = recv_wait(&p->rx, deadline > now ? (int64_t)(deadline -
 		    now) : 0, -1, NULL);
 		if (s != RUN_MORE)
