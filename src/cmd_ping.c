@@ -475,9 +475,12 @@ finish(struct pinger *p, enum run_end r)
 	const struct ping_opts *o = p->o;
 	enum run_end f;
 
-	/* What waits in the socket came before the signal. */
-	if (r == RUN_SIGNAL)
-		(void)recv_drain(&p->rx, 1);
+	/*
+	 * What waits in the socket came before the signal, or before the
+	 * end: a duplicate of the last reply is counted when it is there.
+	 */
+	if (r == RUN_SIGNAL || r == RUN_DONE)
+		(void)recv_drain(&p->rx, r == RUN_SIGNAL);
 	if (r != RUN_ERROR && r != RUN_EPIPE && signal_check() != 0)
 		r = RUN_SIGNAL;
 	if (r != RUN_EPIPE)
