@@ -366,11 +366,10 @@ ping_loop(struct pinger *p)
 		if (p->ep.refused)
 			return RUN_REFUSED;
 		now = now_ns();
-		if (more_to_send(p) && now >= p->next_ns) {
-			if ((s = send_probe(p, now)) != RUN_MORE)
-				return s;
-			continue;
-		}
+		/* Then a wait, if only for no time: signals get in there. */
+		if (more_to_send(p) && now >= p->next_ns &&
+		    (s = send_probe(p, now)) != RUN_MORE)
+			return s;
 		if (more_to_send(p))
 			deadline = p->next_ns;
 		else if (p->rtt.received == p->rtt.sent || now >= p->end_ns)

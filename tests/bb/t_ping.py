@@ -12,7 +12,7 @@ import subprocess
 import threading
 
 from .util import (test, run, eq, fail, ok_, check_rc, check_usage,
-    one_line, check_warning, Listener, Responder, Proc, Background,
+    one_line, check_warning, Listener, Responder, Peer, Proc, Background,
     free_port, need_ipv6, need_tool, short, WAIT)
 
 SOCAT = "/usr/bin/socat"
@@ -433,6 +433,18 @@ def _():
 	q.signal(signal.SIGTERM)
 	r = q.finish()
 	check_rc(r, 143)
+	ok_(re.match(rb"\d+ sent, 0 received", r.out), "stdout %s" %
+	    short(r.out))
+
+
+@test("ping/-i 0 -W 0 to a silent peer: SIGINT still gets in")
+def _():
+	p = Peer()
+	q = Proc(["ping", "-q", "-i", "0", "-W", "0", "127.0.0.1", p.port])
+	p.recv()
+	q.signal(signal.SIGINT)
+	r = q.finish()
+	check_rc(r, 130)
 	ok_(re.match(rb"\d+ sent, 0 received", r.out), "stdout %s" %
 	    short(r.out))
 
