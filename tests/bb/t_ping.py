@@ -5,13 +5,15 @@
 # bounds that hold on a loaded machine.
 
 import json
+import os
 import re
 import signal
 import struct
 import subprocess
 import threading
 
-from .util import (test, run, eq, fail, ok_, check_rc, check_usage,
+from .util import (test, run, eq, fail, ok_, skip, check_rc, check_usage,
+    check_err, SIGPIPE_RCS,
     one_line, check_warning, Listener, Responder, Peer, Proc, Background,
     free_port, need_ipv6, need_tool, short, WAIT)
 
@@ -447,6 +449,30 @@ def _():
 	check_rc(r, 130)
 	ok_(re.match(rb"\d+ sent, 0 received", r.out), "stdout %s" %
 	    short(r.out))
+
+
+# --- standard output -----------------------------------------------------------
+
+@test("ping/reader gone (ping | head -n 1): exit 141 quietly")
+def _():
+	l = echo_listener()
+	q = Proc(["ping", "-i", "0.02", "127.0.0.1", l.port], collect=False)
+	q.proc.stdout.readline()
+	q.proc.stdout.close()
+	r = q.finish()
+	ok_(r.rc in SIGPIPE_RCS, "exit %r, want 141" % r.rc)
+	eq(r.err, b"", "stderr")
+
+
+@test("ping/standard output /dev/full: exit 1 with the reason")
+def _():
+	if not os.path.exists("/dev/full"):
+		skip("/dev/full is missing")
+	l = echo_listener()
+	with open("/dev/full", "wb") as full:
+		r = run(["ping", "-c", "2", "-i", "0", "127.0.0.1", l.port],
+		    stdout=full)
+	check_err(r, 1, "ping", "standard output", "space")
 
 
 # --- usage -------------------------------------------------------------------
