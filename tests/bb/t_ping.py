@@ -15,7 +15,7 @@ import threading
 from .util import (test, run, eq, fail, ok_, skip, check_rc, check_usage,
     check_err, SIGPIPE_RCS,
     one_line, check_warning, Listener, Responder, Peer, Proc, Background,
-    free_port, need_ipv6, need_tool, short, WAIT)
+    free_port, need_ipv6, need_tool, short)
 
 SOCAT = "/usr/bin/socat"
 MAGIC = b"udpcping"
