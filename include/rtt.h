@@ -27,7 +27,7 @@ struct rtt {
 	uint64_t	 max_ns;
 	double		 mean_ns;	/* running mean and sum of squares */
 	double		 m2;		/* of the deviations (Welford) */
-	int		 sorted;	/* rtt_ns is sorted (its order is not kept) */
+	int		 sorted;	/* rtt_ns is sorted (order not kept) */
 };
 
 /* What a reply was. */

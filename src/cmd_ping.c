@@ -141,8 +141,9 @@ parse_opt(struct ping_opts *o, int c, char **argv)
 		break;
 	case OPT_MAX_LOSS:
 		if (parse_percent(optarg, &o->max_loss) == -1)
-			die_usage("invalid value '%s' for --max-loss: a percentage "
-			    "from 0 to 100, as in 2.5 or 2.5%%", optarg);
+			die_usage("invalid value '%s' for --max-loss: a "
+			    "percentage from 0 to 100, as in 2.5 or 2.5%%",
+			    optarg);
 		o->max_loss_set = 1;
 		break;
 	default:
@@ -177,7 +178,7 @@ struct pinger {
 	uint32_t		 id;
 	uint64_t		 foreign;	/* replies not to our probes */
 	uint64_t		 next_ns;	/* the next probe is due */
-	uint64_t		 end_ns;	/* after the last: stop waiting */
+	uint64_t		 end_ns;	/* then wait no more */
 	uint64_t		 dirty_ns;	/* output queued since, or 0 */
 };
 
@@ -325,7 +326,7 @@ send_probe(struct pinger *p, uint64_t now)
 	if (o->interval_ms == 0)
 		p->next_ns = now + o->wait_ms * 1000000;
 	else if ((p->next_ns += o->interval_ms * 1000000) <= now)
-		p->next_ns = now + o->interval_ms * 1000000;	/* fell behind */
+		p->next_ns = now + o->interval_ms * 1000000;	/* behind */
 	if (!more_to_send(p))
 		p->end_ns = now + o->wait_ms * 1000000;
 	return RUN_MORE;
@@ -404,8 +405,8 @@ setup(struct pinger *p)
 		return rc;
 	if (o->size > (p->dst.ss.ss_family == AF_INET ? MAX_DGRAM4 :
 	    MAX_DGRAM6))
-		return msg_fail_usage("--size %zu is too large for IPv4: at most "
-		    "%d bytes", o->size, MAX_DGRAM4);
+		return msg_fail_usage("--size %zu is too large for IPv4: at "
+		    "most %d bytes", o->size, MAX_DGRAM4);
 	memset(&c, 0, sizeof(c));
 	c.ttl = c.tos = c.loop = -1;
 	/* Connected: it hears only the peer, and hears its ICMP. */
@@ -514,8 +515,8 @@ ping_run(struct pinger *p)
 		return rc;
 	/* The header is all ping reads of a reply; MSG_TRUNC tells the size. */
 	if (recv_init(&p->rx, &p->ep, PROBE_HDR, 0, on_reply, p) == -1)
-		return msg_fail(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
-		    strerror(errno));
+		return msg_fail(EXIT_RUNTIME, "cannot allocate receive "
+		    "buffers: %s", strerror(errno));
 	/* After resolving, which SIGINT must still be able to cut short. */
 	signals_install();
 	return finish(p, ping_loop(p));

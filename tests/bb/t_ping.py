@@ -205,12 +205,13 @@ for _size in (16, 17, 64, 1400):
 			got = p.got()
 			eq([len(d) for d in got], [size] * 3, "probe sizes")
 			probes = [parse_probe(d) for d in got]
-			eq([s for s, _ in probes], [0, 1, 2], "sequence numbers")
+			eq([s for s, _ in probes], [0, 1, 2],
+			    "sequence numbers")
 			eq(len(set(i for _, i in probes)), 1,
 			    "one identifier for the run")
 			lines, _ = split(r.out)
-			eq(len(replies(lines, size, "127.0.0.1:%d" % p.port)), 3,
-			    "replies")
+			eq(len(replies(lines, size, "127.0.0.1:%d" %
+			    p.port)), 3, "replies")
 	_mk(_size)
 
 
@@ -257,11 +258,12 @@ def _():
 for _limit, _rc in (("25", 0), ("25%", 0), ("100", 0), ("24.9", 1),
     ("24.999999%", 1), ("0", 1)):
 	def _mk(limit, rc):
-		@test("ping/--max-loss %s with 25%% lost: exit %d" % (limit, rc))
+		@test("ping/--max-loss %s with 25%% lost: exit %d" % (limit,
+		    rc))
 		def _():
 			p = Responder(drop({0}))
-			r = run(["ping", "-q", "--max-loss", limit, "-c", "4", "-i",
-			    "0", "-W", "0.2", "127.0.0.1", p.port])
+			r = run(["ping", "-q", "--max-loss", limit, "-c", "4",
+			    "-i", "0", "-W", "0.2", "127.0.0.1", p.port])
 			check_rc(r, rc)
 			check_summary(split(r.out)[1], 4, 3, loss="25")
 	_mk(_limit, _rc)
@@ -451,7 +453,7 @@ def _():
 	    short(r.out))
 
 
-# --- standard output -----------------------------------------------------------
+# --- standard output -------------------------------------------------------
 
 @test("ping/reader gone (ping | head -n 1): exit 141 quietly")
 def _():
