@@ -5,6 +5,11 @@
 
 #define MAGIC_LEN	8
 
+/* PROBE_MAGIC as bytes: no terminating NUL goes on the wire. */
+static const unsigned char magic[MAGIC_LEN] = {
+	'u', 'd', 'p', 'c', 'p', 'i', 'n', 'g'
+};
+
 /* Writes v big-endian into p. */
 static void
 put_be32(unsigned char *p, uint32_t v)
@@ -25,7 +30,7 @@ get_be32(const unsigned char *p)
 void
 probe_build(unsigned char *buf, size_t size, uint32_t seq, uint32_t id)
 {
-	memcpy(buf, PROBE_MAGIC, MAGIC_LEN);
+	memcpy(buf, magic, MAGIC_LEN);
 	put_be32(buf + 8, seq);
 	put_be32(buf + 12, id);
 	memset(buf + PROBE_HDR, 0, size - PROBE_HDR);
@@ -40,7 +45,7 @@ probe_set_seq(unsigned char *buf, uint32_t seq)
 int64_t
 probe_parse(const unsigned char *buf, size_t len, uint32_t id)
 {
-	if (len < PROBE_HDR || memcmp(buf, PROBE_MAGIC, MAGIC_LEN) != 0 ||
+	if (len < PROBE_HDR || memcmp(buf, magic, MAGIC_LEN) != 0 ||
 	    get_be32(buf + 12) != id)
 		return PROBE_FOREIGN;
 	return (int64_t)get_be32(buf + 8);
