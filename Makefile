@@ -12,6 +12,8 @@ DESTDIR	?=
 CC	?= cc
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
+# Libraries every link needs: libm for the square root of ping's mdev.
+LIBS	= -lm
 PYTHON	?= python3
 
 WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -30,8 +32,8 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
-	src/allow.c src/portfile.c
-CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c \
+	src/allow.c src/portfile.c src/probe.c src/rtt.c
+CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_ping.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
 	src/endp_unix.c src/receive.c src/transmit.c \
 	src/opt.c src/options.c src/completion.c
@@ -40,7 +42,7 @@ CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
 	tests/test_output tests/test_sock tests/test_opt tests/test_faults \
-	tests/test_allow tests/test_portfile
+	tests/test_allow tests/test_portfile tests/test_probe tests/test_rtt
 
 # The shell completions, printed by udpcat from its own option tables.
 COMPLETIONS = completion/udpcat.bash completion/_udpcat \
@@ -49,7 +51,7 @@ COMPLETIONS = completion/udpcat.bash completion/_udpcat \
 all: udpcat $(COMPLETIONS)
 
 udpcat: $(CMD_OBJS) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB_OBJS) $(LIBS)
 
 completion/udpcat.bash: udpcat
 	@mkdir -p completion
@@ -70,21 +72,21 @@ tests/%.o: tests/%.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 tests/test_%: tests/test_%.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka $(LIBS)
 
 # Tests that make a call of the C library fail, or count its calls.
 tests/test_frame: tests/test_frame.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka $(LIBS) \
 	    -Wl,--wrap=malloc
 
 tests/test_output: tests/test_output.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka $(LIBS) \
 	    -Wl,--wrap=if_indextoname
 
 # The option table and what is built from it, with the messages it exits by.
 tests/test_opt: tests/test_opt.o $(LIB_OBJS) src/opt.o src/options.o \
 	    src/msg.o src/proc.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
@@ -95,11 +97,11 @@ FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
 
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
 	    $(filter-out src/udpcat.o,$(CMD_OBJS))
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(FAULT_WRAP)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) $(FAULT_WRAP)
 
 # The port file's random names made predictable, and its write() failing.
 tests/test_portfile: tests/test_portfile.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) \
 	    -Wl,--wrap=getrandom,--wrap=write
 
 -include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)

@@ -18,7 +18,8 @@ enum opt_id {
 	OPT_TIMEOUT, OPT_COUNT, OPT_RETRIES, OPT_UNTIL, OPT_ECHO, OPT_REPLY,
 	OPT_JOIN, OPT_ALLOW, OPT_REUSE, OPT_MAX_SIZE, OPT_BUFFER,
 	OPT_PORT_FILE, OPT_STATS, OPT_PROGRESS, OPT_VERBOSE, OPT_HELP,
-	OPT_VERSION, OPT_DF,
+	OPT_VERSION, OPT_DF, OPT_PROBES, OPT_SIZE, OPT_LINGER, OPT_QUIET,
+	OPT_MAX_LOSS,
 	OPT_NIDS
 };
 
@@ -65,7 +66,7 @@ struct opt_cmd {
 };
 
 extern const struct opt_cmd opt_send, opt_broadcast, opt_listen,
-	    opt_completion, opt_top;
+	    opt_ping, opt_completion, opt_top;
 
 /* All of them, opt_top (what comes before a command) too; NULL ends it. */
 extern const struct opt_cmd *const opt_cmds[];

@@ -47,6 +47,12 @@ int	printer_init(struct printer *p, enum encoding enc, int enc_set,
 void	printer_put(struct printer *p, const struct dgram *d);
 
 /*
+ * Queues len bytes of text of the command's own (a line of ping) as one
+ * record, copied; a failure is kept for the flush, as printer_put()'s.
+ */
+void	printer_text(struct printer *p, const char *s, size_t len);
+
+/*
  * Writes everything queued, waiting for standard output to take it,
  * with signals let in; after a signal it waits only while the reader
  * keeps taking bytes, and counts what it could not write.  Returns

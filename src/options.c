@@ -90,6 +90,17 @@ const struct opt_decl opt_decls[OPT_NIDS] = {
 	[OPT_DF] = { "df", 0, NULL,
 	    "never fragment: refuse datagrams over the path MTU", VAL_NONE,
 	    NULL, 0 },
+	[OPT_PROBES] = { NULL, 'c', "N",
+	    "send N probes (default: until interrupted)", VAL_NONE, NULL, 0 },
+	[OPT_SIZE] = { "size", 's', "SIZE",
+	    "bytes in a probe (default 64, at least 16)", VAL_NONE, NULL, 0 },
+	[OPT_LINGER] = { NULL, 'W', "DURATION",
+	    "wait for late replies after the last probe (default 1s)",
+	    VAL_NONE, NULL, 0 },
+	[OPT_QUIET] = { "quiet", 'q', NULL, "print only the summary",
+	    VAL_NONE, NULL, 0 },
+	[OPT_MAX_LOSS] = { "max-loss", 0, "P",
+	    "exit 0 while at most P percent are lost", VAL_NONE, NULL, 0 },
 };
 
 #define DURATION_NOTE \
@@ -202,6 +213,29 @@ const struct opt_cmd opt_listen = {
 	DURATION_NOTE, NULL, listen_opts, NELEM(listen_opts)
 };
 
+static const struct opt_use ping_opts[] = {
+	{ OPT_IPV4, NULL, NULL },
+	{ OPT_IPV6, NULL, NULL },
+	{ OPT_PROBES, NULL, NULL },
+	{ OPT_INTERVAL, "between probes (default 1s; 0: on each reply)",
+	    NULL },
+	{ OPT_SIZE, NULL, NULL },
+	{ OPT_LINGER, NULL, NULL },
+	{ OPT_QUIET, NULL, NULL },
+	{ OPT_JSON, "one JSON object per reply and one for the summary",
+	    NULL },
+	{ OPT_MAX_LOSS, NULL, NULL },
+	{ OPT_VERBOSE, NULL, NULL },
+	{ OPT_HELP, NULL, NULL },
+};
+
+const struct opt_cmd opt_ping = {
+	"ping", "[options] HOST PORT",
+	"Measure round trips to a UDP echo service at HOST PORT: send probes, "
+	    "match\nthe replies, and sum up loss and times.",
+	DURATION_NOTE, NULL, ping_opts, NELEM(ping_opts)
+};
+
 static const struct opt_use help_only[] = {
 	{ OPT_HELP, NULL, NULL },
 };
@@ -232,6 +266,6 @@ const struct opt_cmd opt_top = {
 
 /* Every list above, for the checks of tests/test_opt.c. */
 const struct opt_cmd *const opt_cmds[] = {
-	&opt_send, &opt_broadcast, &opt_listen, &opt_completion, &opt_top,
-	NULL
+	&opt_send, &opt_broadcast, &opt_listen, &opt_ping, &opt_completion,
+	&opt_top, NULL
 };

@@ -282,6 +282,20 @@ printer_put(struct printer *p, const struct dgram *d)
 	record_end(p, n);
 }
 
+void
+printer_text(struct printer *p, const char *s, size_t len)
+{
+	char *dst;
+
+	if (p->err != 0 || p->stalled || (dst = reserve(p, len)) == NULL) {
+		p->lost++;
+		return;
+	}
+	memcpy(dst, s, len);
+	obuf_commit(&p->out, len);
+	record_end(p, len);
+}
+
 enum run_end
 printer_flush(struct printer *p)
 {

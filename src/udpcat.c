@@ -19,6 +19,8 @@ static const struct command commands[] = {
 	{ "listen", cmd_listen,
 	    "receive datagrams from every sender and write them out",
 	    &opt_listen },
+	{ "ping", cmd_ping, "measure round trips to a UDP echo service",
+	    &opt_ping },
 	{ "send", cmd_send, "send datagrams to a host, print the replies",
 	    &opt_send },
 };

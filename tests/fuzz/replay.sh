@@ -77,7 +77,7 @@ build() {
 	done
 	# shellcheck disable=SC2086
 	$CC $WARN $CFLAGS -o "$out" "$FUZZ/fuzz_$name.c" "$FUZZ/replay.c" \
-	    $objs $LDFLAGS >>"$log" 2>&1
+	    $objs $LDFLAGS -lm >>"$log" 2>&1
 }
 
 # shellcheck disable=SC2086
