@@ -77,9 +77,9 @@ if [ ! -r "$MAN" ]; then
 fi
 
 if ! command -v mandoc >/dev/null 2>&1; then
-	skip "mandoc not installed"
+	skip "mandoc is not installed (Debian package mandoc)"
 	for cmd in $COMMANDS; do
-		skip "$cmd: synopsis and options (mandoc not installed)"
+		skip "$cmd: synopsis and options (mandoc is not installed)"
 	done
 	finish
 fi
