@@ -24,6 +24,7 @@ check libcmocka-dev      h:cmocka.h      # the unit tests
 check python3            c:PYTHON        # the black-box tests, the lab
 check socat              c:socat         # interop tests
 check netcat-openbsd     c:nc.openbsd    # interop tests
+check netbase            f:/etc/services # service names in the tests
 check mandoc             c:mandoc        # the man page lint
 check iproute2           c:ip            # the lab, the broadcast test
 check procps             c:sysctl        # the lab
