@@ -79,7 +79,8 @@ fi
 if ! command -v mandoc >/dev/null 2>&1; then
 	skip "mandoc is not installed (Debian package mandoc)"
 	for cmd in $COMMANDS; do
-		skip "$cmd: synopsis and options (mandoc is not installed)"
+		skip "$cmd: synopsis and options (needs mandoc: Debian" \
+		    "package mandoc)"
 	done
 	finish
 fi
