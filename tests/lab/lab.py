@@ -1192,7 +1192,8 @@ def can_run():
 			    b"link add name v0 type veth peer name v1\n",
 			    capture_output=True, timeout=WAIT)
 			if r.returncode != 0:
-				return "needs veth and bridge support (%s)" % \
+				return "cannot make a bridge and a veth pair " \
+				    "in a namespace with 'ip -n': %s" % \
 				    short(r.stderr.decode("utf-8", "replace"), 80)
 		finally:
 			subprocess.run(["ip", "netns", "del", probe],
