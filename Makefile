@@ -117,6 +117,11 @@ bench: udpcat
 demo: udpcat
 	@sh tests/demo.sh ./udpcat
 
+# The README's quick start on a minimal Debian 12 made by debootstrap, as
+# root and as a user (tests/fresh-debian.sh); root only, a few minutes.
+fresh-check:
+	@bash tests/fresh-debian.sh
+
 install: udpcat
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 udpcat $(DESTDIR)$(BINDIR)/udpcat
@@ -129,4 +134,4 @@ clean:
 	rm -f udpcat src/*.o src/*.d tests/*.o tests/*.d $(UNIT_TESTS)
 	rm -rf tests/fuzz/bin
 
-.PHONY: all check deps unit unit-run valgrind cmocka sanitize lint bench fuzz demo install uninstall clean
+.PHONY: all check deps unit unit-run valgrind cmocka sanitize lint bench fuzz demo fresh-check install uninstall clean
