@@ -10,10 +10,11 @@
 #   sh tests/deps.sh need WHAT PKG    status 0 if PKG is installed; else
 #                                     prints "WHAT: skipped: ..." naming it
 #
-# A SET is "check" (what make check needs), "ci" (check and the tools CI
-# adds) or a package name.  "Installed" means the probe finds the command
-# or file a test uses, so this works beside packages from elsewhere and on
-# systems without dpkg.  CC and PYTHON in the environment are the compiler
+# A SET is "check" (what make check needs), "fresh" (what make fresh-check
+# needs besides), "ci" (all of them, and the tools CI adds) or a package
+# name.  "Installed" means the probe finds the command or file a test
+# uses, so this works beside packages from elsewhere and on systems
+# without dpkg.  CC and PYTHON in the environment are the compiler
 # and the Python the probes try.  ensure exits 1 only when apt-get fails.
 
 # set, package, probe (c: a command, h: a C header, f: a file, g: a file
@@ -40,6 +41,7 @@ ci    libclang-rt-14-dev g:/usr/lib/llvm-14/lib/clang/*/lib/linux/*fuzzer*
 ci    valgrind           c:valgrind      # make valgrind
 ci    cppcheck           c:cppcheck      # make lint
 ci    clang-tidy         c:clang-tidy    # make lint
+fresh debootstrap        c:debootstrap   # make fresh-check
 '
 
 # Prints the table's rows for the sets and package names given; a name

@@ -3,7 +3,8 @@
 # minimal Debian 12 with only build-essential, git and ca-certificates.
 #
 # Run as root from the top of the tree (make fresh-check).  Needs
-# debootstrap, unshare, socat and ip on this machine, and a Debian mirror.
+# debootstrap, unshare, socat and ip on this machine (installed when
+# missing, from tests/deps.sh), and a Debian mirror.
 #
 #  1. debootstrap --variant=minbase bookworm, plus build-essential, git and
 #     ca-certificates, into a new directory under /var/tmp;
@@ -54,10 +55,9 @@ host_mirror()
 }
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, namespaces)"
+sh tests/deps.sh ensure fresh socat iproute2 util-linux || exit 1
 for t in debootstrap unshare socat ip git chroot; do
-	command -v "$t" >/dev/null 2>&1 ||
-	    die "needs the $t command (apt-get install -y debootstrap" \
-		"util-linux socat iproute2 git)"
+	command -v "$t" >/dev/null 2>&1 || die "needs the $t command"
 done
 MIRROR=${MIRROR:-$(host_mirror)}
 MIRROR=${MIRROR%/}
