@@ -99,7 +99,8 @@ fuzz:
 
 # The black-box tests again with every run of udpcat under valgrind.
 valgrind: udpcat
-	@d=$$(mktemp -d) && UDPCAT_VALGRIND=$$d $(PYTHON) tests/blackbox.py \
+	@$(NEED) valgrind python3 && $(NEED) valgrind valgrind || exit 1; \
+	d=$$(mktemp -d) && UDPCAT_VALGRIND=$$d $(PYTHON) tests/blackbox.py \
 	    ./udpcat; s=$$?; rm -rf "$$d"; exit $$s
 
 sanitize:
@@ -112,7 +113,7 @@ lint:
 
 # udpcat against socat, nc and bare C loops on loopback (bench/bench.py).
 bench: udpcat
-	$(PYTHON) bench/bench.py ./udpcat
+	@$(NEED) bench python3 || exit 1; $(PYTHON) bench/bench.py ./udpcat
 
 demo: udpcat
 	@sh tests/demo.sh ./udpcat
