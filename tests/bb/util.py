@@ -357,7 +357,7 @@ def tool_package(name):
 	try:
 		with open(deps) as f:
 			for line in f:
-				m = re.match(r"(?:check|ci) +(\S+) +c:(\S+)",
+				m = re.match(r"[a-z]+ +(\S+) +c:(\S+)",
 				    line)
 				if m and m.group(2) == name:
 					return m.group(1)
