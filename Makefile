@@ -106,33 +106,36 @@ tests/test_portfile: tests/test_portfile.o $(LIB_OBJS)
 
 -include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)
 
-# The tests need cmocka; on a fresh machine install it when we can.
-cmocka:
-	@if ! printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' | \
-	    $(CC) -E -x c - >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "cmocka missing: installing libcmocka-dev"; \
-			apt-get install -y libcmocka-dev >/dev/null || \
-			{ apt-get update >/dev/null && \
-			  apt-get install -y libcmocka-dev >/dev/null; } || exit 1; \
-		else \
-			echo "cmocka is missing: run 'sudo apt-get install -y libcmocka-dev'" >&2; \
-			exit 1; \
-		fi; \
-	fi
+# What the tests need, listed in tests/deps.sh: run as root with apt-get,
+# the missing packages are installed; otherwise one line says how, and the
+# tests that need them are skipped, each saying why.
+deps:
+	@CC="$(CC)" PYTHON="$(PYTHON)" sh tests/deps.sh ensure check
 
-check: unit
+cmocka:
+	@CC="$(CC)" sh tests/deps.sh ensure libcmocka-dev
+
+NEED = CC="$(CC)" PYTHON="$(PYTHON)" sh tests/deps.sh need
+
+check: deps
+	@$(MAKE) --no-print-directory unit-run
 	@sh tests/lint-man.sh
 	@sh tests/completion.sh
-	@$(PYTHON) tests/blackbox.py ./udpcat
-	@$(PYTHON) tests/lab/lab.py ./udpcat
+	@if $(NEED) blackbox python3; then \
+	    $(PYTHON) tests/blackbox.py ./udpcat; fi
+	@if $(NEED) lab python3; then $(PYTHON) tests/lab/lab.py ./udpcat; fi
 
 # Only the cmocka tests: every module, and the commands under faults; and
 # the fuzz corpus replayed through every harness.
 unit: cmocka
-	$(MAKE) udpcat $(UNIT_TESTS)
-	@sh tests/run-unit.sh $(UNIT_TESTS)
-	@CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" sh tests/fuzz/replay.sh
+	@$(MAKE) --no-print-directory unit-run
+
+unit-run: udpcat
+	@if $(NEED) unit libcmocka-dev; then \
+	    $(MAKE) --no-print-directory $(UNIT_TESTS) && \
+	    sh tests/run-unit.sh $(UNIT_TESTS); fi
+	@CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" \
+	    sh tests/fuzz/replay.sh
 
 # libFuzzer harnesses (clang): FUZZ_SECONDS each; FUZZ_MERGE=1 to grow the
 # corpus (new inputs go to tests/fuzz/bin/, never to the checked-in one).
@@ -142,7 +145,8 @@ fuzz:
 
 # The black-box tests again with every run of udpcat under valgrind.
 valgrind: udpcat
-	@d=$$(mktemp -d) && UDPCAT_VALGRIND=$$d $(PYTHON) tests/blackbox.py \
+	@$(NEED) valgrind python3 && $(NEED) valgrind valgrind || exit 1; \
+	d=$$(mktemp -d) && UDPCAT_VALGRIND=$$d $(PYTHON) tests/blackbox.py \
 	    ./udpcat; s=$$?; rm -rf "$$d"; exit $$s
 
 sanitize:
@@ -155,10 +159,15 @@ lint:
 
 # udpcat against socat, nc and bare C loops on loopback (bench/bench.py).
 bench: udpcat
-	$(PYTHON) bench/bench.py ./udpcat
+	@$(NEED) bench python3 || exit 1; $(PYTHON) bench/bench.py ./udpcat
 
 demo: udpcat
 	@sh tests/demo.sh ./udpcat
+
+# The README's quick start on a minimal Debian 12 made by debootstrap, as
+# root and as a user (tests/fresh-debian.sh); root only, a few minutes.
+fresh-check:
+	@bash tests/fresh-debian.sh
 
 install: udpcat $(COMPLETIONS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -181,4 +190,4 @@ clean:
 	rm -rf completion
 	rm -rf tests/fuzz/bin
 
-.PHONY: all check unit valgrind cmocka sanitize lint bench fuzz demo install uninstall clean
+.PHONY: all check deps unit unit-run valgrind cmocka sanitize lint bench fuzz demo fresh-check install uninstall clean

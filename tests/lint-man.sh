@@ -81,7 +81,7 @@ if [ ! -r "$MAN" ]; then
 fi
 
 if ! command -v mandoc >/dev/null 2>&1; then
-	skip "mandoc not installed: no check of the page at all"
+	skip "mandoc is not installed (Debian package mandoc): no check of the page at all"
 	finish
 fi
 

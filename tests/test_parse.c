@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +75,10 @@ static const struct port_ok port_ok[] = {
 	{ "0", 1, 0 },
 	{ "00000", 1, 0 },
 	{ "0053", 0, 53 },		/* decimal: zeros do not mean octal */
+};
+
+/* Service names: these need /etc/services (Debian package netbase). */
+static const struct port_ok port_svc[] = {
 	{ "domain", 0, 53 },
 	{ "syslog", 0, 514 },
 	{ "domain", 1, 53 },
@@ -126,6 +131,32 @@ test_port_accept(void **state)
 		    &why) != 0)
 			check_str(port_ok[i].s, "why", why, "(accepted)");
 		check_u64(port_ok[i].s, "port", port, port_ok[i].want);
+	}
+}
+
+/* Service names as ports; skipped, saying why, without /etc/services. */
+static void
+test_port_service(void **state)
+{
+	const char *why;
+	uint16_t port;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(port_svc); i++) {
+		if (getservbyname(port_svc[i].s, "udp") == NULL) {
+			print_message("SKIP: no service '%s' in /etc/services "
+			    "(Debian package netbase)\n", port_svc[i].s);
+			skip();
+		}
+	}
+	for (i = 0; i < NELEM(port_svc); i++) {
+		why = NULL;
+		port = 9;
+		if (parse_port(port_svc[i].s, port_svc[i].allow_zero, &port,
+		    &why) != 0)
+			check_str(port_svc[i].s, "why", why, "(accepted)");
+		check_u64(port_svc[i].s, "port", port, port_svc[i].want);
 	}
 }
 
@@ -712,6 +743,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_port_accept),
+		cmocka_unit_test(test_port_service),
 		cmocka_unit_test(test_port_reject),
 		cmocka_unit_test(test_port_huge),
 		cmocka_unit_test(test_u64),

@@ -306,7 +306,7 @@ def _():
 		with open("/etc/services") as f:
 			ok = any(re.match(r"discard\s+9/udp", l) for l in f)
 	except OSError:
-		ok = False
+		skip("/etc/services is missing (Debian package netbase)")
 	if not ok:
 		skip("/etc/services has no 'discard 9/udp'")
 	r = run(["send", "127.0.0.1", "discard", "x"])

@@ -7,7 +7,8 @@ import subprocess
 
 from .util import (test, run, eq, fail, ok_, skip, check_ok, check_rc,
     check_err, check_usage, one_line, has_words, Peer, Responder, Listener,
-    Background, free_port, need_ipv6, need_tool, short, ALL256, WAIT)
+    Background, free_port, need_ipv6, need_tool, need_command, short, ALL256,
+    WAIT)
 
 SOCAT = "/usr/bin/socat"
 NC = "/usr/bin/nc.openbsd"
@@ -202,8 +203,9 @@ def _():
 def _():
 	# The default destination 255.255.255.255 leaves through the first
 	# broadcast-capable interface, not lo: our rule is loopback only.
+	ip = need_command("ip")
 	try:
-		p = subprocess.run(["ip", "route", "get", "255.255.255.255"],
+		p = subprocess.run([ip, "route", "get", "255.255.255.255"],
 		    capture_output=True, timeout=5)
 		route = p.stdout.decode()
 	except (OSError, subprocess.TimeoutExpired):

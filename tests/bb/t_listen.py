@@ -631,7 +631,8 @@ def _():
 	if os.geteuid() == 0:
 		setpriv = shutil.which("setpriv")
 		if not setpriv:
-			skip("running as root and setpriv(1) is missing")
+			skip("running as root and the setpriv command is "
+			    "missing (Debian package util-linux)")
 		pre = [setpriv, "--reuid=65534", "--regid=65534",
 		    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
 	argv = pre + [util.UDPCAT, "listen", "-w", "300ms", "127.0.0.1", "1"]

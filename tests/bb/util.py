@@ -349,9 +349,42 @@ def need_ipv6():
 		skip("IPv6 loopback ::1 is not available here")
 
 
+def tool_package(name):
+	"""The Debian package that holds command name, from the list in
+	tests/deps.sh; None if it is not there."""
+	deps = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+	    os.pardir, "deps.sh")
+	try:
+		with open(deps) as f:
+			for line in f:
+				m = re.match(r"[a-z]+ +(\S+) +c:(\S+)",
+				    line)
+				if m and m.group(2) == name:
+					return m.group(1)
+	except OSError:
+		pass
+	return None
+
+
+def need_command(name):
+	"""The path of command name on PATH (or in /usr/sbin, /sbin); skips
+	the test, naming the package to install, if there is none."""
+	path = shutil.which(name) or shutil.which(name,
+	    path="/usr/sbin:/sbin")
+	if path is None:
+		pkg = tool_package(name)
+		skip("the %s command is not installed%s" % (name,
+		    " (Debian package %s)" % pkg if pkg else ""))
+	return path
+
+
 def need_tool(path):
+	"""Skips the test unless path is an executable; the reason names the
+	package to install."""
 	if not (os.path.exists(path) and os.access(path, os.X_OK)):
-		skip("%s is not installed" % path)
+		pkg = tool_package(os.path.basename(path))
+		skip("%s is not installed%s" % (path,
+		    " (Debian package %s)" % pkg if pkg else ""))
 
 
 class Peer:

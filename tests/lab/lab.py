@@ -57,8 +57,9 @@
 #
 # One line per test ("ok - NAME", "not ok - NAME: why", "skip - NAME:
 # why"), then "lab: N passed, N failed, N skipped"; exit status 1 when a
-# test failed.  Without root or a working "ip netns", every test is
-# skipped and the exit status is 0.
+# test failed.  Without root, iproute2 (ip, bridge), procps (sysctl) or a
+# working "ip netns", every test is skipped, saying which, and the exit
+# status is 0.
 
 import atexit
 import ctypes
@@ -1251,32 +1252,43 @@ def t_carried(lab, g):
 			lab.ipb("h1", ["link set dev h1a mtu 1500"])
 
 
+# The commands the lab runs, and the Debian packages that hold them.
+LAB_TOOLS = (("ip", "iproute2"), ("bridge", "iproute2"), ("sysctl", "procps"))
+
+
 def can_run():
-	"""None when the lab can run here, else why not."""
+	"""None when the lab can run here, else why not: the first thing
+	missing, named."""
 	if not hasattr(os, "geteuid") or os.geteuid() != 0:
-		return "needs root and ip netns"
+		return "needs root, to create network namespaces"
+	missing = [(t, p) for t, p in LAB_TOOLS if shutil.which(t) is None]
+	if missing:
+		return "needs %s (Debian package %s)" % (
+		    " and ".join("the %s command" % t for t, p in missing),
+		    ", ".join(sorted(set(p for t, p in missing))))
 	probe = PREFIX + "probe"
 	try:
 		r = subprocess.run(["ip", "netns", "add", probe],
 		    capture_output=True, timeout=WAIT)
 		if r.returncode != 0:
-			return "needs root and ip netns"
+			return "'ip netns add' failed: %s" % \
+			    short(r.stderr.decode("utf-8", "replace"), 80)
 		try:
 			r = subprocess.run(["ip", "-n", probe, "-batch", "-"],
 			    input=b"link add name b0 type bridge\n"
 			    b"link add name v0 type veth peer name v1\n",
 			    capture_output=True, timeout=WAIT)
 			if r.returncode != 0:
-				return "needs veth and bridge support (%s)" % \
+				return "cannot make a bridge and a veth pair " \
+				    "in a namespace with 'ip -n': %s" % \
 				    short(r.stderr.decode("utf-8", "replace"), 80)
 		finally:
 			subprocess.run(["ip", "netns", "del", probe],
 			    capture_output=True, timeout=WAIT)
-	except (OSError, subprocess.TimeoutExpired):
-		return "needs root and ip netns"
-	for tool in ("bridge", "sysctl"):
-		if shutil.which(tool) is None:
-			return "needs the %s command" % tool
+	except subprocess.TimeoutExpired:
+		return "'ip netns' did not answer within %g s" % WAIT
+	except OSError as e:
+		return "cannot run ip: %s" % e
 	return None
 
 
