@@ -2,7 +2,7 @@
 # run.sh: builds each fuzz harness with libFuzzer and fuzzes it for a while.
 #
 # Run from the top of the tree (make fuzz): sh tests/fuzz/run.sh [NAME ...]
-# NAME is port, host, enc, frame, output, pcap or args (all by
+# NAME is port, host, enc, frame, output, pcap, json or args (all by
 # default).
 #   FUZZ_SECONDS  how long each harness runs (default 60)
 #   FUZZ_CC       a clang with libFuzzer (default clang)
@@ -20,7 +20,7 @@ SAN="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 -fno-sanitize-recover=all"
 FUZZ=tests/fuzz
 BIN=$FUZZ/bin
-ALL="port host enc frame output pcap args"
+ALL="port host enc frame output pcap json args"
 
 if [ ! -f "$FUZZ/replay.c" ]; then
 	echo "run.sh: run me from the top of the source tree" >&2
@@ -42,7 +42,7 @@ modules() {
 	case $1 in
 	args)	ls src/*.c ;;
 	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c \
-		    src/pcap.c; do
+		    src/pcap.c src/jsonrec.c; do
 			[ -f "$m" ] && echo "$m"
 		done ;;
 	esac
