@@ -38,6 +38,7 @@ struct send_opts {
 	uint64_t	 repeat;	/* 0: until interrupted */
 	uint64_t	 interval_ms;
 	uint64_t	 rate;		/* 0: unpaced */
+	double		 speed;		/* --speed; 0: not given */
 	uint64_t	 wait_ms;
 	int		 waiting;	/* -w or -n given */
 	int		 wait_set;
@@ -59,7 +60,7 @@ struct send_opts {
 enum {
 	OPT_TTL = 256, OPT_TOS, OPT_LOOP, OPT_NO_LOOP, OPT_BROADCAST,
 	OPT_REPEAT, OPT_RATE, OPT_RETRIES, OPT_JSON, OPT_STATS, OPT_PROGRESS,
-	OPT_TO, OPT_ALL_INTERFACES
+	OPT_TO, OPT_ALL_INTERFACES, OPT_SPEED
 };
 
 static const char shortopts[] = ":46e:F:s:p:I:i:w:n:Pvh";
@@ -88,6 +89,7 @@ static const struct option longopts[] = {
 	{ "progress",		no_argument,		NULL, OPT_PROGRESS },
 	{ "to",			required_argument,	NULL, OPT_TO },
 	{ "all-interfaces",	no_argument,		NULL, OPT_ALL_INTERFACES },
+	{ "speed",		required_argument,	NULL, OPT_SPEED },
 	{ NULL,			0,			NULL, 0 }
 };
 
@@ -106,8 +108,9 @@ usage(int broadcast)
 	printf("  -4, -6                 IPv4 or IPv6 only\n"
 	    "  -e, --encoding ENC     raw, text, hex or base64 "
 	    "(default raw)\n"
-	    "  -F, --framing MODE     line, nul, whole, chunk:N or length "
-	    "(default line)\n"
+	    "  -F, --framing MODE     line, nul, whole, chunk:N, length, "
+	    "json or pcap\n"
+	    "                         (default line)\n"
 	    "  -s, --source ADDRESS   send from this local address\n"
 	    "  -p, --source-port PORT send from this local port\n"
 	    "  -I, --interface NAME   send through this interface\n"
@@ -127,6 +130,9 @@ usage(int broadcast)
 	    "(0: until interrupted)\n"
 	    "  -i, --interval DURATION  pause between datagrams\n"
 	    "      --rate N           at most N datagrams a second\n"
+	    "      --speed FACTOR     -F json or pcap: replay the recorded "
+	    "times, FACTOR\n"
+	    "                         times as fast\n"
 	    "  -w, --wait DURATION    print replies until none came for "
 	    "DURATION\n"
 	    "  -n, --count N          stop after N replies\n"
@@ -140,6 +146,22 @@ usage(int broadcast)
 	    "  -h, --help             show this help\n"
 	    "\nDURATION: a number with an optional unit ms, s or m "
 	    "(250ms, 1.5, 2m).\n");
+}
+
+/* --speed FACTOR: a positive decimal number up to 1000000. */
+static double
+opt_speed(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (s[0] < '0' || s[0] > '9' || end == s || *end != '\0' ||
+	    errno != 0 || !(v > 0) || v > 1e6)
+		die_usage("invalid --speed '%s': a factor above 0, at most "
+		    "1000000", s);
+	return v;
 }
 
 /* Sets --loop or --no-loop; they exclude each other. */
@@ -232,6 +254,9 @@ parse_opt(struct send_opts *o, int c, char **argv)
 	case OPT_PROGRESS:
 		o->progress = 1;
 		break;
+	case OPT_SPEED:
+		o->speed = opt_speed(optarg);
+		break;
 	case OPT_TO:
 	case OPT_ALL_INTERFACES:
 		if (!o->broadcast)
@@ -260,11 +285,19 @@ check_opts(struct send_opts *o, int argc, char **argv)
 	o->port = opt_port(argv[need - 1], 0);
 	o->data = argv + need;
 	o->ndata = argc - need;
-	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH) &&
-	    o->enc_set && o->enc != ENC_RAW)
+	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH ||
+	    o->inf.mode == IN_PCAP) && o->enc_set && o->enc != ENC_RAW)
 		die_usage("-F %s reads raw bytes: it does not take -e %s",
-		    o->inf.mode == IN_CHUNK ? "chunk" : "length",
-		    enc_name(o->enc));
+		    o->inf.mode == IN_CHUNK ? "chunk" : o->inf.mode ==
+		    IN_LENGTH ? "length" : "pcap", enc_name(o->enc));
+	/* JSON carries base64 unless -e says otherwise, as listen writes. */
+	if (o->inf.mode == IN_JSON && !o->enc_set)
+		o->enc = ENC_BASE64;
+	if (o->speed > 0 && o->inf.mode != IN_JSON && o->inf.mode != IN_PCAP)
+		die_usage("--speed replays recorded times: it needs -F json or "
+		    "-F pcap");
+	if (o->speed > 0 && o->ndata > 0)
+		die_usage("--speed replays standard input: it takes no DATA");
 	if ((o->json || o->show_peer) && !o->waiting)
 		die_usage("--json and -P print replies: they need -w or -n");
 	if (o->retries > 0 && !o->wait_set)
@@ -413,6 +446,7 @@ reply_framing(const struct send_opts *o)
 {
 	switch (o->inf.mode) {
 	case IN_LINE:
+	case IN_JSON:
 		return OUT_LINE;
 	case IN_NUL:
 		return OUT_NUL;
@@ -513,6 +547,7 @@ send_run(struct send_run *sr)
 {
 	const struct send_opts *o = sr->o;
 	struct tx_conf c;
+	enum run_end r;
 	int rc;
 
 	if (o->waiting && (rc = replies_init(sr)) != 0)
@@ -527,12 +562,16 @@ send_run(struct send_run *sr)
 	c.hold = o->repeat != 1 || o->retries > 0;
 	c.rate = o->rate;
 	c.interval_ms = o->interval_ms;
+	c.speed = o->speed;
 	if ((rc = tx_init(&sr->tx, &sr->ep, &c, &sr->st)) != 0)
 		return rc;
 	if (stats_init(&sr->st, o->stats || o->verbose, o->progress) == -1)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
 	signals_install();
-	return outcome(sr, converse(sr));
+	r = converse(sr);
+	if (o->verbose)
+		tx_note_skipped(&sr->tx);
+	return outcome(sr, r);
 }
 
 static int

@@ -34,6 +34,10 @@ frame_parse_in(const char *s, size_t max, struct in_frame *f,
 		f->mode = IN_WHOLE;
 	else if (strcmp(s, "length") == 0)
 		f->mode = IN_LENGTH;
+	else if (strcmp(s, "json") == 0)
+		f->mode = IN_JSON;
+	else if (strcmp(s, "pcap") == 0)
+		f->mode = IN_PCAP;
 	else if (strcmp(s, "chunk") == 0) {
 		*why = "missing chunk size (chunk:N)";
 		return -1;
@@ -66,6 +70,8 @@ frame_parse_out(const char *s, enum out_framing *f)
 		*f = OUT_NONE;
 	else if (strcmp(s, "length") == 0)
 		*f = OUT_LENGTH;
+	else if (strcmp(s, "pcap") == 0)
+		*f = OUT_PCAP;
 	else
 		return -1;
 	return 0;
@@ -83,7 +89,9 @@ frame_reader_init(struct frame_reader *r, int fd, struct in_frame f,
 	size_t	cap;
 
 	memset(r, 0, sizeof(*r));
-	if (maxrec > SIZE_MAX / 4 || (unsigned)f.mode > IN_LENGTH ||
+	if (f.mode == IN_PCAP)
+		maxrec = PCAP_UNIT_MAX;
+	if (maxrec > SIZE_MAX / 4 || (unsigned)f.mode > IN_PCAP ||
 	    (f.mode == IN_CHUNK && (f.chunk < 1 || f.chunk > maxrec))) {
 		errno = EINVAL;
 		return -1;
@@ -97,6 +105,7 @@ frame_reader_init(struct frame_reader *r, int fd, struct in_frame f,
 	r->f = f;
 	r->maxrec = maxrec;
 	r->cap = cap;
+	pcap_reader_init(&r->pcap);
 	return 0;
 }
 
@@ -170,6 +179,36 @@ extract_length(struct frame_reader *r, const unsigned char **rec,
 }
 
 /*
+ * The next UDP payload of a capture.  The reader consumes what it passed
+ * over; the payload stays where it lies, like any record.
+ */
+static int
+extract_pcap(struct frame_reader *r, const unsigned char **rec, size_t *len)
+{
+	struct pcap_rec pr;
+	size_t used;
+	int rc;
+
+	rc = pcap_next(&r->pcap, r->buf + r->head, r->tail - r->head, r->eof,
+	    &used, &pr);
+	r->head += used;
+	switch (rc) {
+	case PCAP_REC:
+		*rec = pr.data;
+		*len = pr.len;
+		r->time_ns = pr.ns;
+		r->nrec++;
+		return FRAME_RECORD;
+	case PCAP_MORE:
+		return NEED_MORE;
+	case PCAP_END:
+		return FRAME_END;
+	default:
+		return FRAME_EPCAP;
+	}
+}
+
+/*
  * Looks for the next record in the buffered bytes.  Returns FRAME_RECORD,
  * FRAME_END, an error, or NEED_MORE when only more input can decide.
  * Errors leave the state alone, so that they repeat.
@@ -182,6 +221,7 @@ extract(struct frame_reader *r, size_t *from, const unsigned char **rec,
 
 	switch (r->f.mode) {
 	case IN_LINE:
+	case IN_JSON:
 		return extract_delim(r, '\n', from, rec, len);
 	case IN_NUL:
 		return extract_delim(r, '\0', from, rec, len);
@@ -203,6 +243,8 @@ extract(struct frame_reader *r, size_t *from, const unsigned char **rec,
 		return take(r, 0, avail, avail, rec, len);
 	case IN_LENGTH:
 		return extract_length(r, rec, len);
+	case IN_PCAP:
+		return extract_pcap(r, rec, len);
 	}
 	errno = EINVAL;
 	return FRAME_EREAD;
