@@ -27,6 +27,7 @@ struct dgram {
 	const struct sockaddr	*from;
 	socklen_t		 fromlen;
 	struct timespec		 time;	/* arrival, CLOCK_REALTIME */
+	const struct sockaddr	*to;	/* local address and port, or NULL */
 };
 
 /*

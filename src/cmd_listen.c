@@ -107,7 +107,7 @@ usage(void)
 	    "(default: both)\n"
 	    "  -e, --encoding ENC     raw, text, hex or base64 "
 	    "(default raw; text on a tty)\n"
-	    "  -F, --framing MODE     line, nul, none or length "
+	    "  -F, --framing MODE     line, nul, none, length or pcap "
 	    "(default line)\n"
 	    "      --json             one JSON object per datagram\n"
 	    "  -P, --show-peer        prefix records with ADDRESS:PORT\n"
@@ -164,8 +164,8 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 		break;
 	case 'F':
 		if (frame_parse_out(optarg, &o->framing) == -1)
-			die_usage("unknown framing '%s': use line, nul, none or "
-			    "length", optarg);
+			die_usage("unknown framing '%s': use line, nul, none, "
+			    "length or pcap", optarg);
 		o->framing_set = 1;
 		break;
 	case 'P':
@@ -301,7 +301,8 @@ wildcard_family(const struct listen_opts *o)
 static int
 needs_senders(const struct listen_opts *o)
 {
-	return o->show_peer || o->json || o->nallow > 0 || o->echo ||
+	return o->show_peer || o->json || o->framing == OUT_PCAP ||
+	    o->nallow > 0 || o->echo ||
 	    o->reply != NULL || o->stats || o->verbose || o->max_size < 65535;
 }
 
@@ -501,8 +502,14 @@ setup(struct listener *l)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
 	gro = sock_rx_gro(l->ep.fd, &l->rx.rx);
-	if (o->json && sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
-		note("no kernel timestamps: JSON times are when udpcat read");
+	if ((o->json || o->framing == OUT_PCAP) &&
+	    sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
+		note("no kernel timestamps: times are when udpcat read");
+	/* A capture names the address each datagram came to. */
+	if (o->framing == OUT_PCAP && !o->json &&
+	    sock_rx_pktinfo(l->ep.fd, &l->rx.rx) == -1 && o->verbose)
+		note("no local addresses from the kernel: the bound one is "
+		    "written");
 	if (o->verbose) {
 		note("listening on %s", l->ep.name);
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,

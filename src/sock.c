@@ -16,8 +16,13 @@
 
 #include "sock.h"
 
-/* Room for the GRO segment size and the arrival time of each buffer. */
-#define RX_CTRL	(CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec)))
+/*
+ * Room for the GRO segment size, the arrival time and the local address
+ * of each buffer.
+ */
+#define RX_CTRL	(CMSG_SPACE(sizeof(int)) + \
+	CMSG_SPACE(sizeof(struct timespec)) + \
+	CMSG_SPACE(sizeof(struct in6_pktinfo)))
 
 int
 sock_resolve(const char *host, uint16_t port, int family, int passive,
@@ -357,8 +362,51 @@ sock_rx_free(struct rxbatch *rx)
 {
 	free(rx->data);
 	free(rx->ctrl);
+	free(rx->to);
 	rx->data = NULL;
 	rx->ctrl = NULL;
+	rx->to = NULL;
+}
+
+int
+sock_rx_pktinfo(int fd, struct rxbatch *rx)
+{
+	socklen_t len = sizeof(rx->local);
+	int on = 1, rc = -1, i;
+
+	if (getsockname(fd, (struct sockaddr *)&rx->local, &len) == -1)
+		return -1;
+	if (rx->to == NULL &&
+	    (rx->to = malloc(SOCK_BATCH * sizeof(*rx->to))) == NULL)
+		return -1;
+	for (i = 0; i < SOCK_BATCH; i++)
+		rx->to[i] = rx->local;
+	if (rx->local.ss_family == AF_INET)
+		rc = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	else if (rx->local.ss_family == AF_INET6)
+		rc = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
+		    sizeof(on));
+	return rc;
+}
+
+/* The destination address of buffer i from IP_PKTINFO or IPV6_PKTINFO. */
+static void
+rx_pktinfo(struct rxbatch *rx, unsigned i, const struct cmsghdr *c)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&rx->to[i];
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&rx->to[i];
+	struct in_pktinfo p4;
+	struct in6_pktinfo p6;
+
+	if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+	    rx->local.ss_family == AF_INET) {
+		memcpy(&p4, CMSG_DATA(c), sizeof(p4));
+		s4->sin_addr = p4.ipi_addr;
+	} else if (c->cmsg_level == IPPROTO_IPV6 &&
+	    c->cmsg_type == IPV6_PKTINFO && rx->local.ss_family == AF_INET6) {
+		memcpy(&p6, CMSG_DATA(c), sizeof(p6));
+		s6->sin6_addr = p6.ipi6_addr;
+	}
 }
 
 int
@@ -424,7 +472,11 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 	rx->seg[i] = 0;
 	rx->ts[i].tv_sec = 0;
 	rx->ts[i].tv_nsec = 0;
+	if (rx->to != NULL)
+		rx->to[i] = rx->local;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if (rx->to != NULL)
+			rx_pktinfo(rx, i, c);
 #ifdef SO_TIMESTAMPNS
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SO_TIMESTAMPNS)
