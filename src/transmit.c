@@ -447,12 +447,13 @@ add_record(struct sender *s, const unsigned char *rec, size_t len)
 		if ((r = send_batch(s)) != RUN_MORE)
 			return r;
 		if (got < 0)
-			msg_fail(EXIT_USAGE, "invalid %s in record %llu: %s at "
-			    "offset %zu", enc_name(e), s->src.recno, err.what,
-			    err.offset);
+			msg_fail(EXIT_USAGE, "invalid %s in %s %llu: %s at "
+			    "offset %zu", enc_name(e), json ? "line" : "record",
+			    s->src.recno, err.what, err.offset);
 		else
-			msg_fail(EXIT_USAGE, "record %llu is too large: %ld bytes, "
-			    "at most %zu over %s", s->src.recno, got,
+			msg_fail(EXIT_USAGE, "%s %llu is too large: %ld bytes, "
+			    "at most %zu over %s", json ? "line" : "record",
+			    s->src.recno, got,
 			    s->ep->max, s->ep->family == AF_INET ? "IPv4" :
 			    "IPv6");
 		return RUN_EINPUT;
