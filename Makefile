@@ -27,7 +27,7 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
-	src/pcap.c src/jsonrec.c
+	src/pcap.c src/pcapread.c src/jsonrec.c
 CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
 	src/receive.c src/transmit.c

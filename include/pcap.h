@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* Link type raw IP: each packet starts with its IPv4 or IPv6 header. */
+#define PCAP_LINKTYPE_RAW	101
+
 /* The classic pcap global header, as pcap_write_header() writes it. */
 #define PCAP_HEADER_LEN	24
 

@@ -45,7 +45,7 @@ modules() {
 	case $1 in
 	args)	ls src/*.c ;;
 	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c \
-		    src/pcap.c src/jsonrec.c; do
+		    src/pcap.c src/pcapread.c src/jsonrec.c; do
 			[ -f "$m" ] && echo "$m"
 		done ;;
 	esac
