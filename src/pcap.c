@@ -71,9 +71,9 @@ csum_put(unsigned char *p, uint64_t sum, int udp)
 
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
+	if (udp && sum == 0xffff)
+		sum = 0;	/* a checksum of 0 would mean "none" */
 	w = (uint16_t)~sum;
-	if (udp && w == 0)
-		w = 0xffff;	/* 0 would mean "no checksum" */
 	memcpy(p, &w, 2);
 }
 

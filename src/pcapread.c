@@ -289,6 +289,7 @@ ng_if_opts(struct pcap_reader *r, const unsigned char *p, size_t off,
     size_t end, struct pcap_if *ifp)
 {
 	unsigned code, len;
+	size_t hi, lo;
 
 	while (off + 4 <= end) {
 		code = rd16(r, p + off);
@@ -303,10 +304,12 @@ ng_if_opts(struct pcap_reader *r, const unsigned char *p, size_t off,
 			if (ifp->bin ? ifp->resol > 63 : ifp->resol > 19)
 				return damaged(r, off,
 				    "an impossible timestamp resolution");
-		} else if (code == 14 && len == 8)
-			ifp->offset = (int64_t)((uint64_t)rd32(r, p + off + 4 +
-			    4 * !r->big) << 32 | rd32(r, p + off + 4 +
-			    4 * r->big));
+		} else if (code == 14 && len == 8) {
+			hi = off + (r->big ? 4 : 8);
+			lo = off + (r->big ? 8 : 4);
+			ifp->offset = (int64_t)((uint64_t)rd32(r, p + hi) << 32 |
+			    rd32(r, p + lo));
+		}
 		off += 4 + ((len + 3) & ~3u);
 	}
 	return 0;

@@ -349,7 +349,7 @@ json_record(struct sender *s, const unsigned char **rec, size_t *len,
     uint64_t *t)
 {
 	struct jsonrec jr;
-	struct jsonrec_error err;
+	struct jsonrec_error err = { NULL, 0 };
 	enum run_end r;
 
 	if (jsonrec_parse((const char *)*rec, *len, s->src.unesc, &jr,
