@@ -168,6 +168,29 @@ def _():
 	    short(text, 300))
 
 
+@test("capture/listen -F pcap | tcpdump -r -: dissected live, as it comes")
+def _():
+	if not os.access(TCPDUMP, os.X_OK):
+		skip("tcpdump is not installed")
+	ln = Listener(["-F", "pcap"], ("127.0.0.1", "0"), collect=False)
+	td = Background([TCPDUMP, "-l", "-nn", "-r", "-"], stdin=ln.proc.stdout)
+	ln.proc.stdout.close()
+	a = Peer()
+	for want, d in enumerate((b"first", b"second!"), 1):
+		a.send(d, ln.port)
+		end = time.monotonic() + 5
+		while td._out.get().count(b"\n") < want:
+			ok_(time.monotonic() < end, "tcpdump printed %s for %d "
+			    "datagrams" % (short(td._out.get()), want))
+			time.sleep(0.02)
+	ok_(ln.alive(), "udpcat still listening while tcpdump shows them")
+	out = td._out.get().decode()
+	ok_(re.search(r"127\.0\.0\.1\.%d > 127\.0\.0\.1\.%d: UDP, length 7"
+	    % (a.port, ln.port), out), "tcpdump output: " + short(out))
+	ln.signal(signal.SIGINT)
+	check_rc(ln.finish(), 130)
+
+
 @test("capture/listen -F pcap: dual stack, local address from pktinfo")
 def _():
 	if not os.access(TCPDUMP, os.X_OK):
