@@ -32,7 +32,8 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
-	src/allow.c src/portfile.c src/probe.c src/rtt.c
+	src/allow.c src/portfile.c src/probe.c src/rtt.c \
+	src/pcap.c src/pcapread.c src/jsonrec.c
 CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_ping.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
 	src/endp_unix.c src/receive.c src/transmit.c \
@@ -42,7 +43,8 @@ CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
 	tests/test_output tests/test_sock tests/test_opt tests/test_faults \
-	tests/test_allow tests/test_portfile tests/test_probe tests/test_rtt
+	tests/test_allow tests/test_portfile tests/test_probe tests/test_rtt \
+	tests/test_pcap tests/test_jsonrec
 
 # The shell completions, printed by udpcat from its own option tables.
 COMPLETIONS = completion/udpcat.bash completion/_udpcat \

@@ -3,20 +3,26 @@
 #define FRAME_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "pcap.h"
 
 enum in_framing {
 	IN_LINE,	/* LF-terminated; a last line without LF counts */
 	IN_NUL,		/* NUL-terminated; a last piece without NUL counts */
 	IN_WHOLE,	/* all of the input is one record, even when empty */
 	IN_CHUNK,	/* consecutive pieces of chunk bytes, the last shorter */
-	IN_LENGTH	/* 2-byte big-endian length, then that many bytes */
+	IN_LENGTH,	/* 2-byte big-endian length, then that many bytes */
+	IN_JSON,	/* lines, each a JSON object as listen --json writes */
+	IN_PCAP		/* a pcap or pcapng capture: its UDP payloads */
 };
 
 enum out_framing {
 	OUT_LINE,	/* record, then LF */
 	OUT_NUL,	/* record, then NUL */
 	OUT_NONE,	/* records back to back */
-	OUT_LENGTH	/* 2-byte big-endian length, then the raw record */
+	OUT_LENGTH,	/* 2-byte big-endian length, then the raw record */
+	OUT_PCAP	/* a pcap capture, IP and UDP headers built */
 };
 
 struct in_frame {
@@ -25,13 +31,13 @@ struct in_frame {
 };
 
 /*
- * Parses an input framing name: line, nul, whole, chunk:N (1 <= N <= max)
- * or length.  Returns 0, or -1 with *why set to a static phrase.
+ * Parses an input framing name: line, nul, whole, chunk:N (1 <= N <= max),
+ * length, json or pcap.  Returns 0, or -1 with *why set to a static phrase.
  */
 int	frame_parse_in(const char *s, size_t max, struct in_frame *f,
 	    const char **why);
 
-/* Parses an output framing name: line, nul, none or length; 0 or -1. */
+/* Parses an output framing name: line, nul, none, length or pcap; 0 or -1. */
 int	frame_parse_out(const char *s, enum out_framing *f);
 
 /* Reads records from a file descriptor through one large buffer. */
@@ -46,6 +52,8 @@ struct frame_reader {
 	int		 eof;		/* read() returned 0 */
 	int		 done;		/* end of records reported */
 	unsigned long long nrec;	/* records returned so far */
+	struct pcap_reader pcap;	/* IN_PCAP: the capture's state */
+	uint64_t	 time_ns;	/* IN_PCAP: the last record's time */
 };
 
 /* Results of frame_next(). */
@@ -55,6 +63,7 @@ struct frame_reader {
 #define FRAME_EREAD	(-2)	/* read() failed; errno is set */
 #define FRAME_ETOOBIG	(-3)	/* the next record is longer than maxrec */
 #define FRAME_ESHORT	(-4)	/* IN_LENGTH: a frame cut short by the end */
+#define FRAME_EPCAP	(-5)	/* IN_PCAP: damaged, as r->pcap says */
 
 /* frame_split(): only more input can decide. */
 #define FRAME_MORE	2
@@ -82,7 +91,8 @@ int	frame_split(const struct in_frame *f, size_t maxrec, int first,
 
 /*
  * Prepares r to read records from fd.  Records longer than maxrec are
- * refused with FRAME_ETOOBIG.  Returns 0, or -1 with errno set.
+ * refused with FRAME_ETOOBIG (IN_PCAP: units longer than PCAP_UNIT_MAX,
+ * whatever maxrec says).  Returns 0, or -1 with errno set.
  */
 int	frame_reader_init(struct frame_reader *r, int fd, struct in_frame f,
 	    size_t maxrec);

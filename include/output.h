@@ -33,6 +33,7 @@ struct dgram {
 	const struct ucred	*cred;	/* a Unix sender's, or NULL */
 	const struct rx_info	*info;	/* what it carried, or NULL */
 	struct timespec		 time;	/* arrival, CLOCK_REALTIME */
+	const struct sockaddr	*to;	/* local address and port, or NULL */
 };
 
 /*

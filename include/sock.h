@@ -143,6 +143,8 @@ struct rxbatch {
 	int			 want_info;
 	int			 gro;		/* UDP_GRO is on */
 	int			 want_from;	/* fill in the senders */
+	struct sockaddr_storage	*to;		/* local ends, when asked */
+	struct sockaddr_storage	 local;		/* the socket's own */
 };
 
 /*
@@ -172,6 +174,14 @@ int	sock_rx_creds(int fd);
  * (SO_TIMESTAMPNS); sock_rx() then fills rx->ts.  Returns 0 or -1.
  */
 int	sock_rx_timestamps(int fd);
+
+/*
+ * Asks the kernel for the local address each datagram came to
+ * (IP_PKTINFO, IPV6_RECVPKTINFO); sock_rx() then fills rx->to, with the
+ * socket's own address and port where the kernel says nothing.  Returns
+ * 0, or -1 with errno (rx->to is filled all the same when allocated).
+ */
+int	sock_rx_pktinfo(int fd, struct rxbatch *rx);
 
 /*
  * Allocates buffers of size bytes each.  With want_from 0 the senders'

@@ -26,6 +26,7 @@ struct tx_conf {
 	uint64_t	 rate;		/* datagrams a second; 0: unpaced */
 	uint64_t	 interval_ms;	/* pause between datagrams */
 	int		 df;		/* --df: EMSGSIZE names the path MTU */
+	double		 speed;		/* --speed: replay the records' times */
 };
 
 /* Where records come from: DATA operands, standard input, or a replay. */
@@ -37,12 +38,14 @@ struct source {
 	struct frame_reader	 fr;
 	int			 holding;	/* keep stdin for a replay */
 	int			 replay;
-	unsigned char		*held;		/* [4-byte length][bytes]... */
+	unsigned char		*held;		/* [length][time][bytes]... */
 	size_t			 held_len;
 	size_t			 held_cap;
 	size_t			 held_pos;
 	unsigned long long	 recno;		/* of this pass, from 1 */
 	enum run_end		 failed;	/* why holding failed */
+	uint64_t		 rec_ns;	/* the record's time: pcap */
+	char			*unesc;		/* IN_JSON: data unescaped */
 };
 
 /* A batch of datagrams ready to send. */
@@ -59,6 +62,9 @@ struct pacer {
 	uint64_t	t0;		/* the schedule's start */
 	uint64_t	sent;		/* datagrams sent since t0 */
 	uint64_t	next;		/* no datagram before this time */
+	int		replaying;	/* --speed: the first record went */
+	uint64_t	start;		/* ... at this time */
+	uint64_t	first;		/* ... and was stamped this */
 };
 
 struct sender {
@@ -88,6 +94,9 @@ int	tx_init(struct sender *s, struct endp *ep, const struct tx_conf *c,
  * or how it ended: RUN_SIGNAL, RUN_EINPUT, RUN_ERROR, RUN_EPIPE.
  */
 enum run_end tx_run(struct sender *s, uint64_t repeat);
+
+/* -v: how many packets of a capture were skipped, and why. */
+void	tx_note_skipped(const struct sender *s);
 
 /* Makes the next tx_run() send the same records again. */
 void	tx_rewind(struct sender *s);

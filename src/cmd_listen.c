@@ -134,8 +134,8 @@ parse_opt(struct listen_opts *o, int id)
 		break;
 	case OPT_FRAMING:
 		if (frame_parse_out(optarg, &o->framing) == -1)
-			die_usage("unknown framing '%s': use line, nul, none or "
-			    "length", optarg);
+			die_usage("unknown framing '%s': use line, nul, none, "
+			    "length or pcap", optarg);
 		o->framing_set = 1;
 		break;
 	case OPT_JSON:
@@ -259,9 +259,9 @@ wildcard_family(const struct listen_opts *o)
 static int
 needs_senders(const struct listen_opts *o)
 {
-	return o->show_peer || o->json || o->nallow > 0 ||
-	    o->echo || o->reply != NULL || o->stats || o->verbose ||
-	    o->max_size < 65535;
+	return o->show_peer || o->json || o->framing == OUT_PCAP ||
+	    o->nallow > 0 || o->echo || o->reply != NULL || o->stats ||
+	    o->verbose || o->max_size < 65535;
 }
 
 /* Joins one --join GROUP[@SOURCE]; 0 or an exit status. */
@@ -412,8 +412,14 @@ setup(struct listener *l)
 	    sock_rx_info(l->ep.fd, l->ep.family, &l->rx.rx) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot ask for what datagrams "
 		    "carried: %s", strerror(errno));
-	if (o->json && sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
-		note("no kernel timestamps: JSON times are when udpcat read");
+	if ((o->json || o->framing == OUT_PCAP) &&
+	    sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
+		note("no kernel timestamps: times are when udpcat read");
+	/* A capture names the address each datagram came to. */
+	if (o->framing == OUT_PCAP && !o->json && l->ep.family != AF_UNIX &&
+	    sock_rx_pktinfo(l->ep.fd, &l->rx.rx) == -1 && o->verbose)
+		note("no local addresses from the kernel: the bound one is "
+		    "written");
 	if (o->verbose) {
 		note("listening on %s", l->ep.name);
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,

@@ -39,6 +39,7 @@ struct send_opts {
 	uint64_t	 repeat;	/* 0: until interrupted */
 	uint64_t	 interval_ms;
 	uint64_t	 rate;		/* 0: unpaced */
+	double		 speed;		/* --speed; 0: not given */
 	uint64_t	 wait_ms;
 	int		 waiting;	/* -w or -n given */
 	int		 wait_set;
@@ -56,6 +57,22 @@ struct send_opts {
 	char		**data;
 	int		 ndata;
 };
+
+/* --speed FACTOR: a positive decimal number up to 1000000. */
+static double
+opt_speed(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (s[0] < '0' || s[0] > '9' || end == s || *end != '\0' ||
+	    errno != 0 || !(v > 0) || v > 1e6)
+		die_usage("invalid --speed '%s': a factor above 0, at most "
+		    "1000000", s);
+	return v;
+}
 
 /* Sets --loop or --no-loop; they exclude each other. */
 static void
@@ -160,6 +177,9 @@ parse_opt(struct send_opts *o, int id)
 	case OPT_VERBOSE:
 		o->verbose = 1;
 		break;
+	case OPT_SPEED:
+		o->speed = opt_speed(optarg);
+		break;
 	default:
 		parse_socket_opt(o, id);
 	}
@@ -207,11 +227,19 @@ check_opts(struct send_opts *o, int argc, char **argv)
 			die_usage("-s %s is a Unix socket: the destination is "
 			    "not", o->source);
 	}
-	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH) &&
-	    o->enc_set && o->enc != ENC_RAW)
+	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH ||
+	    o->inf.mode == IN_PCAP) && o->enc_set && o->enc != ENC_RAW)
 		die_usage("-F %s reads raw bytes: it does not take -e %s",
-		    o->inf.mode == IN_CHUNK ? "chunk" : "length",
-		    enc_name(o->enc));
+		    o->inf.mode == IN_CHUNK ? "chunk" : o->inf.mode ==
+		    IN_LENGTH ? "length" : "pcap", enc_name(o->enc));
+	/* JSON carries base64 unless -e says otherwise, as listen writes. */
+	if (o->inf.mode == IN_JSON && !o->enc_set)
+		o->enc = ENC_BASE64;
+	if (o->speed > 0 && o->inf.mode != IN_JSON && o->inf.mode != IN_PCAP)
+		die_usage("--speed replays recorded times: it needs -F json or "
+		    "-F pcap");
+	if (o->speed > 0 && o->ndata > 0)
+		die_usage("--speed replays standard input: it takes no DATA");
 	if ((o->json || o->show_peer) && !o->waiting)
 		die_usage("--json and -P print replies: they need -w or -n");
 	if (o->retries > 0 && !o->wait_set)
@@ -391,6 +419,7 @@ reply_framing(const struct send_opts *o)
 {
 	switch (o->inf.mode) {
 	case IN_LINE:
+	case IN_JSON:
 		return OUT_LINE;
 	case IN_NUL:
 		return OUT_NUL;
@@ -491,6 +520,7 @@ send_run(struct send_run *sr)
 {
 	const struct send_opts *o = sr->o;
 	struct tx_conf c;
+	enum run_end r;
 	int rc;
 
 	if (o->waiting && (rc = replies_init(sr)) != 0)
@@ -506,12 +536,16 @@ send_run(struct send_run *sr)
 	c.rate = o->rate;
 	c.interval_ms = o->interval_ms;
 	c.df = o->df;
+	c.speed = o->speed;
 	if ((rc = tx_init(&sr->tx, &sr->ep, &c, &sr->st)) != 0)
 		return rc;
 	if (stats_init(&sr->st, o->stats || o->verbose, o->progress) == -1)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
 	signals_install();
-	return outcome(sr, converse(sr));
+	r = converse(sr);
+	if (o->verbose)
+		tx_note_skipped(&sr->tx);
+	return outcome(sr, r);
 }
 
 static int

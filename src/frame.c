@@ -31,6 +31,10 @@ frame_parse_in(const char *s, size_t max, struct in_frame *f,
 		f->mode = IN_WHOLE;
 	else if (strcmp(s, "length") == 0)
 		f->mode = IN_LENGTH;
+	else if (strcmp(s, "json") == 0)
+		f->mode = IN_JSON;
+	else if (strcmp(s, "pcap") == 0)
+		f->mode = IN_PCAP;
 	else if (strcmp(s, "chunk") == 0) {
 		*why = "missing chunk size (chunk:N)";
 		return -1;
@@ -63,6 +67,8 @@ frame_parse_out(const char *s, enum out_framing *f)
 		*f = OUT_NONE;
 	else if (strcmp(s, "length") == 0)
 		*f = OUT_LENGTH;
+	else if (strcmp(s, "pcap") == 0)
+		*f = OUT_PCAP;
 	else
 		return -1;
 	return 0;
@@ -80,7 +86,9 @@ frame_reader_init(struct frame_reader *r, int fd, struct in_frame f,
 	size_t	cap;
 
 	memset(r, 0, sizeof(*r));
-	if (maxrec > SIZE_MAX / 4 || (unsigned)f.mode > IN_LENGTH ||
+	if (f.mode == IN_PCAP)
+		maxrec = PCAP_UNIT_MAX;
+	if (maxrec > SIZE_MAX / 4 || (unsigned)f.mode > IN_PCAP ||
 	    (f.mode == IN_CHUNK && (f.chunk < 1 || f.chunk > maxrec))) {
 		errno = EINVAL;
 		return -1;
@@ -94,6 +102,7 @@ frame_reader_init(struct frame_reader *r, int fd, struct in_frame f,
 	r->f = f;
 	r->maxrec = maxrec;
 	r->cap = cap;
+	pcap_reader_init(&r->pcap);
 	return 0;
 }
 
@@ -168,6 +177,7 @@ frame_split(const struct in_frame *f, size_t maxrec, int first,
 {
 	switch (f->mode) {
 	case IN_LINE:
+	case IN_JSON:
 		return split_delim('\n', maxrec, buf, len, eof, from, cut);
 	case IN_NUL:
 		return split_delim('\0', maxrec, buf, len, eof, from, cut);
@@ -189,6 +199,8 @@ frame_split(const struct in_frame *f, size_t maxrec, int first,
 		return cut_at(cut, 0, len, len);
 	case IN_LENGTH:
 		return split_length(maxrec, buf, len, eof, cut);
+	case IN_PCAP:		/* not a splitter's: frame_next() reads it */
+		break;
 	}
 	errno = EINVAL;
 	return FRAME_EREAD;
@@ -228,20 +240,54 @@ fill(struct frame_reader *r)
  * search goes on where it left off after a read (from counts from the
  * head, which fill() may move, bytes and all).
  */
+/*
+ * The next UDP payload of a capture.  The reader consumes what it passed
+ * over; the payload stays where it lies, like any record.
+ */
+static int
+extract_pcap(struct frame_reader *r, const unsigned char **rec, size_t *len)
+{
+	struct pcap_rec pr;
+	size_t used;
+	int rc;
+
+	rc = pcap_next(&r->pcap, r->buf + r->head, r->tail - r->head, r->eof,
+	    &used, &pr);
+	r->head += used;
+	switch (rc) {
+	case PCAP_REC:
+		*rec = pr.data;
+		*len = pr.len;
+		r->time_ns = pr.ns;
+		r->nrec++;
+		return FRAME_RECORD;
+	case PCAP_MORE:
+		return FRAME_MORE;
+	case PCAP_END:
+		return FRAME_END;
+	default:
+		return FRAME_EPCAP;
+	}
+}
+
 int
 frame_next(struct frame_reader *r, int may_read,
     const unsigned char **rec, size_t *len)
 {
-	struct frame_cut	cut;
+	struct frame_cut	cut = { 0, 0, 0 };
 	size_t			from = 0;
 	int			rc, reads = 0;
 
 	if (r->done)
 		return FRAME_END;
 	for (;;) {
-		rc = frame_split(&r->f, r->maxrec, r->nrec == 0,
-		    r->buf + r->head, r->tail - r->head, r->eof, &from, &cut);
-		if (rc == FRAME_RECORD) {
+		if (r->f.mode == IN_PCAP)
+			rc = extract_pcap(r, rec, len);
+		else
+			rc = frame_split(&r->f, r->maxrec, r->nrec == 0,
+			    r->buf + r->head, r->tail - r->head, r->eof, &from,
+			    &cut);
+		if (rc == FRAME_RECORD && r->f.mode != IN_PCAP) {
 			*rec = r->buf + r->head + cut.skip;
 			*len = cut.len;
 			r->head += cut.used;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "pcap.h"
 
 /* The fixed parts of a JSON record, in order. */
 static const char J_TIME[] = "{\"time\":\"";
@@ -298,6 +299,9 @@ out_record_max(const struct out_fmt *f, size_t len)
 	} else if (f->framing == OUT_LENGTH) {
 		data = len;
 		fixed = 2;
+	} else if (f->framing == OUT_PCAP) {
+		data = len;
+		fixed = PCAP_RECORD_OVERHEAD;
 	} else
 		fixed = (f->show_peer ? PEER_MAX : 0) + 1;
 	/* SIZE_MAX, as enc_encoded_max() says, when the sum cannot be held. */
@@ -444,6 +448,25 @@ format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
 }
 
 /*
+ * A pcap record with IP and UDP headers; nothing for a sender that is
+ * not IPv4 or IPv6.
+ */
+static size_t
+format_pcap(const struct dgram *d, char *dst)
+{
+	struct pcap_dgram pd;
+
+	pd.data = d->data;
+	pd.len = d->len;
+	pd.size = d->size;
+	pd.from = d->from;
+	pd.to = d->to;
+	pd.sec = (int64_t)d->time.tv_sec;
+	pd.nsec = d->time.tv_nsec;
+	return pcap_write_record((unsigned char *)dst, &pd);
+}
+
+/*
  * Returns the record's length.  A sender of an unknown family is shown as
  * "?" with port 0; length framing ignores the encoding and the peer.
  */
@@ -455,6 +478,8 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 
 	if (f->json)
 		return format_json(f, d, dst);
+	if (f->framing == OUT_PCAP)
+		return format_pcap(d, dst);
 	if (f->framing == OUT_LENGTH) {
 		/* More cannot be framed; never corrupt the stream. */
 		if (len > 0xffff)

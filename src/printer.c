@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "msg.h"
+#include "pcap.h"
 #include "printer.h"
 #include "proc.h"
 #include "udpcat.h"
@@ -65,15 +66,16 @@ check_format(enum encoding enc, int enc_set, enum out_framing framing,
 			    " hex or text");
 		if (!enc_set)
 			enc = ENC_BASE64;
-	} else if (framing == OUT_LENGTH) {
+	} else if (framing == OUT_LENGTH || framing == OUT_PCAP) {
 		if (enc_set && enc != ENC_RAW)
-			die_usage("-F length writes raw bytes: it does not take "
-			    "-e %s", enc_name(enc));
+			die_usage("-F %s writes raw bytes: it does not take "
+			    "-e %s", framing == OUT_PCAP ? "pcap" : "length",
+			    enc_name(enc));
 		enc = ENC_RAW;
 	} else if (!enc_set)
 		enc = isatty(STDOUT_FILENO) ? ENC_TEXT : ENC_RAW;
 	if (show_peer && !json && (framing == OUT_NONE ||
-	    framing == OUT_LENGTH))
+	    framing == OUT_LENGTH || framing == OUT_PCAP))
 		die_usage("-P needs line or nul framing");
 	return enc;
 }
@@ -97,7 +99,7 @@ printer_init(struct printer *p, enum encoding enc, int enc_set,
 	p->fmt.json = json;
 	p->fmt.show_peer = show_peer;
 	p->direct = enc == ENC_RAW && !json && !show_peer &&
-	    framing != OUT_LENGTH;
+	    framing != OUT_LENGTH && framing != OUT_PCAP;
 	if (fstat(STDOUT_FILENO, &sb) == -1)
 		memset(&sb, 0, sizeof(sb));
 	p->watch_pipe = S_ISFIFO(sb.st_mode);
@@ -109,6 +111,13 @@ printer_init(struct printer *p, enum encoding enc, int enc_set,
 	if (obuf_init(&p->out, p->fd, cap) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot allocate the output buffer: %s",
 		    strerror(errno));
+	/* A capture starts with its header, written with the first flush. */
+	if (framing == OUT_PCAP && !json) {
+		pcap_write_header((unsigned char *)obuf_reserve(&p->out,
+		    PCAP_HEADER_LEN));
+		obuf_commit(&p->out, PCAP_HEADER_LEN);
+		p->queued += PCAP_HEADER_LEN;
+	}
 	return 0;
 }
 

@@ -420,8 +420,10 @@ sock_rx_free(struct rxbatch *rx)
 {
 	free(rx->data);
 	free(rx->ctrl);
+	free(rx->to);
 	rx->data = NULL;
 	rx->ctrl = NULL;
+	rx->to = NULL;
 }
 
 int
@@ -500,6 +502,38 @@ rx_info_cmsg(struct rx_info *in, const struct cmsghdr *c)
 		memcpy(&v, CMSG_DATA(c), sizeof(v));
 		in->tos = v;
 	}
+}
+
+int
+sock_rx_pktinfo(int fd, struct rxbatch *rx)
+{
+	socklen_t len = sizeof(rx->local);
+	int i;
+
+	if (getsockname(fd, (struct sockaddr *)&rx->local, &len) == -1)
+		return -1;
+	if (rx->to == NULL &&
+	    (rx->to = malloc(SOCK_BATCH * sizeof(*rx->to))) == NULL)
+		return -1;
+	for (i = 0; i < SOCK_BATCH; i++)
+		rx->to[i] = rx->local;
+	return sock_rx_info(fd, rx->local.ss_family, rx);
+}
+
+/* The local end of buffer i: the socket's, with the address it came to. */
+static void
+rx_to(struct rxbatch *rx, unsigned i)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&rx->to[i];
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&rx->to[i];
+
+	rx->to[i] = rx->local;
+	if (!rx->want_info || !rx->info[i].has_to)
+		return;
+	if (rx->local.ss_family == AF_INET)
+		memcpy(&s4->sin_addr, rx->info[i].to.s6_addr + 12, 4);
+	else if (rx->local.ss_family == AF_INET6)
+		s6->sin6_addr = rx->info[i].to;
 }
 
 int
@@ -644,8 +678,11 @@ sock_rx(int fd, struct rxbatch *rx, unsigned n)
 			return 0;
 		return -1;
 	}
-	for (i = 0; i < (unsigned)got; i++)
+	for (i = 0; i < (unsigned)got; i++) {
 		rx_cmsgs(rx, i);
+		if (rx->to != NULL)
+			rx_to(rx, i);
+	}
 	return got;
 }
 

@@ -1,10 +1,15 @@
 /* transmit.c: the sender: records to datagrams, batched, paced, repeated. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
+#include "jsonrec.h"
 #include "msg.h"
 #include "proc.h"
 #include "transmit.h"
@@ -15,6 +20,8 @@
 #define SLOT_SIZE	65536		/* one decoded datagram */
 #define SRC_FAILED	(-100)		/* source_next(): reported already */
 #define SRC_SIGNAL	(-101)		/* source_next(): a signal came */
+#define HELD_HDR	12		/* a held record's length and time */
+#define NS		1000000000u
 
 /*
  * Keeps a record of standard input for a replay.  Returns RUN_MORE, or
@@ -23,7 +30,7 @@
 static enum run_end
 hold(struct source *s, const unsigned char *rec, size_t len)
 {
-	size_t need = s->held_len + 4 + len, cap;
+	size_t need = s->held_len + HELD_HDR + len, cap;
 	uint32_t n = (uint32_t)len;
 	unsigned char *p;
 
@@ -44,7 +51,8 @@ hold(struct source *s, const unsigned char *rec, size_t len)
 		s->held_cap = cap;
 	}
 	memcpy(s->held + s->held_len, &n, 4);
-	memcpy(s->held + s->held_len + 4, rec, len);
+	memcpy(s->held + s->held_len + 4, &s->rec_ns, 8);
+	memcpy(s->held + s->held_len + HELD_HDR, rec, len);
 	s->held_len = need;
 	return RUN_MORE;
 }
@@ -57,9 +65,16 @@ input_failed(const struct source *s, int r)
 		return s->failed;
 	if (r == SRC_SIGNAL)
 		return RUN_SIGNAL;
+	if (r == FRAME_ETOOBIG && s->fr.f.mode == IN_JSON)
+		return msg_fail(EXIT_USAGE, "line %llu is too long: more than "
+		    "%zu bytes", s->recno + 1, s->fr.maxrec), RUN_EINPUT;
 	if (r == FRAME_ETOOBIG)
 		return msg_fail(EXIT_USAGE, "record %llu is too large: more than "
 		    "%zu bytes", s->recno + 1, s->fr.maxrec), RUN_EINPUT;
+	if (r == FRAME_EPCAP)
+		return msg_fail(EXIT_USAGE, "damaged capture at byte offset %llu: "
+		    "%s", (unsigned long long)s->fr.pcap.err_pos,
+		    s->fr.pcap.err), RUN_EINPUT;
 	if (r == FRAME_ESHORT)
 		return msg_fail(EXIT_USAGE, "record %llu is cut short by the end "
 		    "of the input", s->recno + 1), RUN_EINPUT;
@@ -88,9 +103,10 @@ source_next(struct source *s, int may_read, const unsigned char **rec,
 		if (s->held_pos == s->held_len)
 			return FRAME_END;
 		memcpy(&n, s->held + s->held_pos, 4);
-		*rec = s->held + s->held_pos + 4;
+		memcpy(&s->rec_ns, s->held + s->held_pos + 4, 8);
+		*rec = s->held + s->held_pos + HELD_HDR;
 		*len = n;
-		s->held_pos += 4 + n;
+		s->held_pos += HELD_HDR + n;
 	} else {
 		while ((r = frame_next(&s->fr, may_read, rec, len)) ==
 		    FRAME_EREAD && errno == EINTR)
@@ -98,6 +114,7 @@ source_next(struct source *s, int may_read, const unsigned char **rec,
 				return SRC_SIGNAL;
 		if (r != FRAME_RECORD)
 			return r;	/* the caller sends what it has first */
+		s->rec_ns = s->fr.time_ns;
 		if (s->holding && (s->failed = hold(s, *rec, *len)) != RUN_MORE)
 			return SRC_FAILED;
 	}
@@ -110,7 +127,8 @@ static int
 source_init(struct source *s, const struct tx_conf *c, size_t max,
     const char *kind)
 {
-	size_t maxrec = c->enc == ENC_RAW ? max : ENC_RECORD_MAX;
+	size_t maxrec = c->enc == ENC_RAW && c->inf.mode != IN_JSON ? max :
+	    ENC_RECORD_MAX;
 
 	memset(s, 0, sizeof(*s));
 	s->argv = c->data;
@@ -125,6 +143,8 @@ source_init(struct source *s, const struct tx_conf *c, size_t max,
 		return msg_fail_usage("chunk:%zu is larger than a datagram over %s "
 		    "(%zu)", c->inf.chunk, kind, max);
 	s->holding = c->hold;
+	if (c->inf.mode == IN_JSON && (s->unesc = malloc(maxrec)) == NULL)
+		return msg_fail(EXIT_RUNTIME, "out of memory");
 	if (frame_reader_init(&s->fr, STDIN_FILENO, c->inf, maxrec) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot allocate the input buffer: %s",
 		    strerror(errno));
@@ -137,6 +157,7 @@ tx_rewind(struct sender *s)
 	s->src.next = 0;
 	s->src.recno = 0;
 	s->src.held_pos = 0;
+	s->pacer.replaying = 0;
 	if (s->src.use_stdin)
 		s->src.replay = 1;
 }
@@ -151,6 +172,11 @@ tx_init(struct sender *s, struct endp *ep, const struct tx_conf *c,
 	s->gso = ep->family != AF_UNIX;
 	if ((s->b.slots = malloc((size_t)SOCK_BATCH * SLOT_SIZE)) == NULL)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
+#if defined(__linux__) && defined(PR_SET_TIMERSLACK)
+	/* Replayed times are kept to the microsecond, not to 50. */
+	if (c->speed > 0)
+		(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+#endif
 	return source_init(&s->src, c, ep->max, endp_kind(ep));
 }
 
@@ -159,6 +185,8 @@ tx_free(struct sender *s)
 {
 	frame_reader_free(&s->src.fr);
 	free(s->src.held);
+	free(s->src.unesc);
+	s->src.unesc = NULL;
 	free(s->b.slots);
 	free(s->b.big);
 	s->src.held = s->b.slots = s->b.big = NULL;
@@ -321,6 +349,81 @@ big_buffer(struct batch *b, size_t need)
 }
 
 /*
+ * The data string and time of a JSON line, through *rec, *len and *t;
+ * RUN_EINPUT for a line that is not a record listen wrote (or has no
+ * time to replay by), after what came before it was sent.
+ */
+static enum run_end
+json_record(struct sender *s, const unsigned char **rec, size_t *len,
+    uint64_t *t)
+{
+	struct jsonrec jr;
+	struct jsonrec_error err = { NULL, 0 };
+	enum run_end r;
+
+	if (jsonrec_parse((const char *)*rec, *len, s->src.unesc, &jr,
+	    &err) == 0) {
+		if (jr.has_time || s->c.speed == 0) {
+			*rec = (const unsigned char *)jr.data;
+			*len = jr.len;
+			*t = (uint64_t)jr.sec * NS + (uint64_t)jr.nsec;
+			return RUN_MORE;
+		}
+		err.what = "no 'time' for --speed";
+		err.offset = 0;
+	}
+	if ((r = send_batch(s)) != RUN_MORE)
+		return r;
+	msg_fail(EXIT_USAGE, "invalid record on line %llu: %s at offset %zu",
+	    s->src.recno, err.what, err.offset);
+	return RUN_EINPUT;
+}
+
+/*
+ * --speed: waits until a record stamped t is due, the batch so far sent
+ * first.  Deadlines are absolute (the first record's departure plus its
+ * distance in capture time, divided by the factor), so that errors do
+ * not add up; a record stamped before the first goes at once.
+ */
+static enum run_end
+replay_wait(struct sender *s, uint64_t t)
+{
+	struct pacer *p = &s->pacer;
+	uint64_t due, now;
+	int64_t ahead = (int64_t)(t - p->first);
+	double delay;
+	short revents;
+	enum run_end r;
+
+	if (!p->replaying) {
+		p->replaying = 1;
+		p->first = t;
+		p->start = now_ns();
+		return RUN_MORE;
+	}
+	if (ahead <= 0)
+		return RUN_MORE;
+	delay = (double)ahead / s->c.speed;
+	due = p->start + (delay > 1e18 ? (uint64_t)1e18 : (uint64_t)delay);
+	if (now_ns() >= due)
+		return RUN_MORE;
+	if (s->b.n > 0 && (r = send_batch(s)) != RUN_MORE)
+		return r;
+	while ((now = now_ns()) < due) {
+		if (s->replies != NULL) {
+			r = recv_wait(s->replies, (int64_t)(due - now), -1,
+			    &revents);
+			if (r != RUN_MORE && r != RUN_DONE)
+				return r;
+		} else
+			(void)wait_fds(NULL, 0, (int64_t)(due - now));
+		if (cmd_signal != 0)
+			return RUN_SIGNAL;
+	}
+	return RUN_MORE;
+}
+
+/*
  * Adds a record to the batch as a datagram.  One that does not decode or
  * is too large ends the run (RUN_EINPUT), after what came before it was
  * sent.
@@ -330,11 +433,19 @@ add_record(struct sender *s, const unsigned char *rec, size_t len)
 {
 	struct batch *b = &s->b;
 	enum encoding e = s->c.enc;
-	unsigned char *slot = b->slots + (size_t)b->n * SLOT_SIZE, *out = slot;
+	unsigned char *slot, *out;
 	struct enc_error err;
 	enum run_end r;
-	long got = (long)len;
+	uint64_t t = s->src.rec_ns;
+	int json = s->c.inf.mode == IN_JSON;
+	long got;
 
+	if (json && (r = json_record(s, &rec, &len, &t)) != RUN_MORE)
+		return r;
+	if (s->c.speed > 0 && (r = replay_wait(s, t)) != RUN_MORE)
+		return r;
+	slot = out = b->slots + (size_t)b->n * SLOT_SIZE;
+	got = (long)len;
 	if (e != ENC_RAW) {
 		if (enc_decoded_max(e, len) > SLOT_SIZE &&
 		    (out = big_buffer(b, enc_decoded_max(e, len))) == NULL)
@@ -345,18 +456,22 @@ add_record(struct sender *s, const unsigned char *rec, size_t len)
 		if ((r = send_batch(s)) != RUN_MORE)
 			return r;
 		if (got < 0)
-			msg_fail(EXIT_USAGE, "invalid %s in record %llu: %s at "
-			    "offset %zu", enc_name(e), s->src.recno, err.what,
-			    err.offset);
+			msg_fail(EXIT_USAGE, "invalid %s in %s %llu: %s at "
+			    "offset %zu", enc_name(e), json ? "line" : "record",
+			    s->src.recno, err.what, err.offset);
 		else
-			msg_fail(EXIT_USAGE, "record %llu is too large: %ld bytes, "
-			    "at most %zu over %s", s->src.recno, got,
-			    s->ep->max, endp_kind(s->ep));
+			msg_fail(EXIT_USAGE, "%s %llu is too large: %ld bytes, "
+			    "at most %zu over %s", json ? "line" : "record",
+			    s->src.recno, got, s->ep->max, endp_kind(s->ep));
 		return RUN_EINPUT;
 	}
-	if (e == ENC_RAW)
+	if (e == ENC_RAW && !json)
 		b->iov[b->n].iov_base = (void *)rec;
-	else {
+	else if (e == ENC_RAW) {
+		/* An unescaped string is overwritten by the next line's. */
+		memcpy(slot, rec, (size_t)got);
+		b->iov[b->n].iov_base = slot;
+	} else {
 		if (out != slot)
 			memcpy(slot, out, (size_t)got);
 		b->iov[b->n].iov_base = slot;
@@ -489,4 +604,32 @@ tx_run(struct sender *s, uint64_t repeat)
 			break;	/* repeating nothing is done at once */
 	}
 	return RUN_DONE;
+}
+
+void
+tx_note_skipped(const struct sender *s)
+{
+	const struct pcap_reader *p = &s->src.fr.pcap;
+	const char *sep = ":";
+	char buf[512];
+	size_t n;
+	uint64_t total = 0;
+	int k;
+
+	if (s->c.inf.mode != IN_PCAP || !s->src.use_stdin)
+		return;
+	for (k = 0; k < PCAP_SKIP_KINDS; k++)
+		total += p->skipped[k];
+	n = (size_t)snprintf(buf, sizeof(buf), "capture: %llu packets, %llu "
+	    "skipped", (unsigned long long)p->packets,
+	    (unsigned long long)total);
+	for (k = 0; k < PCAP_SKIP_KINDS && n < sizeof(buf); k++) {
+		if (p->skipped[k] == 0)
+			continue;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %llu %s",
+		    sep, (unsigned long long)p->skipped[k],
+		    pcap_skip_name((enum pcap_skip)k));
+		sep = ",";
+	}
+	note("%s", buf);
 }

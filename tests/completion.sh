@@ -168,12 +168,12 @@ test_bash()
 	same "bash: listen --encoding=h" \
 	    "$(bash_offers udpcat listen --encoding = h)" "hex"
 	same "bash: send -F" "$(bash_offers udpcat send -F '')" \
-	    "chunk: length line nul whole"
+	    "chunk: json length line nul pcap whole"
 	same "bash: broadcast --framing" \
 	    "$(bash_offers udpcat broadcast --framing '')" \
-	    "chunk: length line nul whole"
+	    "chunk: json length line nul pcap whole"
 	same "bash: listen -F" "$(bash_offers udpcat listen -F '')" \
-	    "length line none nul"
+	    "length line none nul pcap"
 	same "bash: send --ttl (free value)" \
 	    "$(bash_offers udpcat send --ttl '')" ""
 	: >"$tmp/port-file-here"
@@ -347,9 +347,9 @@ test_fish()
 	same "fish: send -e" "$(fish_offers 'udpcat send -e ')" \
 	    "base64 hex raw text"
 	same "fish: send -F" "$(fish_offers 'udpcat send -F ')" \
-	    "chunk: length line nul whole"
+	    "chunk: json length line nul pcap whole"
 	same "fish: listen --framing" "$(fish_offers 'udpcat listen --framing ')" \
-	    "length line none nul"
+	    "length line none nul pcap"
 	same "fish: completion SHELL" "$(fish_offers 'udpcat completion ')" \
 	    "bash fish zsh"
 	if [ -z "$iface" ]; then

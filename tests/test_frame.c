@@ -147,6 +147,8 @@ static const struct in_ok in_ok[] = {
 	{ "nul", IN_NUL, 0 },
 	{ "whole", IN_WHOLE, 0 },
 	{ "length", IN_LENGTH, 0 },
+	{ "json", IN_JSON, 0 },
+	{ "pcap", IN_PCAP, 0 },
 	{ "chunk:1", IN_CHUNK, 1 },
 	{ "chunk:512", IN_CHUNK, 512 },
 	{ "chunk:007", IN_CHUNK, 7 },
@@ -230,6 +232,8 @@ test_parse_out(void **state)
 	assert_int_equal(f, OUT_NONE);
 	assert_int_equal(frame_parse_out("length", &f), 0);
 	assert_int_equal(f, OUT_LENGTH);
+	assert_int_equal(frame_parse_out("pcap", &f), 0);
+	assert_int_equal(f, OUT_PCAP);
 	for (i = 0; i < NELEM(bad); i++)
 		if (frame_parse_out(bad[i], &f) != -1)
 			fail_msg("'%s' accepted", bad[i]);

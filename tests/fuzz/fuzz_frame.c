@@ -103,6 +103,9 @@ ref_next(const struct setup *su, size_t *pos, unsigned long long nrec,
 		*n = hdr;
 		*pos += 2 + hdr;
 		return FRAME_RECORD;
+	case IN_JSON:	/* lines to the reader; fuzzed with jsonrec */
+	case IN_PCAP:	/* fuzzed with the pcap reader */
+		break;
 	}
 	abort();
 }
@@ -228,7 +231,7 @@ check_bad_init(const struct setup *su, unsigned how)
 		f.chunk = su->maxrec + 1 + how;
 		break;
 	default:
-		f.mode = (enum in_framing)(NMODES + how % 7);
+		f.mode = (enum in_framing)(IN_PCAP + 1 + how % 7);
 		break;
 	}
 	errno = 0;
@@ -279,9 +282,9 @@ static void
 check_names(const char *s, size_t max)
 {
 	static const char *const in_names[] = { "line", "nul", "whole",
-	    "chunk", "length" };
+	    "chunk", "length", "json", "pcap" };
 	static const char *const out_names[] = { "line", "nul", "none",
-	    "length" };
+	    "length", "pcap" };
 	struct in_frame f;
 	enum out_framing of = (enum out_framing)-1;
 	const char *why = NULL, *d;
@@ -292,7 +295,7 @@ check_names(const char *s, size_t max)
 
 	memset(&f, 0x5a, sizeof(f));
 	rc = frame_parse_in(s, max, &f, &why);
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 7; i++)
 		if (i != IN_CHUNK && strcmp(s, in_names[i]) == 0) {
 			want = 0;
 			FUZZ_CHECK(rc == 0 && f.mode == (enum in_framing)i);
@@ -313,7 +316,7 @@ check_names(const char *s, size_t max)
 	if (rc == -1)
 		FUZZ_CHECK(why != NULL && why[0] != '\0');
 	rc = frame_parse_out(s, &of);
-	for (i = 0, want = -1; i < 4; i++)
+	for (i = 0, want = -1; i < 5; i++)
 		if (strcmp(s, out_names[i]) == 0) {
 			want = 0;
 			FUZZ_CHECK(rc == 0 && of == (enum out_framing)i);

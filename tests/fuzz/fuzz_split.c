@@ -7,7 +7,7 @@
 #include "frame.h"
 #include "fuzz.h"
 
-#define NMODES		5
+#define NMODES		6	/* IN_LINE .. IN_JSON */
 
 /* Largest number of bytes that arrive at once, by class. */
 static const size_t piece_max[] = { 1, 2, 3, 7, 16, 64, 512, 65536 };
@@ -46,10 +46,11 @@ ref_next(const struct setup *su, size_t *pos, unsigned long long nrec,
 
 	switch (su->f.mode) {
 	case IN_LINE:
+	case IN_JSON:		/* lines, to the splitter */
 	case IN_NUL:
 		if (rem == 0)
 			return FRAME_END;
-		q = memchr(in + *pos, su->f.mode == IN_LINE ? '\n' : '\0', rem);
+		q = memchr(in + *pos, su->f.mode == IN_NUL ? '\0' : '\n', rem);
 		*n = q != NULL ? (size_t)(q - (in + *pos)) : rem;
 		if (*n > su->maxrec)
 			return FRAME_ETOOBIG;
@@ -86,6 +87,8 @@ ref_next(const struct setup *su, size_t *pos, unsigned long long nrec,
 		*n = hdr;
 		*pos += 2 + hdr;
 		return FRAME_RECORD;
+	case IN_PCAP:		/* frame_next()'s own reader, not split */
+		break;
 	}
 	abort();
 }

@@ -2,8 +2,8 @@
 # replay.sh: builds each fuzz harness without libFuzzer, replays its corpus.
 #
 # Run from the top of the tree: sh tests/fuzz/replay.sh [NAME ...], where
-# NAME is port, host, enc, frame, split, output, format or args (all by
-# default).
+# NAME is port, host, enc, frame, split, output, format, pcap, json or
+# args (all by default).
 # $CC, $CFLAGS and $LDFLAGS come from the environment, so the sanitizer
 # build replays under ASan and UBSan.  Binaries go to tests/fuzz/bin/.
 
@@ -15,7 +15,7 @@ WARN="-std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 -Wformat=2 -Wvla -fno-common -D_GNU_SOURCE -Iinclude"
 FUZZ=tests/fuzz
 BIN=$FUZZ/bin
-ALL="port host enc frame split output format args"
+ALL="port host enc frame split output format pcap json args"
 
 if [ ! -f "$FUZZ/replay.c" ]; then
 	echo "replay.sh: run me from the top of the source tree" >&2
@@ -33,6 +33,8 @@ primary() {
 	enc)		echo src/enc.c ;;
 	frame|split)	echo src/frame.c ;;
 	output|format)	echo src/output.c ;;
+	pcap)		echo src/pcap.c ;;
+	json)		echo src/jsonrec.c ;;
 	args)		echo src/udpcat.c ;;
 	esac
 }
@@ -42,7 +44,8 @@ primary() {
 modules() {
 	case $1 in
 	args)	ls src/*.c ;;
-	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c; do
+	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c \
+		    src/pcap.c src/pcapread.c src/jsonrec.c; do
 			[ -f "$m" ] && echo "$m"
 		done ;;
 	esac

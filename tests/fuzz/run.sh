@@ -2,8 +2,8 @@
 # run.sh: builds each fuzz harness with libFuzzer and fuzzes it for a while.
 #
 # Run from the top of the tree (make fuzz): sh tests/fuzz/run.sh [NAME ...]
-# NAME is port, host, enc, frame, split, output, format or args (all by
-# default).
+# NAME is port, host, enc, frame, split, output, format, pcap, json or
+# args (all by default).
 #   FUZZ_SECONDS  how long each harness runs (default 60)
 #   FUZZ_CC       a clang with libFuzzer (default clang)
 #   FUZZ_MERGE=1  afterwards, minimise the corpus with the new inputs
@@ -20,7 +20,7 @@ SAN="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 -fno-sanitize-recover=all"
 FUZZ=tests/fuzz
 BIN=$FUZZ/bin
-ALL="port host enc frame split output format args"
+ALL="port host enc frame split output format pcap json args"
 
 if [ ! -f "$FUZZ/replay.c" ]; then
 	echo "run.sh: run me from the top of the source tree" >&2
@@ -41,7 +41,8 @@ count() {
 modules() {
 	case $1 in
 	args)	ls src/*.c ;;
-	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c; do
+	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c \
+		    src/pcap.c src/pcapread.c src/jsonrec.c; do
 			[ -f "$m" ] && echo "$m"
 		done ;;
 	esac
