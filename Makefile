@@ -26,7 +26,8 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
-LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c
+LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
+	src/impair.c
 CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
 	src/receive.c src/transmit.c
@@ -34,7 +35,7 @@ LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_faults
+	tests/test_output tests/test_faults tests/test_impair
 
 all: udpcat
 
