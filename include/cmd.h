@@ -23,6 +23,12 @@ uint64_t opt_duration(const char *opt, const char *arg);
 uint16_t opt_port(const char *arg, int allow_zero);
 enum encoding opt_encoding(const char *arg);
 
+/*
+ * Writes the port and LF to the --port-file path, atomically by rename.
+ * Returns 0, or an exit status after a message.
+ */
+int	write_port_file(const char *path, unsigned port);
+
 /* -4 or -6 (c) on top of the family so far; they exclude each other. */
 int	opt_family(int family, int c);
 

@@ -1,8 +1,10 @@
-/* cmd_common.c: the checked option values the commands share. */
+/* cmd_common.c: the checked option values the commands share; --port-file. */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "cmd.h"
@@ -78,4 +80,31 @@ opt_family(int family, int c)
 	if (family != AF_UNSPEC && family != f)
 		die_usage("-4 and -6 exclude each other");
 	return f;
+}
+
+/* Writes the port and LF to the --port-file, atomically by rename. */
+int
+write_port_file(const char *path, unsigned port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return msg_fail_usage("port file name '%s' is too long", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return msg_fail(EXIT_RUNTIME, "cannot create '%s': %s", tmp,
+		    strerror(errno));
+	fprintf(f, "%u\n", port);
+	if (fclose(f) == EOF) {
+		unlink(tmp);
+		return msg_fail(EXIT_RUNTIME, "cannot write '%s': %s", tmp,
+		    strerror(errno));
+	}
+	if (rename(tmp, path) == -1) {
+		unlink(tmp);
+		return msg_fail(EXIT_RUNTIME, "cannot rename '%s' to '%s': %s", tmp,
+		    path, strerror(errno));
+	}
+	return 0;
 }

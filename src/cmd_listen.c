@@ -347,33 +347,6 @@ join_groups(int fd, const struct listen_opts *o, int family)
 	return 0;
 }
 
-/* Writes the port and LF to the --port-file, atomically by rename. */
-static int
-write_port_file(const char *path, unsigned port)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
-	    (long)getpid()) >= sizeof(tmp))
-		return msg_fail_usage("port file name '%s' is too long", path);
-	if ((f = fopen(tmp, "w")) == NULL)
-		return msg_fail(EXIT_RUNTIME, "cannot create '%s': %s", tmp,
-		    strerror(errno));
-	fprintf(f, "%u\n", port);
-	if (fclose(f) == EOF) {
-		unlink(tmp);
-		return msg_fail(EXIT_RUNTIME, "cannot write '%s': %s", tmp,
-		    strerror(errno));
-	}
-	if (rename(tmp, path) == -1) {
-		unlink(tmp);
-		return msg_fail(EXIT_RUNTIME, "cannot rename '%s' to '%s': %s", tmp,
-		    path, strerror(errno));
-	}
-	return 0;
-}
-
 /* True when the sender sa is inside one of the --allow prefixes. */
 static int
 allowed(const struct listen_opts *o, const struct sockaddr *sa)
