@@ -38,6 +38,7 @@ rx_dgram(const struct rxbatch *rx, unsigned i, const struct timespec *now,
 	d->from = (const struct sockaddr *)&rx->from[i];
 	d->fromlen = rx->msg[i].msg_hdr.msg_namelen;
 	d->time = rx->ts[i].tv_sec != 0 ? rx->ts[i] : *now;
+	d->dir = NULL;
 }
 
 /*
