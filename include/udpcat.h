@@ -24,5 +24,6 @@ struct command {
 int	cmd_send(int argc, char **argv);
 int	cmd_broadcast(int argc, char **argv);
 int	cmd_listen(int argc, char **argv);
+int	cmd_relay(int argc, char **argv);
 
 #endif

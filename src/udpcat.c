@@ -11,6 +11,8 @@ static const struct command commands[] = {
 	    "send datagrams to a broadcast address, print the replies" },
 	{ "listen", cmd_listen,
 	    "receive datagrams from every sender and write them out" },
+	{ "relay", cmd_relay,
+	    "relay datagrams to a service, to watch, record or impair them" },
 	{ "send", cmd_send, "send datagrams to a host, print the replies" },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
