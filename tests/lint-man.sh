@@ -6,7 +6,7 @@
 
 MAN=${MAN:-man/udpcat.1}
 UDPCAT=${UDPCAT:-./udpcat}
-COMMANDS="send listen broadcast"
+COMMANDS="send listen broadcast relay"
 
 passed=0
 failed=0

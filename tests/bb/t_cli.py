@@ -29,9 +29,9 @@ def _():
 	eq(r.err, b"", "stderr")
 	eq(first_line(r), "usage: udpcat COMMAND [options] ...", "first line")
 	lines = r.out.decode().splitlines()
-	# one line per command, sorted: broadcast, listen, send
+	# one line per command, sorted: broadcast, listen, relay, send
 	pos = []
-	for c in ("broadcast", "listen", "send"):
+	for c in ("broadcast", "listen", "relay", "send"):
 		idx = [i for i, l in enumerate(lines)
 		    if re.match(r"\s*%s\b" % c, l)]
 		if not idx:
