@@ -190,8 +190,9 @@ def _():
 	need_tool(SOCAT)
 	for attempt in range(2):
 		port = free_port()
-		svc = Background([SOCAT, "UDP-LISTEN:%d,bind=127.0.0.1,fork" % port,
-		    "PIPE"])
+		# -T: each forked child ends when idle, not outliving the test
+		svc = Background([SOCAT, "-T", "2",
+		    "UDP-LISTEN:%d,bind=127.0.0.1,fork" % port, "PIPE"])
 		if svc.wait_bound(port):
 			break
 		svc.stop()
@@ -205,6 +206,8 @@ def _():
 	eq(cli.wait_out(24), b"hello through the relay\n", "socat client got")
 	cli.proc.stdin.close()
 	r.stop()
+	cli.stop()
+	svc.stop()
 
 
 @test("relay/--tap: '> CLIENT ' up, '< CLIENT ' down, -e and -F nul")
