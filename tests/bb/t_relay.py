@@ -383,6 +383,44 @@ def _():
 	eq(st["all"]["to make room"], 52, "mappings closed to make room")
 
 
+def rss_kib(pid):
+	with open("/proc/%d/status" % pid) as f:
+		for line in f:
+			if line.startswith("VmRSS:"):
+				return int(line.split()[1])
+	fail("no VmRSS for %d" % pid)
+
+
+@test("relay/3,000 clients against --max-clients 64: descriptors, memory flat")
+def _():
+	s = Service()
+	r = Relay(["--max-clients", "64", "--stats"], s.port)
+	peak = 0
+	rss = {}
+	ports = set()
+	for i in range(3000):
+		c = Peer()
+		ports.add(c.port)
+		c.send(b"c%d" % i, r.port)
+		eq(c.recv()[0], b"re:c%d" % i, "reply to client %d" % i)
+		c.sock.close()
+		if i % 100 == 99:
+			peak = max(peak, upstream_sockets(r.pid))
+		if i in (499, 2999):
+			rss[i] = rss_kib(r.pid)
+	ok_(peak <= 64 + 1, "%d sockets at the peak (64 upstream + 1)" % peak)
+	ok_(rss[2999] - rss[499] < 1024, "memory grew from %d to %d KiB" %
+	    (rss[499], rss[2999]))
+	st = parse_stats(r.stop().err)
+	# A new socket may get the port of one closed just before, whose
+	# mapping is still there: a client the relay already knows.
+	ok_(len(ports) <= st["all"]["clients"] <= 3000,
+	    "clients %d, distinct ports %d" % (st["all"]["clients"], len(ports)))
+	eq(st["all"]["to make room"], st["all"]["clients"] - 64,
+	    "mappings closed")
+	eq(st["up"]["forwarded"], 3000, "forwarded")
+
+
 @test("relay/--idle closes a mapping idle in both directions")
 def _():
 	s = Service()
