@@ -498,6 +498,39 @@ def _():
 	eq(st["all"]["clients"], 100, "clients")
 
 
+def forge_udp(src_port, dst_port, payload):
+	"""Sends a UDP datagram from 127.0.0.1:src_port through a raw socket
+	(root only; skips otherwise)."""
+	import struct
+	try:
+		raw = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+		    socket.IPPROTO_RAW)
+	except PermissionError:
+		util.skip("forging a source address needs CAP_NET_RAW")
+	lo = socket.inet_aton("127.0.0.1")
+	udp = struct.pack("!HHHH", src_port, dst_port, 8 + len(payload), 0)
+	ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp) +
+	    len(payload), 0, 0, 64, socket.IPPROTO_UDP, 0, lo, lo)
+	raw.sendto(ip + udp + payload, ("127.0.0.1", 0))
+	raw.close()
+
+
+@test("relay/a datagram forged from the relay's own address: not relayed")
+def _():
+	s = Service()
+	r = Relay(["--stats"], s.port)
+	forge_udp(r.port, r.port, b"loop")
+	c = Peer()
+	got = clients_exchange(r.port, [c], 1)
+	eq(got[0], [b"re:0:0"], "the real client's reply")
+	res = r.stop()
+	eq([d for d, _, _ in s.got], [b"0:0"], "what reached the service")
+	st = parse_stats(res.err)
+	eq(st["all"]["from the relay itself"], 1, "counted")
+	ok_(any("own address" in l for l in err_lines(res)),
+	    "a warning names it: %s" % short(res.err))
+
+
 # --- refusals at start ----------------------------------------------------
 
 @test("relay/HOST PORT that is the relay itself: refused at start")
