@@ -894,7 +894,8 @@ print_stats(struct relay *r)
 {
 	static const char *const name[] = { "up", "down" };
 	uint64_t kd[2] = { up_drops(r), relay_drops(&r->t) };
-	int d;
+	/* With GRO the kernel counts a buffer of several as one drop. */
+	int gro[2] = { r->rx_up.rx.gro, r->rx_down.rx.gro }, d;
 
 	for (d = UP; d <= DOWN; d++) {
 		const struct impair_stats *i = &r->imp[d].st;
@@ -902,7 +903,7 @@ print_stats(struct relay *r)
 
 		note("%s: %llu received, %llu forwarded, %llu dropped, "
 		    "%llu duplicated, %llu reordered, %llu corrupted, "
-		    "%llu delayed, %llu queue drops, %llu kernel drops, "
+		    "%llu delayed, %llu queue drops, %llu%s kernel drops, "
 		    "%llu not sent", name[d],
 		    (unsigned long long)s->received,
 		    (unsigned long long)s->forwarded,
@@ -912,7 +913,7 @@ print_stats(struct relay *r)
 		    (unsigned long long)i->corrupted,
 		    (unsigned long long)i->delayed,
 		    (unsigned long long)i->queue_drops,
-		    (unsigned long long)kd[d],
+		    (unsigned long long)kd[d], gro[d] && kd[d] > 0 ? "+" : "",
 		    (unsigned long long)s->not_sent);
 	}
 	note("%llu clients, %llu mappings closed (%llu idle, %llu to make "

@@ -129,7 +129,7 @@ def parse_stats(err):
 			continue
 		d = {}
 		for item in re.split(r", | \(|\)", rest):
-			m = re.match(r"(\d+) (.+)", item.strip())
+			m = re.match(r"(\d+)\+? (.+)", item.strip())
 			if m:
 				d[m.group(2)] = int(m.group(1))
 		st[key] = d
