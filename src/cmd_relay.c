@@ -764,10 +764,13 @@ relay_loop(struct relay *r)
 		}
 		if (cmd_signal != 0)
 			return RUN_SIGNAL;
-		if (rc > 0 && (s = ready(r, n)) != RUN_MORE) {
-			txq_flush(r);
+		s = rc > 0 ? ready(r, n) : RUN_MORE;
+		/* The traffic first: a slow reader of --tap delays no one. */
+		txq_flush(r);
+		if (s == RUN_MORE && (r->o->tap || r->o->json))
+			s = printer_flush(&r->pr);
+		if (s != RUN_MORE)
 			return s;
-		}
 		stats_progress(&r->st, 0);
 	}
 }
@@ -1006,10 +1009,10 @@ alloc_parts(struct relay *r)
 	    stats_init(&r->st, 0, o->progress) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot allocate the relay's "
 		    "buffers: %s", strerror(errno));
-	if (o->tap || o->json) {
-		r->rx_up.pr = &r->pr;
-		r->rx_down.pr = &r->pr;
-	}
+	/*
+	 * The receivers leave the printer alone: it is flushed after the
+	 * datagrams have gone on, and its records are copies.
+	 */
 	r->rx_up.st = &r->st;
 	r->rx_up.counted = &r->ds[UP].received;
 	r->rx_up.limit = o->count;
