@@ -35,7 +35,7 @@ LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_faults tests/test_impair
+	tests/test_output tests/test_faults tests/test_impair tests/test_relay
 
 all: udpcat
 
@@ -50,6 +50,11 @@ tests/%.o: tests/%.c
 
 tests/test_%: tests/test_%.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
+
+# The client table opens real sockets, so it takes the endpoint part.
+tests/test_relay: tests/test_relay.o $(LIB_OBJS) src/relay.o \
+	    src/endpoint.o src/msg.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
