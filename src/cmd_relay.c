@@ -23,6 +23,7 @@
 #define TEE		2	/* copies to the --tee addresses */
 #define TXQ_BYTES	(1 << 20)
 #define TICK_NS		100000000	/* --progress redraws */
+#define UP_RCVBUF	(4 << 20)	/* each upstream socket's, at most */
 
 struct relay_opts {
 	int		 family;
@@ -1013,6 +1014,7 @@ alloc_parts(struct relay *r)
 	 * The receivers leave the printer alone: it is flushed after the
 	 * datagrams have gone on, and its records are copies.
 	 */
+	r->t.rcvbuf = UP_RCVBUF;
 	r->rx_up.st = &r->st;
 	r->rx_up.counted = &r->ds[UP].received;
 	r->rx_up.limit = o->count;

@@ -172,7 +172,8 @@ up_name(char *buf, const struct endpoint *dst, const struct endpoint *client)
 
 /* Opens m's upstream socket, connected to dst; 0, or -1 with errno. */
 static int
-open_up(struct mapping *m, const struct endpoint *dst, struct rxbatch *rx)
+open_up(struct mapping *m, const struct endpoint *dst, struct rxbatch *rx,
+    size_t rcvbuf)
 {
 	struct endp *e = &m->up;
 	int family = dst->ss.ss_family;
@@ -186,6 +187,9 @@ open_up(struct mapping *m, const struct endpoint *dst, struct rxbatch *rx)
 	    sock_local(e->fd, &e->local) == -1)
 		return -1;
 	e->connected = 1;
+	/* A burst of replies must not find the default buffer's few. */
+	if (rcvbuf > 0)
+		(void)sock_rcvbuf(e->fd, rcvbuf);
 	(void)sock_rx_gro(e->fd, rx);
 	m->drops = drops_of(e->fd);
 	/* Warnings about it name the client it speaks for. */
@@ -213,7 +217,7 @@ relay_open(struct relay_table *t, const struct sockaddr *sa, socklen_t len,
 	memset(&m->client, 0, sizeof(m->client));
 	memcpy(&m->client.ss, sa, len);
 	m->client.len = len;
-	if (open_up(m, dst, rx) == -1) {
+	if (open_up(m, dst, rx, t->rcvbuf) == -1) {
 		err = errno;
 		endp_close(&m->up);
 		endp_init(&m->up);
