@@ -531,6 +531,25 @@ def _():
 	    "a warning names it: %s" % short(res.err))
 
 
+@test("relay/exit statuses: -w without a client 3, -n 0, SIGTERM 143")
+def _():
+	s = Service()
+	r = Relay(["-w", "300ms"], s.port)
+	res = r.finish()
+	check_rc(res, 3)
+	eq((res.out, res.err), (b"", b""), "output")
+	r = Relay(["-n", "2", "-w", "5"], s.port)
+	c = Peer()
+	for d in (b"a", b"b", b"c"):
+		c.send(d, r.port)
+	res = r.finish()
+	check_rc(res, 0)
+	eq([d for d, _, _ in s.wait(2)][:2], [b"a", b"b"], "forwarded")
+	r = Relay(["--progress"], s.port)
+	r.signal(signal.SIGTERM)
+	check_rc(r.finish(), 143)
+
+
 # --- refusals at start ----------------------------------------------------
 
 @test("relay/HOST PORT that is the relay itself: refused at start")
