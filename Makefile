@@ -4,6 +4,9 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DESTDIR	?=
 
 CC	?= cc
@@ -27,20 +30,38 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
 LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/sock.c \
-	src/impair.c
-CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_common.c \
+	src/allow.c src/portfile.c src/impair.c
+CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
-	src/receive.c src/transmit.c src/relay.c src/cmd_relay.c
+	src/endp_unix.c src/receive.c src/transmit.c \
+	src/opt.c src/options.c src/completion.c src/relay.c src/cmd_relay.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
 
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
-	tests/test_output tests/test_faults tests/test_impair tests/test_relay
+	tests/test_output tests/test_sock tests/test_opt tests/test_faults \
+	tests/test_allow tests/test_portfile tests/test_impair tests/test_relay
 
-all: udpcat
+# The shell completions, printed by udpcat from its own option tables.
+COMPLETIONS = completion/udpcat.bash completion/_udpcat \
+	completion/udpcat.fish
+
+all: udpcat $(COMPLETIONS)
 
 udpcat: $(CMD_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB_OBJS)
+
+completion/udpcat.bash: udpcat
+	@mkdir -p completion
+	./udpcat completion bash >$@.tmp && mv $@.tmp $@
+
+completion/_udpcat: udpcat
+	@mkdir -p completion
+	./udpcat completion zsh >$@.tmp && mv $@.tmp $@
+
+completion/udpcat.fish: udpcat
+	@mkdir -p completion
+	./udpcat completion fish >$@.tmp && mv $@.tmp $@
 
 src/%.o: src/%.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -50,6 +71,20 @@ tests/%.o: tests/%.c
 
 tests/test_%: tests/test_%.o $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka
+
+# Tests that make a call of the C library fail, or count its calls.
+tests/test_frame: tests/test_frame.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
+	    -Wl,--wrap=malloc
+
+tests/test_output: tests/test_output.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka \
+	    -Wl,--wrap=if_indextoname
+
+# The option table and what is built from it, with the messages it exits by.
+tests/test_opt: tests/test_opt.o $(LIB_OBJS) src/opt.o src/options.o \
+	    src/msg.o src/proc.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
 # The client table opens real sockets, so it takes the endpoint part.
 tests/test_relay: tests/test_relay.o $(LIB_OBJS) src/relay.o \
@@ -66,6 +101,11 @@ FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
 	    $(filter-out src/udpcat.o,$(CMD_OBJS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(FAULT_WRAP)
+
+# The port file's random names made predictable, and its write() failing.
+tests/test_portfile: tests/test_portfile.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka \
+	    -Wl,--wrap=getrandom,--wrap=write
 
 -include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)
 
@@ -86,6 +126,7 @@ cmocka:
 
 check: unit
 	@sh tests/lint-man.sh
+	@sh tests/completion.sh
 	@$(PYTHON) tests/blackbox.py ./udpcat
 	@$(PYTHON) tests/lab/lab.py ./udpcat
 
@@ -122,16 +163,25 @@ bench: udpcat
 demo: udpcat
 	@sh tests/demo.sh ./udpcat
 
-install: udpcat
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+install: udpcat $(COMPLETIONS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	    $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 udpcat $(DESTDIR)$(BINDIR)/udpcat
 	install -m 644 man/udpcat.1 $(DESTDIR)$(MANDIR)/man1/udpcat.1
+	install -m 644 completion/udpcat.bash $(DESTDIR)$(BASHCOMPDIR)/udpcat
+	install -m 644 completion/_udpcat $(DESTDIR)$(ZSHCOMPDIR)/_udpcat
+	install -m 644 completion/udpcat.fish \
+	    $(DESTDIR)$(FISHCOMPDIR)/udpcat.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/udpcat $(DESTDIR)$(MANDIR)/man1/udpcat.1
+	rm -f $(DESTDIR)$(BINDIR)/udpcat $(DESTDIR)$(MANDIR)/man1/udpcat.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/udpcat $(DESTDIR)$(ZSHCOMPDIR)/_udpcat \
+	    $(DESTDIR)$(FISHCOMPDIR)/udpcat.fish
 
 clean:
 	rm -f udpcat src/*.o src/*.d tests/*.o tests/*.d $(UNIT_TESTS)
+	rm -rf completion
 	rm -rf tests/fuzz/bin
 
 .PHONY: all check unit valgrind cmocka sanitize lint bench fuzz demo install uninstall clean

@@ -21,6 +21,7 @@ struct endp {
 	int		 refused;	/* ICMP port unreachable seen */
 	int		 other_error;	/* errno of another ICMP error, or 0 */
 	struct ifaddrs	*ifs;		/* this host's addresses, once asked */
+	char		 unlink_path[108];	/* a socket file we made */
 };
 
 /* How to open a socket: what the options of a command ask for. */
@@ -33,6 +34,7 @@ struct endp_conf {
 	int		 ttl;		/* < 0: leave alone */
 	int		 tos;
 	int		 loop;		/* multicast loopback; < 0: default */
+	int		 df;		/* --df: never fragment */
 	const char	*source;	/* -s, or NULL */
 	uint16_t	 source_port;	/* -p, or 0 */
 };
@@ -44,6 +46,18 @@ struct endp_conf {
  */
 int	resolve(const char *what, const char *host, uint16_t port, int family,
 	    int passive, struct endpoint *ep);
+
+/* True when s names a Unix datagram socket: unix:PATH or unix:@NAME. */
+int	endp_is_unix(const char *s);
+
+/*
+ * The address of "unix:PATH" or "unix:@NAME" (abstract, Linux) in ep.
+ * Returns 0, or 2 after a message when it is empty or does not fit.
+ */
+int	endp_unix_addr(const char *s, struct endpoint *ep);
+
+/* "IPv4", "IPv6" or "a Unix socket", for messages about sizes. */
+const char *endp_kind(const struct endp *e);
 
 /* A socket not yet opened. */
 void	endp_init(struct endp *e);
@@ -68,6 +82,24 @@ int	endp_dial(struct endp *e, const struct endp_conf *c,
 
 /* Says that a broadcast address needs permission; returns 1. */
 int	endp_broadcast_refused(const struct endp *e);
+
+/*
+ * Binds a Unix datagram socket at ep, creating its file (removed by
+ * endp_close()): a stale socket file that no one is bound to is
+ * replaced, a live one is refused as in use, anything else is left
+ * alone.  The senders' credentials are asked for.  Returns 0, or an exit
+ * status after a message.
+ */
+int	endp_listen_unix(struct endp *e, const struct endpoint *ep);
+
+/*
+ * Opens a Unix datagram socket connected to dst: bound to src when not
+ * NULL, else, with reply_addr, to an address replies can reach (Linux:
+ * an autobound abstract name).  Returns 0, or an exit status after a
+ * message.
+ */
+int	endp_dial_unix(struct endp *e, const struct endpoint *dst,
+	    const struct endpoint *src, int reply_addr);
 
 /* Notes that the peer refused a datagram; warns once. */
 void	endp_refused(struct endp *e);

@@ -56,6 +56,30 @@ struct frame_reader {
 #define FRAME_ETOOBIG	(-3)	/* the next record is longer than maxrec */
 #define FRAME_ESHORT	(-4)	/* IN_LENGTH: a frame cut short by the end */
 
+/* frame_split(): only more input can decide. */
+#define FRAME_MORE	2
+
+/* Where frame_split() found a record in its bytes. */
+struct frame_cut {
+	size_t	skip;		/* bytes before the record: a length header */
+	size_t	len;		/* the record's length */
+	size_t	used;		/* bytes it takes up, header or delimiter too */
+};
+
+/*
+ * The splitter that frame_next() uses, over len unread bytes at buf, eof
+ * saying whether more may follow; first says that no record came before
+ * (IN_WHOLE has one only).  The first *from bytes are known to hold no
+ * delimiter, and *from is moved past what this call searched: start it
+ * at 0, keep it while more bytes are appended, and reset it after a
+ * record.  Returns FRAME_RECORD with *cut set, FRAME_END, FRAME_ETOOBIG,
+ * FRAME_ESHORT, or FRAME_MORE when only more bytes (eof 0) can decide.
+ * No I/O, no allocation.
+ */
+int	frame_split(const struct in_frame *f, size_t maxrec, int first,
+	    const unsigned char *buf, size_t len, int eof, size_t *from,
+	    struct frame_cut *cut);
+
 /*
  * Prepares r to read records from fd.  Records longer than maxrec are
  * refused with FRAME_ETOOBIG.  Returns 0, or -1 with errno set.

@@ -9,9 +9,13 @@
 
 #include "enc.h"
 #include "frame.h"
+#include "sock.h"
 
-/* Longest "ADDRESS:PORT" or "[ADDRESS%scope]:PORT", with its NUL. */
-#define PEER_MAX	96
+/*
+ * Longest "ADDRESS:PORT", "[ADDRESS%scope]:PORT" or Unix socket name (a
+ * path of up to 107 bytes, text-escaped: four bytes each), with its NUL.
+ */
+#define PEER_MAX	448
 
 struct out_fmt {
 	enum encoding	 enc;
@@ -26,6 +30,8 @@ struct dgram {
 	size_t			 size;	/* real size; > len when truncated */
 	const struct sockaddr	*from;
 	socklen_t		 fromlen;
+	const struct ucred	*cred;	/* a Unix sender's, or NULL */
+	const struct rx_info	*info;	/* what it carried, or NULL */
 	struct timespec		 time;	/* arrival, CLOCK_REALTIME */
 	/* The relay's: NULL dir for everyone else, who ignore the rest. */
 	const char		*dir;	/* "up" (to the service) or "down" */
@@ -36,12 +42,17 @@ struct dgram {
 
 /*
  * Writes the peer as "ADDRESS:PORT" (IPv6 "[ADDRESS%scope]:PORT"; an
- * IPv4-mapped IPv6 address as plain IPv4) into buf of PEER_MAX bytes.
- * Returns the length, or -1 for an address family it does not know.
+ * IPv4-mapped IPv6 address as plain IPv4) into buf of PEER_MAX bytes; a
+ * Unix socket as its path, "@NAME" when abstract, or "unnamed", bytes
+ * outside printable ASCII escaped as in text encoding.  Returns the
+ * length, or -1 for an address family it does not know.
  */
 int	out_peer(const struct sockaddr *sa, socklen_t len, char *buf);
 
-/* The address alone, as in out_peer() but without brackets and port. */
+/* The address alone, as in out_peer() but without brackets and port
+ * (OUT_NO_PORT for a Unix socket). */
+#define OUT_NO_PORT	0x10000u
+
 int	out_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 	    unsigned *port);
 

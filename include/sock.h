@@ -39,7 +39,10 @@ struct endpoint {
 int	sock_resolve(const char *host, uint16_t port, int family, int passive,
 	    struct endpoint *ep);
 
-/* Opens a UDP socket of family, close-on-exec; -1 with errno. */
+/*
+ * Opens a datagram socket of family, close-on-exec: UDP for AF_INET and
+ * AF_INET6, a Unix datagram socket for AF_UNIX; -1 with errno.
+ */
 int	sock_open(int family);
 
 /* The socket's family, port and address; -1 with errno. */
@@ -88,6 +91,16 @@ int	sock_only_joined(int fd, int family);
 int	sock_mcast_opts(int fd, int family, int ttl, int loop,
 	    unsigned ifindex);
 
+/*
+ * Forbids fragmentation (--df): the don't-fragment bit over IPv4, no
+ * fragments over IPv6; a datagram larger than the path MTU is then
+ * refused with EMSGSIZE.  Returns 0 or -1.
+ */
+int	sock_df(int fd, int family);
+
+/* The kernel's path MTU towards dst, or -1 with errno. */
+int	sock_path_mtu(const struct endpoint *dst);
+
 /* Unicast TTL/hop limit and TOS/traffic class; < 0 leaves it alone. */
 int	sock_ip_opts(int fd, int family, int ttl, int tos);
 
@@ -105,6 +118,15 @@ int	sock_if_broadcast(const char *name, struct in_addr *addr);
  */
 int	sock_all_broadcast(struct in_addr *addrs, int max);
 
+/* What a datagram carried, when sock_rx_info() asked for it. */
+struct rx_info {
+	struct in6_addr	to;		/* its destination; IPv4 as mapped */
+	unsigned	ifindex;	/* the interface it came in on, or 0 */
+	int		ttl;		/* TTL or hop limit; -1: unknown */
+	int		tos;		/* TOS or traffic class; -1: unknown */
+	int		has_to;
+};
+
 /* A batch of receive buffers for recvmmsg(). */
 struct rxbatch {
 	struct mmsghdr		 msg[SOCK_BATCH];
@@ -115,6 +137,10 @@ struct rxbatch {
 	size_t			 size;		/* bytes kept of each datagram */
 	unsigned		 seg[SOCK_BATCH];	/* GRO segment size, or 0 */
 	struct timespec		 ts[SOCK_BATCH];	/* arrival, or zero */
+	struct ucred		 cred[SOCK_BATCH];	/* a Unix sender's */
+	unsigned char		 has_cred[SOCK_BATCH];
+	struct rx_info		 info[SOCK_BATCH];	/* with want_info */
+	int			 want_info;
 	int			 gro;		/* UDP_GRO is on */
 	int			 want_from;	/* fill in the senders */
 };
@@ -126,6 +152,20 @@ struct rxbatch {
  * some 12%.  Returns 0, or -1 with errno where the system does not say.
  */
 int	sock_drops(int fd, uint32_t *drops);
+
+/*
+ * Asks the kernel for what each datagram carried: its destination
+ * address, interface, TTL and TOS (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS
+ * and their IPv6 kin; both on a dual-stack socket); sock_rx() then fills
+ * rx->info.  Returns 0 or -1.
+ */
+int	sock_rx_info(int fd, int family, struct rxbatch *rx);
+
+/*
+ * Asks the kernel to pass a Unix sender's pid, uid and gid with each
+ * datagram (SO_PASSCRED); sock_rx() then fills rx->cred.  Returns 0 or -1.
+ */
+int	sock_rx_creds(int fd);
 
 /*
  * Asks the kernel to stamp each datagram with its arrival time

@@ -25,6 +25,7 @@ struct tx_conf {
 	int		 hold;		/* keep stdin to send it again */
 	uint64_t	 rate;		/* datagrams a second; 0: unpaced */
 	uint64_t	 interval_ms;	/* pause between datagrams */
+	int		 df;		/* --df: EMSGSIZE names the path MTU */
 };
 
 /* Where records come from: DATA operands, standard input, or a replay. */

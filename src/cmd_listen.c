@@ -11,19 +11,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "allow.h"
 #include "cmd.h"
 #include "parse.h"
+#include "portfile.h"
 #include "udpcat.h"
 
 #define MAX_JOIN	64
-#define MAX_ALLOW	64
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
-
-struct prefix {
-	int		family;
-	unsigned char	addr[16];
-	unsigned	len;
-};
 
 struct listen_opts {
 	int		 family;
@@ -43,8 +38,8 @@ struct listen_opts {
 	int		 njoin;
 	const char	*ifname;
 	unsigned	 ifindex;
-	struct prefix	 allow[MAX_ALLOW];
-	int		 nallow;
+	int		 nallow;	/* --allow options */
+	struct allow	 allow;
 	int		 reuse;
 	size_t		 max_size;
 	size_t		 buffer;	/* 0: as large as allowed */
@@ -64,131 +59,34 @@ struct listen_data {
 	size_t		 reply_len;
 };
 
-enum {
-	OPT_JSON = 256, OPT_UNTIL, OPT_ECHO, OPT_REPLY, OPT_JOIN, OPT_ALLOW,
-	OPT_REUSE, OPT_MAX_SIZE, OPT_BUFFER, OPT_PORT_FILE, OPT_STATS,
-	OPT_PROGRESS
-};
-
-static const char shortopts[] = ":46e:F:Pn:w:I:vh";
-static const struct option longopts[] = {
-	{ "encoding",	required_argument,	NULL, 'e' },
-	{ "framing",	required_argument,	NULL, 'F' },
-	{ "show-peer",	no_argument,		NULL, 'P' },
-	{ "count",	required_argument,	NULL, 'n' },
-	{ "timeout",	required_argument,	NULL, 'w' },
-	{ "interface",	required_argument,	NULL, 'I' },
-	{ "verbose",	no_argument,		NULL, 'v' },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ "json",	no_argument,		NULL, OPT_JSON },
-	{ "until",	required_argument,	NULL, OPT_UNTIL },
-	{ "echo",	no_argument,		NULL, OPT_ECHO },
-	{ "reply",	required_argument,	NULL, OPT_REPLY },
-	{ "join",	required_argument,	NULL, OPT_JOIN },
-	{ "allow",	required_argument,	NULL, OPT_ALLOW },
-	{ "reuse",	no_argument,		NULL, OPT_REUSE },
-	{ "max-size",	required_argument,	NULL, OPT_MAX_SIZE },
-	{ "buffer",	required_argument,	NULL, OPT_BUFFER },
-	{ "port-file",	required_argument,	NULL, OPT_PORT_FILE },
-	{ "stats",	no_argument,		NULL, OPT_STATS },
-	{ "progress",	no_argument,		NULL, OPT_PROGRESS },
-	{ NULL,		0,			NULL, 0 }
-};
-
-static void
-usage(void)
+/*
+ * Checks an --allow prefix, or exits with a usage error; with set, adds
+ * it there and returns -1 when memory runs out.
+ */
+static int
+add_allow(struct allow *set, const char *arg)
 {
-	printf("usage: udpcat listen [options] [ADDRESS] PORT\n"
-	    "\n"
-	    "Receive datagrams on PORT (0: any free port) from every sender "
-	    "and write\neach one out as a record, in arrival order.\n"
-	    "\n"
-	    "  -4, -6                 IPv4 or IPv6 only "
-	    "(default: both)\n"
-	    "  -e, --encoding ENC     raw, text, hex or base64 "
-	    "(default raw; text on a tty)\n"
-	    "  -F, --framing MODE     line, nul, none or length "
-	    "(default line)\n"
-	    "      --json             one JSON object per datagram\n"
-	    "  -P, --show-peer        prefix records with ADDRESS:PORT\n"
-	    "  -n, --count N          exit after N datagrams\n"
-	    "  -w, --timeout DURATION exit when no datagram came for "
-	    "DURATION\n"
-	    "      --until DATA       exit after a datagram equal to DATA\n"
-	    "      --echo             send each datagram back to its sender\n"
-	    "      --reply DATA       answer each datagram with DATA\n"
-	    "      --join GROUP[@SOURCE]  join a multicast group "
-	    "(repeatable)\n"
-	    "  -I, --interface NAME   receive on this interface only\n"
-	    "      --allow PREFIX     accept only these senders "
-	    "(repeatable)\n"
-	    "      --reuse            share the port with other sockets\n"
-	    "      --max-size N       cut datagrams longer than N bytes "
-	    "(default 65535)\n"
-	    "      --buffer BYTES     socket receive buffer size\n"
-	    "      --port-file FILE   write the bound port to FILE\n"
-	    "      --stats            print a summary at exit\n"
-	    "      --progress         show live counters\n"
-	    "  -v, --verbose          print diagnostics\n"
-	    "  -h, --help             show this help\n"
-	    "\nDURATION: a number with an optional unit ms, s or m "
-	    "(250ms, 1.5, 2m).\n");
-}
-
-/* Adds an --allow prefix, or exits with a usage error. */
-static void
-add_allow(struct listen_opts *o, const char *arg)
-{
-	struct prefix *p;
+	unsigned char addr[16];
 	const char *why;
+	unsigned len;
+	int family;
 
-	if (o->nallow == MAX_ALLOW)
-		die_usage("too many --allow prefixes (at most %d)", MAX_ALLOW);
-	p = &o->allow[o->nallow++];
-	if (parse_prefix(arg, &p->family, p->addr, &p->len, &why) == -1)
+	if (parse_prefix(arg, &family, addr, &len, &why) == -1)
 		die_usage("invalid prefix '%s' for --allow: %s", arg, why);
+	return set != NULL ? allow_add(set, family, addr, len) : 0;
 }
 
-/* Parses one option; returns 0, or -1 for the end of the options. */
+/*
+ * Takes option id, its value in optarg, if it is about the socket or
+ * what is done with a datagram besides writing it out.
+ */
 static void
-parse_opt(struct listen_opts *o, int c, char **argv)
+parse_socket_opt(struct listen_opts *o, int id)
 {
-	switch (c) {
-	case '4':
-	case '6':
-		o->family = opt_family(o->family, c);
-		break;
-	case 'e':
-		o->enc = opt_encoding(optarg);
-		o->enc_set = 1;
-		break;
-	case 'F':
-		if (frame_parse_out(optarg, &o->framing) == -1)
-			die_usage("unknown framing '%s': use line, nul, none or "
-			    "length", optarg);
-		o->framing_set = 1;
-		break;
-	case 'P':
-		o->show_peer = 1;
-		break;
-	case 'n':
-		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
-		break;
-	case 'w':
-		o->timeout_ms = opt_duration("--timeout", optarg);
-		o->timeout_set = 1;
-		break;
-	case 'I':
-		o->ifname = optarg;
-		break;
-	case 'v':
-		o->verbose = 1;
-		break;
-	case 'h':
-		usage();
-		exit(EXIT_OK);
-	case OPT_JSON:
-		o->json = 1;
+	switch (id) {
+	case OPT_IPV4:
+	case OPT_IPV6:
+		o->family = opt_family(o->family, id);
 		break;
 	case OPT_UNTIL:
 		o->until = optarg;
@@ -205,14 +103,16 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 			    MAX_JOIN);
 		o->join[o->njoin++] = optarg;
 		break;
+	case OPT_INTERFACE:
+		o->ifname = optarg;
+		break;
 	case OPT_ALLOW:
-		add_allow(o, optarg);
+		/* Only checked: the set is built once no usage error can come. */
+		(void)add_allow(NULL, optarg);
+		o->nallow++;
 		break;
 	case OPT_REUSE:
 		o->reuse = 1;
-		break;
-	case OPT_MAX_SIZE:
-		o->max_size = opt_number("--max-size", optarg, 1, 65535);
 		break;
 	case OPT_BUFFER:
 		o->buffer = opt_number("--buffer", optarg, 1024, 1U << 30);
@@ -220,15 +120,66 @@ parse_opt(struct listen_opts *o, int c, char **argv)
 	case OPT_PORT_FILE:
 		o->port_file = optarg;
 		break;
+	}
+}
+
+/* Takes option id, its value in optarg. */
+static void
+parse_opt(struct listen_opts *o, int id)
+{
+	switch (id) {
+	case OPT_ENCODING:
+		o->enc = opt_encoding(optarg);
+		o->enc_set = 1;
+		break;
+	case OPT_FRAMING:
+		if (frame_parse_out(optarg, &o->framing) == -1)
+			die_usage("unknown framing '%s': use line, nul, none or "
+			    "length", optarg);
+		o->framing_set = 1;
+		break;
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	case OPT_SHOW_PEER:
+		o->show_peer = 1;
+		break;
+	case OPT_COUNT:
+		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
+		break;
+	case OPT_TIMEOUT:
+		o->timeout_ms = opt_duration("--timeout", optarg);
+		o->timeout_set = 1;
+		break;
+	case OPT_MAX_SIZE:
+		o->max_size = opt_number("--max-size", optarg, 1, 65535);
+		break;
 	case OPT_STATS:
 		o->stats = 1;
 		break;
 	case OPT_PROGRESS:
 		o->progress = 1;
 		break;
+	case OPT_VERBOSE:
+		o->verbose = 1;
+		break;
 	default:
-		opt_error(c, argv);
+		parse_socket_opt(o, id);
 	}
+}
+
+/* A Unix socket: the options that only IP has are refused. */
+static void
+check_unix(const struct listen_opts *o)
+{
+	const char *ip = o->family != AF_UNSPEC ? "-4 and -6" :
+	    o->ifname != NULL ? "-I" : o->njoin > 0 ? "--join" :
+	    o->nallow > 0 ? "--allow" : o->reuse ? "--reuse" :
+	    o->port_file != NULL ? "--port-file" : NULL;
+
+	if (ip != NULL)
+		die_usage("%s do not apply to a Unix socket ('%s')", ip,
+		    o->address);
 }
 
 /* Checks the operands and the options that exclude each other. */
@@ -239,9 +190,16 @@ check_opts(struct listen_opts *o, int argc, char **argv)
 		die_usage("missing PORT");
 	if (argc > 2)
 		die_usage("too many operands: '%s'", argv[2]);
-	if (argc == 2)
+	if (endp_is_unix(argv[0])) {
+		if (argc > 1)
+			die_usage("too many operands: '%s'", argv[1]);
 		o->address = argv[0];
-	o->port = opt_port(argv[argc - 1], 1);
+		check_unix(o);
+	} else {
+		if (argc == 2)
+			o->address = argv[0];
+		o->port = opt_port(argv[argc - 1], 1);
+	}
 	if (o->echo && o->reply != NULL)
 		die_usage("--echo and --reply exclude each other");
 	if (o->json && o->framing_set)
@@ -301,8 +259,9 @@ wildcard_family(const struct listen_opts *o)
 static int
 needs_senders(const struct listen_opts *o)
 {
-	return o->show_peer || o->json || o->nallow > 0 || o->echo ||
-	    o->reply != NULL || o->stats || o->verbose || o->max_size < 65535;
+	return o->show_peer || o->json || o->nallow > 0 ||
+	    o->echo || o->reply != NULL || o->stats || o->verbose ||
+	    o->max_size < 65535;
 }
 
 /* Joins one --join GROUP[@SOURCE]; 0 or an exit status. */
@@ -351,39 +310,7 @@ join_groups(int fd, const struct listen_opts *o, int family)
 static int
 allowed(const struct listen_opts *o, const struct sockaddr *sa)
 {
-	const unsigned char *a;
-	int family = sa->sa_family, i;
-	unsigned full, rest;
-
-	if (o->nallow == 0)
-		return 1;
-	if (family == AF_INET)
-		a = (const unsigned char *)
-		    &((const struct sockaddr_in *)sa)->sin_addr;
-	else {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		a = a6->s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			family = AF_INET;
-			a += 12;
-		}
-	}
-	for (i = 0; i < o->nallow; i++) {
-		const struct prefix *p = &o->allow[i];
-
-		if (p->family != family)
-			continue;
-		full = p->len / 8;
-		rest = p->len % 8;
-		if (memcmp(a, p->addr, full) != 0)
-			continue;
-		if (rest == 0 || ((a[full] ^ p->addr[full]) &
-		    (0xff << (8 - rest))) == 0)
-			return 1;
-	}
-	return 0;
+	return allow_count(&o->allow) == 0 || allow_match_sa(&o->allow, sa);
 }
 
 /* Everything a listener holds, owned by cmd_listen(). */
@@ -459,6 +386,7 @@ setup(struct listener *l)
 {
 	const struct listen_opts *o = l->o;
 	struct endp_conf c;
+	struct endpoint ep;
 	int rc, gro;
 	long rcvbuf;
 
@@ -466,7 +394,13 @@ setup(struct listener *l)
 	c.family = o->family;
 	c.ifname = o->ifname;
 	c.reuse = o->reuse;
-	if ((rc = endp_listen(&l->ep, &c, o->address, o->port,
+	if (o->address != NULL && endp_is_unix(o->address)) {
+		/* No name to resolve: signals go in before the file is made. */
+		signals_install();
+		if ((rc = endp_unix_addr(o->address, &ep)) != 0 ||
+		    (rc = endp_listen_unix(&l->ep, &ep)) != 0)
+			return rc;
+	} else if ((rc = endp_listen(&l->ep, &c, o->address, o->port,
 	    wildcard_family(o))) != 0 ||
 	    (rc = join_groups(l->ep.fd, o, l->ep.family)) != 0)
 		return rc;
@@ -474,6 +408,10 @@ setup(struct listener *l)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
 	gro = sock_rx_gro(l->ep.fd, &l->rx.rx);
+	if (o->json && l->ep.family != AF_UNIX &&
+	    sock_rx_info(l->ep.fd, l->ep.family, &l->rx.rx) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot ask for what datagrams "
+		    "carried: %s", strerror(errno));
 	if (o->json && sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
 		note("no kernel timestamps: JSON times are when udpcat read");
 	if (o->verbose) {
@@ -485,9 +423,10 @@ setup(struct listener *l)
 	l->st.drops_floor = gro;
 	/* After resolving, which SIGINT must still be able to cut short. */
 	signals_install();
-	if (o->port_file != NULL)
-		return write_port_file(o->port_file,
-		    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port));
+	if (o->port_file != NULL && portfile_write(o->port_file,
+	    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port)) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot write the port file '%s': "
+		    "%s", o->port_file, strerror(errno));
 	return 0;
 }
 
@@ -508,9 +447,9 @@ finish(struct listener *l, enum run_end r)
 	if (l->reply_failed > 0)
 		warning("%llu answers could not be sent",
 		    (unsigned long long)l->reply_failed);
-	if (l->self > 1)
-		warning("%llu datagrams from the listener's own address were "
-		    "not answered", (unsigned long long)l->self);
+	if (l->self > 0 && l->st.enabled)
+		note("%llu datagrams from the listener's own address were not "
+		    "answered", (unsigned long long)l->self);
 	printer_report(&l->pr);
 	if (r == RUN_SIGNAL)
 		return EXIT_SIGNAL + cmd_signal;
@@ -556,27 +495,51 @@ listen_run(struct listener *l)
 	return finish(l, r);
 }
 
+/*
+ * Builds the --allow set from the options, read once more now that they
+ * are known to be valid.  Returns 0, or an exit status after a message.
+ */
+static int
+build_allow(struct listen_opts *o, int argc, char **argv)
+{
+	struct opt_parser op;
+	int id;
+
+	if (o->nallow == 0)
+		return 0;
+	opt_begin(&op, &opt_listen, argc, argv);
+	while ((id = opt_next(&op)) != -1)
+		if (id == OPT_ALLOW && add_allow(&o->allow, optarg) == -1)
+			return msg_fail(EXIT_RUNTIME, "cannot add --allow prefix "
+			    "'%s': %s", optarg, strerror(errno));
+	allow_sort(&o->allow);
+	return 0;
+}
+
 int
 cmd_listen(int argc, char **argv)
 {
 	struct listen_opts o;
 	struct listener l;
-	int c, status;
+	struct opt_parser op;
+	int id, status;
 
 	memset(&o, 0, sizeof(o));
 	o.family = AF_UNSPEC;
 	o.framing = OUT_LINE;
 	o.max_size = 65535;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-		parse_opt(&o, c, argv);
+	opt_begin(&op, &opt_listen, argc, argv);
+	while ((id = opt_next(&op)) != -1)
+		parse_opt(&o, id);
 	check_opts(&o, argc - optind, argv + optind);
 
 	memset(&l, 0, sizeof(l));
 	l.o = &o;
 	endp_init(&l.ep);
 	l.pr.fd = -1;
-	status = listen_run(&l);
+	if ((status = build_allow(&o, argc, argv)) == 0)
+		status = listen_run(&l);
+	allow_free(&o.allow);
 	printer_free(&l.pr);
 	recv_free(&l.rx);
 	stats_free(&l.st);

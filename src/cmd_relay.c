@@ -13,7 +13,9 @@
 
 #include "cmd.h"
 #include "impair.h"
+#include "opt.h"
 #include "parse.h"
+#include "portfile.h"
 #include "relay.h"
 #include "udpcat.h"
 
@@ -54,93 +56,6 @@ struct relay_opts {
 	const char	*host;
 	uint16_t	 port;
 };
-
-enum {
-	OPT_JSON = 256, OPT_TAP, OPT_IDLE, OPT_MAX_CLIENTS, OPT_LOSS,
-	OPT_CORRUPT, OPT_DUPLICATE, OPT_REORDER, OPT_DELAY, OPT_JITTER,
-	OPT_RATE, OPT_QUEUE, OPT_SEED, OPT_TEE, OPT_REUSE, OPT_BUFFER,
-	OPT_PORT_FILE, OPT_STATS, OPT_PROGRESS
-};
-
-static const char shortopts[] = ":46e:F:n:w:vh";
-static const struct option longopts[] = {
-	{ "encoding",	required_argument,	NULL, 'e' },
-	{ "framing",	required_argument,	NULL, 'F' },
-	{ "count",	required_argument,	NULL, 'n' },
-	{ "timeout",	required_argument,	NULL, 'w' },
-	{ "verbose",	no_argument,		NULL, 'v' },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ "json",	no_argument,		NULL, OPT_JSON },
-	{ "tap",	no_argument,		NULL, OPT_TAP },
-	{ "idle",	required_argument,	NULL, OPT_IDLE },
-	{ "max-clients", required_argument,	NULL, OPT_MAX_CLIENTS },
-	{ "loss",	required_argument,	NULL, OPT_LOSS },
-	{ "corrupt",	required_argument,	NULL, OPT_CORRUPT },
-	{ "duplicate",	required_argument,	NULL, OPT_DUPLICATE },
-	{ "reorder",	required_argument,	NULL, OPT_REORDER },
-	{ "delay",	required_argument,	NULL, OPT_DELAY },
-	{ "jitter",	required_argument,	NULL, OPT_JITTER },
-	{ "rate",	required_argument,	NULL, OPT_RATE },
-	{ "queue",	required_argument,	NULL, OPT_QUEUE },
-	{ "seed",	required_argument,	NULL, OPT_SEED },
-	{ "tee",	required_argument,	NULL, OPT_TEE },
-	{ "reuse",	no_argument,		NULL, OPT_REUSE },
-	{ "buffer",	required_argument,	NULL, OPT_BUFFER },
-	{ "port-file",	required_argument,	NULL, OPT_PORT_FILE },
-	{ "stats",	no_argument,		NULL, OPT_STATS },
-	{ "progress",	no_argument,		NULL, OPT_PROGRESS },
-	{ NULL,		0,			NULL, 0 }
-};
-
-static void
-usage(void)
-{
-	printf("usage: udpcat relay [options] [ADDRESS] PORT HOST PORT\n"
-	    "\n"
-	    "Relay datagrams between clients of ADDRESS PORT and the service "
-	    "at HOST PORT,\nwith one upstream socket per client; watch, "
-	    "record or impair the traffic.\n"
-	    "\n"
-	    "  -4, -6                 IPv4 or IPv6 only "
-	    "(default: both)\n"
-	    "  -e, --encoding ENC     raw, text, hex or base64 for --tap "
-	    "and --json\n"
-	    "  -F, --framing MODE     line or nul for --tap (default line)\n"
-	    "      --tap              write each datagram: '> CLIENT ' up, "
-	    "'< CLIENT ' down\n"
-	    "      --json             one JSON object per datagram\n"
-	    "  -n, --count N          exit after N client datagrams\n"
-	    "  -w, --timeout DURATION exit when no datagram came for "
-	    "DURATION\n"
-	    "      --idle DURATION    close a client's mapping idle that "
-	    "long (default 60s)\n"
-	    "      --max-clients N    at most N mappings (default 1024)\n"
-	    "      --loss [up:|down:]P       drop P percent\n"
-	    "      --corrupt [up:|down:]P    flip one bit in P percent\n"
-	    "      --duplicate [up:|down:]P  send P percent twice\n"
-	    "      --reorder [up:|down:]P    hold P percent back behind "
-	    "the next\n"
-	    "      --delay [up:|down:]DURATION   delay each datagram\n"
-	    "      --jitter [up:|down:]DURATION  vary the delay by up to "
-	    "this\n"
-	    "      --rate [up:|down:]N       at most N datagrams a second\n"
-	    "      --queue [up:|down:]N      wait for the rate: at most N "
-	    "(default 1000)\n"
-	    "      --seed N           make every random choice "
-	    "reproducible\n"
-	    "      --tee HOST:PORT    also send a copy of each client "
-	    "datagram there\n"
-	    "      --reuse            share the port with other sockets\n"
-	    "      --buffer BYTES     socket receive buffer size\n"
-	    "      --port-file FILE   write the bound port to FILE\n"
-	    "      --stats            print a summary at exit\n"
-	    "      --progress         show live counters\n"
-	    "  -v, --verbose          print diagnostics\n"
-	    "  -h, --help             show this help\n"
-	    "\nDURATION: a number with an optional unit ms, s or m "
-	    "(250ms, 1.5, 2m).\nP: a percentage, 0 to 100, decimals "
-	    "allowed, '%%' optional.\n");
-}
 
 /*
  * Splits an impairment's "up:" or "down:" prefix off arg; *mask says
@@ -188,32 +103,32 @@ opt_percent(const char *opt, const char *arg)
 	return v / 100;
 }
 
-/* Sets one impairment for the directions its prefix names. */
+/* Sets one impairment (id) for the directions its prefix names. */
 static void
-set_impair(struct relay_opts *o, int c, const char *arg)
+set_impair(struct relay_opts *o, int id, const char *arg)
 {
-	static const char *const names[] = { "--loss", "--corrupt",
-	    "--duplicate", "--reorder", "--delay", "--jitter", "--rate",
-	    "--queue" };
-	const char *opt = names[c - OPT_LOSS], *v;
+	char opt[32];
+	const char *v;
 	unsigned mask, d;
 	double pct = 0;
 	uint64_t n = 0;
 
+	snprintf(opt, sizeof(opt), "--%s", opt_decls[id].name);
 	v = dir_arg(arg, &mask);
-	if (c <= OPT_REORDER)
+	if (id == OPT_LOSS || id == OPT_CORRUPT || id == OPT_DUPLICATE ||
+	    id == OPT_REORDER)
 		pct = opt_percent(opt, v);
-	else if (c <= OPT_JITTER)
+	else if (id == OPT_DELAY || id == OPT_JITTER)
 		n = opt_duration(opt, v) * 1000000;
 	else
-		n = opt_number(opt, v, 1, c == OPT_RATE ? 1000000000 :
+		n = opt_number(opt, v, 1, id == OPT_RATE ? 1000000000 :
 		    10000000);
 	for (d = UP; d <= DOWN; d++) {
 		struct impair_conf *i = &o->imp[d];
 
 		if (!(mask & 1U << d))
 			continue;
-		switch (c) {
+		switch (id) {
 		case OPT_LOSS:		i->loss = pct;		break;
 		case OPT_CORRUPT:	i->corrupt = pct;	break;
 		case OPT_DUPLICATE:	i->duplicate = pct;	break;
@@ -226,39 +141,36 @@ set_impair(struct relay_opts *o, int c, const char *arg)
 	}
 }
 
-/* Parses one option, or exits with a usage error. */
+/* Takes one option (id, its value in optarg). */
 static void
-parse_opt(struct relay_opts *o, int c, char **argv)
+parse_opt(struct relay_opts *o, int id)
 {
-	switch (c) {
-	case '4':
-	case '6':
-		o->family = opt_family(o->family, c);
+	switch (id) {
+	case OPT_IPV4:
+	case OPT_IPV6:
+		o->family = opt_family(o->family, id);
 		break;
-	case 'e':
+	case OPT_ENCODING:
 		o->enc = opt_encoding(optarg);
 		o->enc_set = 1;
 		break;
-	case 'F':
+	case OPT_FRAMING:
 		if (frame_parse_out(optarg, &o->framing) == -1 ||
 		    (o->framing != OUT_LINE && o->framing != OUT_NUL))
 			die_usage("unknown framing '%s' for the relay: use line "
 			    "or nul", optarg);
 		o->framing_set = 1;
 		break;
-	case 'n':
+	case OPT_COUNT:
 		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
 		break;
-	case 'w':
+	case OPT_TIMEOUT:
 		o->timeout_ms = opt_duration("--timeout", optarg);
 		o->timeout_set = 1;
 		break;
-	case 'v':
+	case OPT_VERBOSE:
 		o->verbose = 1;
 		break;
-	case 'h':
-		usage();
-		exit(EXIT_OK);
 	case OPT_JSON:
 		o->json = 1;
 		break;
@@ -273,7 +185,7 @@ parse_opt(struct relay_opts *o, int c, char **argv)
 		break;
 	case OPT_LOSS: case OPT_CORRUPT: case OPT_DUPLICATE: case OPT_REORDER:
 	case OPT_DELAY: case OPT_JITTER: case OPT_RATE: case OPT_QUEUE:
-		set_impair(o, c, optarg);
+		set_impair(o, id, optarg);
 		break;
 	case OPT_SEED:
 		o->seed = opt_number("--seed", optarg, 0, UINT64_MAX);
@@ -300,8 +212,6 @@ parse_opt(struct relay_opts *o, int c, char **argv)
 	case OPT_PROGRESS:
 		o->progress = 1;
 		break;
-	default:
-		opt_error(c, argv);
 	}
 }
 
@@ -877,9 +787,10 @@ setup(struct relay *r)
 	r->st.drops_fd = r->ep.fd;
 	r->st.drops_floor = gro;
 	signals_install();
-	if (o->port_file != NULL)
-		return write_port_file(o->port_file,
-		    ntohs(((struct sockaddr_in *)&r->ep.local.ss)->sin_port));
+	if (o->port_file != NULL && portfile_write(o->port_file,
+	    ntohs(((struct sockaddr_in *)&r->ep.local.ss)->sin_port)) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot write the port file '%s': "
+		    "%s", o->port_file, strerror(errno));
 	return 0;
 }
 
@@ -1042,16 +953,17 @@ cmd_relay(int argc, char **argv)
 {
 	struct relay_opts o;
 	struct relay r;
-	int c, i, status;
+	struct opt_parser op;
+	int id, i, status;
 
 	memset(&o, 0, sizeof(o));
 	o.family = AF_UNSPEC;
 	o.framing = OUT_LINE;
 	o.idle_ms = 60000;
 	o.max_clients = 1024;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-		parse_opt(&o, c, argv);
+	opt_begin(&op, &opt_relay, argc, argv);
+	while ((id = opt_next(&op)) != -1)
+		parse_opt(&o, id);
 	check_opts(&o, argc - optind, argv + optind);
 	if (!o.seed_set)
 		o.seed = draw_seed();

@@ -35,6 +35,7 @@ struct send_opts {
 	int		 tos;
 	int		 loop;
 	int		 allow_broadcast;
+	int		 df;		/* --df */
 	uint64_t	 repeat;	/* 0: until interrupted */
 	uint64_t	 interval_ms;
 	uint64_t	 rate;		/* 0: unpaced */
@@ -56,92 +57,6 @@ struct send_opts {
 	int		 ndata;
 };
 
-enum {
-	OPT_TTL = 256, OPT_TOS, OPT_LOOP, OPT_NO_LOOP, OPT_BROADCAST,
-	OPT_REPEAT, OPT_RATE, OPT_RETRIES, OPT_JSON, OPT_STATS, OPT_PROGRESS,
-	OPT_TO, OPT_ALL_INTERFACES
-};
-
-static const char shortopts[] = ":46e:F:s:p:I:i:w:n:Pvh";
-static const struct option longopts[] = {
-	{ "encoding",		required_argument,	NULL, 'e' },
-	{ "framing",		required_argument,	NULL, 'F' },
-	{ "source",		required_argument,	NULL, 's' },
-	{ "source-port",	required_argument,	NULL, 'p' },
-	{ "interface",		required_argument,	NULL, 'I' },
-	{ "interval",		required_argument,	NULL, 'i' },
-	{ "wait",		required_argument,	NULL, 'w' },
-	{ "count",		required_argument,	NULL, 'n' },
-	{ "show-peer",		no_argument,		NULL, 'P' },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "ttl",		required_argument,	NULL, OPT_TTL },
-	{ "tos",		required_argument,	NULL, OPT_TOS },
-	{ "loop",		no_argument,		NULL, OPT_LOOP },
-	{ "no-loop",		no_argument,		NULL, OPT_NO_LOOP },
-	{ "broadcast",		no_argument,		NULL, OPT_BROADCAST },
-	{ "repeat",		required_argument,	NULL, OPT_REPEAT },
-	{ "rate",		required_argument,	NULL, OPT_RATE },
-	{ "retries",		required_argument,	NULL, OPT_RETRIES },
-	{ "json",		no_argument,		NULL, OPT_JSON },
-	{ "stats",		no_argument,		NULL, OPT_STATS },
-	{ "progress",		no_argument,		NULL, OPT_PROGRESS },
-	{ "to",			required_argument,	NULL, OPT_TO },
-	{ "all-interfaces",	no_argument,		NULL, OPT_ALL_INTERFACES },
-	{ NULL,			0,			NULL, 0 }
-};
-
-static void
-usage(int broadcast)
-{
-	if (broadcast)
-		printf("usage: udpcat broadcast [options] PORT [DATA ...]\n\n"
-		    "Send each record as one datagram to a broadcast address "
-		    "(255.255.255.255\nunless -I, --to or --all-interfaces "
-		    "says otherwise).\n\n");
-	else
-		printf("usage: udpcat send [options] HOST PORT [DATA ...]\n\n"
-		    "Send each DATA operand, or each record of standard input, "
-		    "as one datagram\nto HOST PORT.\n\n");
-	printf("  -4, -6                 IPv4 or IPv6 only\n"
-	    "  -e, --encoding ENC     raw, text, hex or base64 "
-	    "(default raw)\n"
-	    "  -F, --framing MODE     line, nul, whole, chunk:N or length "
-	    "(default line)\n"
-	    "  -s, --source ADDRESS   send from this local address\n"
-	    "  -p, --source-port PORT send from this local port\n"
-	    "  -I, --interface NAME   send through this interface\n"
-	    "      --ttl N            TTL, or hop limit for a multicast "
-	    "group (0-255)\n"
-	    "      --tos N            type of service / traffic class "
-	    "(0-255)\n"
-	    "      --loop, --no-loop  multicast loopback on or off\n");
-	if (broadcast)
-		printf("      --to ADDRESS       the broadcast address to use\n"
-		    "      --all-interfaces   send on every broadcast-capable "
-		    "interface\n");
-	else
-		printf("      --broadcast        permit a broadcast "
-		    "destination\n");
-	printf("      --repeat N         send the input N times "
-	    "(0: until interrupted)\n"
-	    "  -i, --interval DURATION  pause between datagrams\n"
-	    "      --rate N           at most N datagrams a second\n"
-	    "  -w, --wait DURATION    print replies until none came for "
-	    "DURATION\n"
-	    "  -n, --count N          stop after N replies\n"
-	    "      --retries N        send again when no reply came, up to "
-	    "N times\n"
-	    "      --json             print replies as JSON objects\n"
-	    "  -P, --show-peer        prefix replies with ADDRESS:PORT\n"
-	    "      --stats            print a summary at exit\n"
-	    "      --progress         show live counters\n"
-	    "  -v, --verbose          print diagnostics\n"
-	    "  -h, --help             show this help\n"
-	    "\nDURATION: a number with an optional unit ms, s or m "
-	    "(250ms, 1.5, 2m).\n");
-}
-
 /* Sets --loop or --no-loop; they exclude each other. */
 static void
 set_loop(struct send_opts *o, int on)
@@ -151,54 +66,24 @@ set_loop(struct send_opts *o, int on)
 	o->loop = on;
 }
 
+/* Takes option id, its value in optarg, if it is about the socket. */
 static void
-parse_opt(struct send_opts *o, int c, char **argv)
+parse_socket_opt(struct send_opts *o, int id)
 {
-	const char *why;
-
-	switch (c) {
-	case '4':
-	case '6':
-		o->family = opt_family(o->family, c);
+	switch (id) {
+	case OPT_IPV4:
+	case OPT_IPV6:
+		o->family = opt_family(o->family, id);
 		break;
-	case 'e':
-		o->enc = opt_encoding(optarg);
-		o->enc_set = 1;
-		break;
-	case 'F':
-		if (frame_parse_in(optarg, MAX_DGRAM6, &o->inf, &why) == -1)
-			die_usage("invalid framing '%s': %s", optarg, why);
-		o->framing_set = 1;
-		break;
-	case 's':
+	case OPT_SOURCE:
 		o->source = optarg;
 		break;
-	case 'p':
+	case OPT_SOURCE_PORT:
 		o->source_port = opt_port(optarg, 1);
 		break;
-	case 'I':
+	case OPT_INTERFACE:
 		o->ifname = optarg;
 		break;
-	case 'i':
-		o->interval_ms = opt_duration("--interval", optarg);
-		break;
-	case 'w':
-		o->wait_ms = opt_duration("--wait", optarg);
-		o->waiting = o->wait_set = 1;
-		break;
-	case 'n':
-		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
-		o->waiting = 1;
-		break;
-	case 'P':
-		o->show_peer = 1;
-		break;
-	case 'v':
-		o->verbose = 1;
-		break;
-	case 'h':
-		usage(o->broadcast);
-		exit(EXIT_OK);
 	case OPT_TTL:
 		o->ttl = (int)opt_number("--ttl", optarg, 0, 255);
 		break;
@@ -207,18 +92,55 @@ parse_opt(struct send_opts *o, int c, char **argv)
 		break;
 	case OPT_LOOP:
 	case OPT_NO_LOOP:
-		set_loop(o, c == OPT_LOOP);
+		set_loop(o, id == OPT_LOOP);
 		break;
 	case OPT_BROADCAST:
-		if (o->broadcast)
-			opt_error('?', argv);
 		o->allow_broadcast = 1;
+		break;
+	case OPT_TO:
+		o->to = optarg;
+		break;
+	case OPT_ALL_INTERFACES:
+		o->all_interfaces = 1;
+		break;
+	case OPT_DF:
+		o->df = 1;
+		break;
+	}
+}
+
+/* Takes option id, its value in optarg. */
+static void
+parse_opt(struct send_opts *o, int id)
+{
+	const char *why;
+
+	switch (id) {
+	case OPT_ENCODING:
+		o->enc = opt_encoding(optarg);
+		o->enc_set = 1;
+		break;
+	case OPT_FRAMING:
+		if (frame_parse_in(optarg, MAX_DGRAM6, &o->inf, &why) == -1)
+			die_usage("invalid framing '%s': %s", optarg, why);
+		o->framing_set = 1;
 		break;
 	case OPT_REPEAT:
 		o->repeat = opt_number("--repeat", optarg, 0, UINT32_MAX);
 		break;
+	case OPT_INTERVAL:
+		o->interval_ms = opt_duration("--interval", optarg);
+		break;
 	case OPT_RATE:
 		o->rate = opt_number("--rate", optarg, 1, UINT32_MAX);
+		break;
+	case OPT_WAIT:
+		o->wait_ms = opt_duration("--wait", optarg);
+		o->waiting = o->wait_set = 1;
+		break;
+	case OPT_COUNT:
+		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
+		o->waiting = 1;
 		break;
 	case OPT_RETRIES:
 		o->retries = opt_number("--retries", optarg, 0, UINT32_MAX);
@@ -226,24 +148,39 @@ parse_opt(struct send_opts *o, int c, char **argv)
 	case OPT_JSON:
 		o->json = 1;
 		break;
+	case OPT_SHOW_PEER:
+		o->show_peer = 1;
+		break;
 	case OPT_STATS:
 		o->stats = 1;
 		break;
 	case OPT_PROGRESS:
 		o->progress = 1;
 		break;
-	case OPT_TO:
-	case OPT_ALL_INTERFACES:
-		if (!o->broadcast)
-			opt_error('?', argv);
-		if (c == OPT_TO)
-			o->to = optarg;
-		else
-			o->all_interfaces = 1;
+	case OPT_VERBOSE:
+		o->verbose = 1;
 		break;
 	default:
-		opt_error(c, argv);
+		parse_socket_opt(o, id);
 	}
+}
+
+/* A Unix destination: the options that only IP has are refused. */
+static void
+check_unix(const struct send_opts *o)
+{
+	const char *ip = o->family != AF_UNSPEC ? "-4 and -6" :
+	    o->ifname != NULL ? "-I" : o->ttl >= 0 ? "--ttl" :
+	    o->tos >= 0 ? "--tos" : o->loop >= 0 ? "--loop and --no-loop" :
+	    o->allow_broadcast ? "--broadcast" : o->source_port != 0 ? "-p" :
+	    o->df ? "--df" : NULL;
+
+	if (ip != NULL)
+		die_usage("%s do not apply to a Unix socket ('%s')", ip,
+		    o->host);
+	if (o->source != NULL && !endp_is_unix(o->source))
+		die_usage("-s '%s' is not a Unix socket, as '%s' is",
+		    o->source, o->host);
 }
 
 /* Checks the operands and the options that exclude each other. */
@@ -252,14 +189,24 @@ check_opts(struct send_opts *o, int argc, char **argv)
 {
 	int need = o->broadcast ? 1 : 2;
 
-	if (argc < need)
-		die_usage("missing %s", argc == 0 && !o->broadcast ? "HOST" :
-		    "PORT");
-	if (!o->broadcast)
+	if (!o->broadcast && argc > 0 && endp_is_unix(argv[0])) {
 		o->host = argv[0];
-	o->port = opt_port(argv[need - 1], 0);
-	o->data = argv + need;
-	o->ndata = argc - need;
+		o->data = argv + 1;
+		o->ndata = argc - 1;
+		check_unix(o);
+	} else {
+		if (argc < need)
+			die_usage("missing %s", argc == 0 && !o->broadcast ?
+			    "HOST" : "PORT");
+		if (!o->broadcast)
+			o->host = argv[0];
+		o->port = opt_port(argv[need - 1], 0);
+		o->data = argv + need;
+		o->ndata = argc - need;
+		if (o->source != NULL && endp_is_unix(o->source))
+			die_usage("-s %s is a Unix socket: the destination is "
+			    "not", o->source);
+	}
 	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH) &&
 	    o->enc_set && o->enc != ENC_RAW)
 		die_usage("-F %s reads raw bytes: it does not take -e %s",
@@ -350,11 +297,35 @@ verbose_setup(const struct send_run *sr)
 
 	/* An unconnected, unbound socket gets its port at the first send. */
 	if (sock_local(sr->ep.fd, &local) == -1 ||
-	    ((struct sockaddr_in *)&local.ss)->sin_port == 0 ||
+	    (local.ss.ss_family != AF_UNIX &&
+	    ((struct sockaddr_in *)&local.ss)->sin_port == 0) ||
 	    out_peer((struct sockaddr *)&local.ss, local.len, from) < 0)
 		snprintf(from, sizeof(from), "a port chosen at the first send");
 	note("sending from %s to %s%s", from, sr->ep.name, sr->tx.ndst > 1 ?
 	    " and other interfaces" : "");
+}
+
+/* Opens a Unix datagram socket to the destination; 0 or an exit status. */
+static int
+setup_unix(struct send_run *sr)
+{
+	const struct send_opts *o = sr->o;
+	struct endpoint src;
+	int rc;
+
+	sr->tx.ndst = 1;
+	if ((rc = endp_unix_addr(o->host, &sr->tx.dst[0])) != 0 ||
+	    (o->source != NULL && (rc = endp_unix_addr(o->source,
+	    &src)) != 0))
+		return rc;
+	if ((rc = endp_dial_unix(&sr->ep, &sr->tx.dst[0], o->source != NULL ?
+	    &src : NULL, o->waiting)) != 0)
+		return rc;
+	if (o->json)
+		(void)sock_rx_timestamps(sr->ep.fd);
+	if (o->verbose)
+		verbose_setup(sr);
+	return 0;
 }
 
 /* Resolves the destinations and opens the socket; 0 or an exit status. */
@@ -365,6 +336,8 @@ setup(struct send_run *sr)
 	struct endp_conf c;
 	int rc;
 
+	if (o->host != NULL && endp_is_unix(o->host))
+		return setup_unix(sr);
 	if (o->broadcast)
 		rc = broadcast_dst(&sr->tx, o);
 	else {
@@ -386,12 +359,17 @@ setup(struct send_run *sr)
 	c.loop = o->loop;
 	c.source = o->source;
 	c.source_port = o->source_port;
+	c.df = o->df;
 	/* A connected socket hears only its peer, and hears its ICMP. */
 	if ((rc = endp_dial(&sr->ep, &c, &sr->tx.dst[0], !c.broadcast)) != 0)
 		return rc;
 	/* Replies' JSON times are the kernel's arrival times when it can. */
-	if (o->json)
+	if (o->json) {
 		(void)sock_rx_timestamps(sr->ep.fd);
+		if (sock_rx_info(sr->ep.fd, sr->ep.family, &sr->rx.rx) == -1)
+			return msg_fail(EXIT_RUNTIME, "cannot ask for what "
+			    "replies carried: %s", strerror(errno));
+	}
 	if (o->verbose)
 		verbose_setup(sr);
 	return 0;
@@ -527,6 +505,7 @@ send_run(struct send_run *sr)
 	c.hold = o->repeat != 1 || o->retries > 0;
 	c.rate = o->rate;
 	c.interval_ms = o->interval_ms;
+	c.df = o->df;
 	if ((rc = tx_init(&sr->tx, &sr->ep, &c, &sr->st)) != 0)
 		return rc;
 	if (stats_init(&sr->st, o->stats || o->verbose, o->progress) == -1)
@@ -540,7 +519,8 @@ send_main(int argc, char **argv, int broadcast)
 {
 	struct send_opts o;
 	struct send_run sr;
-	int c, status;
+	struct opt_parser op;
+	int id, status;
 
 	memset(&o, 0, sizeof(o));
 	o.broadcast = broadcast;
@@ -548,9 +528,9 @@ send_main(int argc, char **argv, int broadcast)
 	o.inf.mode = IN_LINE;
 	o.ttl = o.tos = o.loop = -1;
 	o.repeat = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-		parse_opt(&o, c, argv);
+	opt_begin(&op, broadcast ? &opt_broadcast : &opt_send, argc, argv);
+	while ((id = opt_next(&op)) != -1)
+		parse_opt(&o, id);
 	check_opts(&o, argc - optind, argv + optind);
 
 	memset(&sr, 0, sizeof(sr));

@@ -195,6 +195,9 @@ dial_opts(const struct endp *e, const struct endp_conf *c, int mcast)
 	if (sock_ip_opts(e->fd, e->family, mcast ? -1 : c->ttl, c->tos) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set --ttl or --tos: %s",
 		    strerror(errno));
+	if (c->df && sock_df(e->fd, e->family) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot set --df: %s",
+		    strerror(errno));
 	if (sock_recverr(e->fd, e->family) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set IP_RECVERR: %s",
 		    strerror(errno));
@@ -322,6 +325,9 @@ endp_is_self(struct endp *e, const struct sockaddr *sa)
 	struct in6_addr a, mine;
 	uint16_t port, my_port;
 
+	if (sa->sa_family == AF_UNIX)
+		return e->local.ss.ss_family == AF_UNIX && e->local.len > 2 &&
+		    memcmp(sa, &e->local.ss, e->local.len) == 0;
 	if (addr_key(sa, &a, &port) == -1 || addr_key((const struct sockaddr *)
 	    &e->local.ss, &mine, &my_port) == -1 || port != my_port)
 		return 0;
@@ -337,6 +343,9 @@ endp_close(struct endp *e)
 	if (e->fd >= 0)
 		close(e->fd);
 	e->fd = -1;
+	if (e->unlink_path[0] != '\0')
+		(void)unlink(e->unlink_path);
+	e->unlink_path[0] = '\0';
 	if (e->ifs != NULL)
 		freeifaddrs(e->ifs);
 	e->ifs = NULL;

@@ -16,9 +16,6 @@
  */
 #define READER_MIN_CAP	((size_t)1 << 20)
 
-/* What extract() found in the buffered bytes. */
-#define NEED_MORE	2
-
 int
 frame_parse_in(const char *s, size_t max, struct in_frame *f,
     const char **why)
@@ -109,100 +106,89 @@ frame_reader_free(struct frame_reader *r)
 	r->cap = r->head = r->tail = 0;
 }
 
-/* Hands out len bytes at the head as the next record. */
+/* Sets *cut to a record of len bytes after skip, taking used in all. */
 static int
-take(struct frame_reader *r, size_t skip, size_t len, size_t used,
-    const unsigned char **rec, size_t *reclen)
+cut_at(struct frame_cut *cut, size_t skip, size_t len, size_t used)
 {
-	*rec = r->buf + r->head + skip;
-	*reclen = len;
-	r->head += used;
-	r->nrec++;
+	cut->skip = skip;
+	cut->len = len;
+	cut->used = used;
 	return FRAME_RECORD;
 }
 
-/*
- * A record ended by delim.  Bytes before *from are known to hold no
- * delimiter; *from is advanced past what this call has searched.
- */
+/* A record ended by delim; see frame_split() for *from. */
 static int
-extract_delim(struct frame_reader *r, int delim, size_t *from,
-    const unsigned char **rec, size_t *len)
+split_delim(int delim, size_t maxrec, const unsigned char *buf, size_t len,
+    int eof, size_t *from, struct frame_cut *cut)
 {
-	size_t			 avail = r->tail - r->head, n;
 	const unsigned char	*p;
+	size_t			 n;
 
-	p = memchr(r->buf + *from, delim, r->tail - *from);
+	p = memchr(buf + *from, delim, len - *from);
 	if (p != NULL) {
-		n = (size_t)(p - (r->buf + r->head));
-		if (n > r->maxrec)
+		n = (size_t)(p - buf);
+		if (n > maxrec)
 			return FRAME_ETOOBIG;
-		return take(r, 0, n, n + 1, rec, len);
+		return cut_at(cut, 0, n, n + 1);
 	}
-	*from = r->tail;
-	if (avail > r->maxrec)
+	*from = len;
+	if (len > maxrec)
 		return FRAME_ETOOBIG;
-	if (!r->eof)
-		return NEED_MORE;
-	if (avail == 0)
+	if (!eof)
+		return FRAME_MORE;
+	if (len == 0)
 		return FRAME_END;
-	return take(r, 0, avail, avail, rec, len);
+	return cut_at(cut, 0, len, len);
 }
 
 /* A 2-byte big-endian length, then that many bytes. */
 static int
-extract_length(struct frame_reader *r, const unsigned char **rec,
-    size_t *len)
+split_length(size_t maxrec, const unsigned char *buf, size_t len, int eof,
+    struct frame_cut *cut)
 {
-	size_t	avail = r->tail - r->head, n;
+	size_t	n;
 
-	if (avail < 2) {
-		if (!r->eof)
-			return NEED_MORE;
-		return avail == 0 ? FRAME_END : FRAME_ESHORT;
+	if (len < 2) {
+		if (!eof)
+			return FRAME_MORE;
+		return len == 0 ? FRAME_END : FRAME_ESHORT;
 	}
-	n = (size_t)r->buf[r->head] << 8 | r->buf[r->head + 1];
-	if (n > r->maxrec)
+	n = (size_t)buf[0] << 8 | buf[1];
+	if (n > maxrec)
 		return FRAME_ETOOBIG;
-	if (avail - 2 >= n)
-		return take(r, 2, n, n + 2, rec, len);
-	return r->eof ? FRAME_ESHORT : NEED_MORE;
+	if (len - 2 >= n)
+		return cut_at(cut, 2, n, n + 2);
+	return eof ? FRAME_ESHORT : FRAME_MORE;
 }
 
-/*
- * Looks for the next record in the buffered bytes.  Returns FRAME_RECORD,
- * FRAME_END, an error, or NEED_MORE when only more input can decide.
- * Errors leave the state alone, so that they repeat.
- */
-static int
-extract(struct frame_reader *r, size_t *from, const unsigned char **rec,
-    size_t *len)
+int
+frame_split(const struct in_frame *f, size_t maxrec, int first,
+    const unsigned char *buf, size_t len, int eof, size_t *from,
+    struct frame_cut *cut)
 {
-	size_t	avail = r->tail - r->head;
-
-	switch (r->f.mode) {
+	switch (f->mode) {
 	case IN_LINE:
-		return extract_delim(r, '\n', from, rec, len);
+		return split_delim('\n', maxrec, buf, len, eof, from, cut);
 	case IN_NUL:
-		return extract_delim(r, '\0', from, rec, len);
+		return split_delim('\0', maxrec, buf, len, eof, from, cut);
 	case IN_WHOLE:
-		if (avail > r->maxrec)
+		if (len > maxrec)
 			return FRAME_ETOOBIG;
-		if (!r->eof)
-			return NEED_MORE;
-		if (r->nrec > 0)
+		if (!eof)
+			return FRAME_MORE;
+		if (!first)
 			return FRAME_END;
-		return take(r, 0, avail, avail, rec, len);
+		return cut_at(cut, 0, len, len);
 	case IN_CHUNK:
-		if (avail >= r->f.chunk)
-			return take(r, 0, r->f.chunk, r->f.chunk, rec, len);
-		if (!r->eof)
-			return NEED_MORE;
-		if (avail == 0)
+		if (len >= f->chunk)
+			return cut_at(cut, 0, f->chunk, f->chunk);
+		if (!eof)
+			return FRAME_MORE;
+		if (len == 0)
 			return FRAME_END;
-		return take(r, 0, avail, avail, rec, len);
+		return cut_at(cut, 0, len, len);
 	case IN_LENGTH:
-		return extract_length(r, rec, len);
+		return split_length(maxrec, buf, len, eof, cut);
 	}
 	errno = EINVAL;
 	return FRAME_EREAD;
@@ -211,19 +197,18 @@ extract(struct frame_reader *r, size_t *from, const unsigned char **rec,
 /*
  * Makes room and reads once.  Unread bytes are moved to the front when
  * less than half of the buffer is left after them (or there are none);
- * extract() has already refused more than a record and its header or
+ * frame_split() has already refused more than a record and its header or
  * delimiter, so at least half of the buffer is free for the read.
- * Returns 0, or -1 with errno set.  *from follows the bytes it moves.
+ * Returns 0, or -1 with errno set.
  */
 static int
-fill(struct frame_reader *r, size_t *from)
+fill(struct frame_reader *r)
 {
 	size_t	keep = r->tail - r->head;
 	ssize_t	n;
 
 	if (keep == 0 || (r->head > 0 && r->cap - r->tail < r->cap / 2)) {
 		memmove(r->buf, r->buf + r->head, keep);
-		*from -= r->head;
 		r->head = 0;
 		r->tail = keep;
 	}
@@ -239,27 +224,37 @@ fill(struct frame_reader *r, size_t *from)
 /*
  * Returns a buffered record when there is one, and reads only when there
  * is none and may_read allows.  Errors change nothing, so that the same
- * call gives the same answer again (or, after EINTR, can go on).
+ * call gives the same answer again (or, after EINTR, can go on).  The
+ * search goes on where it left off after a read (from counts from the
+ * head, which fill() may move, bytes and all).
  */
 int
 frame_next(struct frame_reader *r, int may_read,
     const unsigned char **rec, size_t *len)
 {
-	size_t	from = r->head;
-	int	rc, reads = 0;
+	struct frame_cut	cut;
+	size_t			from = 0;
+	int			rc, reads = 0;
 
 	if (r->done)
 		return FRAME_END;
 	for (;;) {
-		rc = extract(r, &from, rec, len);
+		rc = frame_split(&r->f, r->maxrec, r->nrec == 0,
+		    r->buf + r->head, r->tail - r->head, r->eof, &from, &cut);
+		if (rc == FRAME_RECORD) {
+			*rec = r->buf + r->head + cut.skip;
+			*len = cut.len;
+			r->head += cut.used;
+			r->nrec++;
+		}
 		if (rc == FRAME_END)
 			r->done = 1;
-		if (rc != NEED_MORE)
+		if (rc != FRAME_MORE)
 			return rc;
 		if (may_read == FRAME_NO_READ ||
 		    (may_read == FRAME_READ_ONCE && reads > 0))
 			return FRAME_AGAIN;
-		if (fill(r, &from) == -1)
+		if (fill(r) == -1)
 			return FRAME_EREAD;
 		reads++;
 	}

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,13 @@
 static const char J_TIME[] = "{\"time\":\"";
 static const char J_FROM[] = "\",\"from\":\"";
 static const char J_PORT[] = "\",\"port\":";
+static const char J_PID[] = ",\"pid\":";
+static const char J_UID[] = ",\"uid\":";
+static const char J_GID[] = ",\"gid\":";
+static const char J_TO[] = ",\"to\":\"";
+static const char J_IFNAME[] = "\",\"ifname\":\"";
+static const char J_TTL[] = "\",\"ttl\":";
+static const char J_TOS[] = ",\"tos\":";
 static const char J_SIZE[] = ",\"size\":";
 static const char J_TRUNC[] = ",\"truncated\":";
 static const char J_DATA[] = ",\"data\":\"";
@@ -29,7 +38,10 @@ static const char J_END[] = "\"}\n";
 #define TIME_MAX	40
 #define JSON_FIXED	(sizeof(J_TIME) + sizeof(J_FROM) + sizeof(J_PORT) + \
 			 sizeof(J_SIZE) + sizeof(J_TRUNC) + sizeof(J_DATA) + \
-			 sizeof(J_END) + TIME_MAX + PEER_MAX + 5 + 20 + 5 + \
+			 sizeof(J_END) + TIME_MAX + 2 * PEER_MAX + 5 + 20 + 5 + \
+			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * 10 + \
+			 sizeof(J_TO) + sizeof(J_IFNAME) + sizeof(J_TTL) + \
+			 sizeof(J_TOS) + 46 + IF_NAMESIZE + 2 * 11 + \
 			 RELAY_FIXED)
 
 /* The relay's fields: the keys, a client, a port and the longest fate. */
@@ -95,13 +107,12 @@ put_ipv4(char *p, const void *addr)
  * not for threads.
  */
 static size_t
-put_scope(char *p, uint32_t id)
+put_ifname(char *p, uint32_t id)
 {
 	static uint32_t	 cached_id;
 	static char	 cached[IF_NAMESIZE];
 	size_t		 n;
 
-	p[0] = '%';
 	if (id != cached_id || cached[0] == '\0') {
 		/*
 		 * A name with anything but [A-Za-z0-9_.-] (Linux allows '"'
@@ -112,13 +123,21 @@ put_scope(char *p, uint32_t id)
 		    cached[strspn(cached, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789_.-")] != '\0') {
 			cached[0] = '\0';
-			return 1 + put_uint(p + 1, id, 1);
+			return put_uint(p, id, 1);
 		}
 		cached_id = id;
 	}
 	n = strnlen(cached, sizeof(cached));
-	memcpy(p + 1, cached, n);
-	return 1 + n;
+	memcpy(p, cached, n);
+	return n;
+}
+
+/* "%NAME" for a scope, or "%INDEX" (see put_ifname()). */
+static size_t
+put_scope(char *p, uint32_t id)
+{
+	p[0] = '%';
+	return 1 + put_ifname(p + 1, id);
 }
 
 /* One group of an IPv6 address in lowercase hex, without leading zeros. */
@@ -194,12 +213,38 @@ put_ipv6(char *p, const struct sockaddr_in6 *sin6, int bracket)
  * Returns the length, or -1 with errno EAFNOSUPPORT for anything but a
  * whole IPv4 or IPv6 socket address.
  */
+/* A Unix socket's name at p: its path, "@NAME", or "unnamed". */
+static int
+put_unix(const struct sockaddr *sa, socklen_t len, char *p)
+{
+	const char *name = ((const struct sockaddr_un *)sa)->sun_path;
+	size_t off = offsetof(struct sockaddr_un, sun_path), n;
+
+	if (len <= off)
+		return (int)LIT(p, "unnamed");
+	n = len - off;
+	if (n > sizeof(((struct sockaddr_un *)NULL)->sun_path))
+		n = sizeof(((struct sockaddr_un *)NULL)->sun_path);
+	if (name[0] == '\0') {
+		p[0] = '@';
+		return 1 + (int)enc_encode(ENC_TEXT,
+		    (const unsigned char *)name + 1, n - 1, p + 1);
+	}
+	return (int)enc_encode(ENC_TEXT, (const unsigned char *)name,
+	    strnlen(name, n), p);
+}
+
 static int
 put_addr(const struct sockaddr *sa, socklen_t len, char *p, unsigned *port,
     int bracket)
 {
 	struct sockaddr_in	sin;
 	struct sockaddr_in6	sin6;
+
+	if (sa != NULL && sa->sa_family == AF_UNIX) {
+		*port = OUT_NO_PORT;
+		return put_unix(sa, len, p);
+	}
 
 	if (sa != NULL && sa->sa_family == AF_INET && len >= sizeof(sin)) {
 		memcpy(&sin, sa, sizeof(sin));
@@ -237,8 +282,10 @@ out_peer(const struct sockaddr *sa, socklen_t len, char *buf)
 
 	if ((n = put_addr(sa, len, buf, &port, 1)) == -1)
 		return -1;
-	buf[n++] = ':';
-	n += (int)put_uint(buf + n, port, 1);
+	if (port != OUT_NO_PORT) {
+		buf[n++] = ':';
+		n += (int)put_uint(buf + n, port, 1);
+	}
 	buf[n] = '\0';
 	return n;
 }
@@ -359,6 +406,35 @@ relay_json(const struct dgram *d, char *dst)
 	return n;
 }
 
+/* A whole number or null, for a field the kernel may not have given. */
+static size_t
+put_int_or_null(char *p, int v)
+{
+	return v < 0 ? LIT(p, "null") : put_uint(p, (unsigned)v, 1);
+}
+
+/* ,"to":"ADDRESS","ifname":"NAME","ttl":N,"tos":N */
+static size_t
+put_info(char *p, const struct rx_info *in)
+{
+	size_t n = LIT(p, J_TO);
+
+	if (!in->has_to)
+		n += LIT(p + n, UNKNOWN_ADDR);
+	else if (IN6_IS_ADDR_V4MAPPED(&in->to))
+		n += put_ipv4(p + n, in->to.s6_addr + 12);
+	else
+		n += put_ipv6_addr(p + n, in->to.s6_addr);
+	n += LIT(p + n, J_IFNAME);
+	if (in->ifindex != 0)
+		n += put_ifname(p + n, in->ifindex);
+	n += LIT(p + n, J_TTL);
+	n += put_int_or_null(p + n, in->ttl);
+	n += LIT(p + n, J_TOS);
+	n += put_int_or_null(p + n, in->tos);
+	return n;
+}
+
 /* One JSON object and LF. */
 static size_t
 format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
@@ -372,9 +448,24 @@ format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
 	n += LIT(dst + n, J_FROM);
 	if ((a = put_addr(d->from, d->fromlen, dst + n, &port, 0)) == -1)
 		a = (int)LIT(dst + n, UNKNOWN_ADDR);
+	if (port == OUT_NO_PORT)
+		a = (int)json_escape(dst + n, (size_t)a);
 	n += (size_t)a;
 	n += LIT(dst + n, J_PORT);
-	n += put_uint(dst + n, port, 1);
+	if (port == OUT_NO_PORT)
+		n += LIT(dst + n, "null");
+	else
+		n += put_uint(dst + n, port, 1);
+	if (d->info != NULL)
+		n += put_info(dst + n, d->info);
+	if (d->cred != NULL) {
+		n += LIT(dst + n, J_PID);
+		n += put_uint(dst + n, (unsigned long long)d->cred->pid, 1);
+		n += LIT(dst + n, J_UID);
+		n += put_uint(dst + n, d->cred->uid, 1);
+		n += LIT(dst + n, J_GID);
+		n += put_uint(dst + n, d->cred->gid, 1);
+	}
 	n += LIT(dst + n, J_SIZE);
 	n += put_uint(dst + n, d->size, 1);
 	n += LIT(dst + n, J_TRUNC);
@@ -441,6 +532,23 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 	return n;
 }
 
+/*
+ * Writes to every page of the n bytes at p, so that they are in memory
+ * now.  Not memset(p, 0, n) after malloc(), which compilers turn into a
+ * calloc() that leaves fresh pages untouched.
+ */
+static void
+touch(char *p, size_t n)
+{
+	volatile char	*v = p;
+	size_t		 i;
+
+	for (i = 0; i < n; i += 4096)
+		v[i] = 0;
+	if (n > 0)
+		v[n - 1] = 0;
+}
+
 int
 obuf_init(struct obuf *o, int fd, size_t cap)
 {
@@ -452,7 +560,7 @@ obuf_init(struct obuf *o, int fd, size_t cap)
 	if ((o->buf = malloc(cap)) == NULL)
 		return -1;
 	/* Touched now, so that the memory in use stays flat from here on. */
-	memset(o->buf, 0, cap);
+	touch(o->buf, cap);
 	o->fd = fd;
 	o->cap = cap;
 	return 0;

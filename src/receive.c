@@ -37,6 +37,8 @@ rx_dgram(const struct rxbatch *rx, unsigned i, const struct timespec *now,
 	d->len = d->size < rx->size ? d->size : rx->size;
 	d->from = (const struct sockaddr *)&rx->from[i];
 	d->fromlen = rx->msg[i].msg_hdr.msg_namelen;
+	d->cred = rx->has_cred[i] ? &rx->cred[i] : NULL;
+	d->info = rx->want_info ? &rx->info[i] : NULL;
 	d->time = rx->ts[i].tv_sec != 0 ? rx->ts[i] : *now;
 	d->dir = NULL;
 }
@@ -54,6 +56,11 @@ deliver(struct receiver *r, unsigned i, const struct timespec *now)
 	enum run_end s = RUN_MORE;
 
 	rx_dgram(&r->rx, i, now, &d);
+	if (d.fromlen < sizeof(sa_family_t) && r->ep->family == AF_UNIX) {
+		/* An unbound Unix sender has no name: "unnamed". */
+		r->rx.from[i].ss_family = AF_UNIX;
+		d.fromlen = sizeof(sa_family_t);
+	}
 	if (seg == 0)
 		return r->fn(r->arg, &d);
 	data = d.data;

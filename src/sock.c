@@ -16,8 +16,15 @@
 
 #include "sock.h"
 
-/* Room for the GRO segment size and the arrival time of each buffer. */
-#define RX_CTRL	(CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec)))
+/*
+ * Room for the GRO segment size and the arrival time of each buffer, or
+ * a Unix sender's credentials, or what the datagram carried.
+ */
+#define RX_CTRL	(CMSG_SPACE(sizeof(int)) + \
+		 CMSG_SPACE(sizeof(struct timespec)) + \
+		 CMSG_SPACE(sizeof(struct ucred)) + \
+		 CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
+		 3 * CMSG_SPACE(sizeof(int)))
 
 int
 sock_resolve(const char *host, uint16_t port, int family, int passive,
@@ -44,7 +51,8 @@ sock_resolve(const char *host, uint16_t port, int family, int passive,
 int
 sock_open(int family)
 {
-	return socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	return socket(family, SOCK_DGRAM | SOCK_CLOEXEC, family == AF_UNIX ?
+	    0 : IPPROTO_UDP);
 }
 
 int
@@ -128,6 +136,43 @@ sock_drain_errors(int fd, int *other)
 			*other = e;
 	}
 	return refused;
+}
+
+int
+sock_df(int fd, int family)
+{
+	int v;
+
+	if (family == AF_INET) {
+		v = IP_PMTUDISC_DO;
+		return setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v,
+		    sizeof(v));
+	}
+	v = IPV6_PMTUDISC_DO;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v,
+	    sizeof(v)) == -1)
+		return -1;
+	v = 1;
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof(v));
+}
+
+int
+sock_path_mtu(const struct endpoint *dst)
+{
+	int fd, mtu = -1, e;
+	socklen_t len = sizeof(mtu);
+
+	if ((fd = sock_open(dst->ss.ss_family)) == -1)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&dst->ss, dst->len) == 0 &&
+	    getsockopt(fd, dst->ss.ss_family == AF_INET ? IPPROTO_IP :
+	    IPPROTO_IPV6, dst->ss.ss_family == AF_INET ? IP_MTU : IPV6_MTU,
+	    &mtu, &len) == -1)
+		mtu = -1;
+	e = errno;
+	close(fd);
+	errno = e;
+	return mtu;
 }
 
 long
@@ -385,6 +430,75 @@ sock_drops(int fd, uint32_t *drops)
 }
 
 int
+sock_rx_info(int fd, int family, struct rxbatch *rx)
+{
+	static const int v4[] = { IP_PKTINFO, IP_RECVTTL, IP_RECVTOS };
+	static const int v6[] = { IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT,
+	    IPV6_RECVTCLASS };
+	int on = 1, i, v4_ok = 1;
+
+	for (i = 0; i < 3; i++)
+		if (setsockopt(fd, IPPROTO_IP, v4[i], &on, sizeof(on)) == -1)
+			v4_ok = 0;
+	if (family == AF_INET && !v4_ok)
+		return -1;
+	for (i = 0; i < 3 && family == AF_INET6; i++)
+		if (setsockopt(fd, IPPROTO_IPV6, v6[i], &on, sizeof(on)) == -1)
+			return -1;
+	rx->want_info = 1;
+	return 0;
+}
+
+/* Reads one IP-level control message into what datagram i carried. */
+static void
+rx_info_cmsg(struct rx_info *in, const struct cmsghdr *c)
+{
+	struct in_pktinfo p4;
+	struct in6_pktinfo p6;
+	int v;
+
+	if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+		memcpy(&p4, CMSG_DATA(c), sizeof(p4));
+		memset(&in->to, 0, sizeof(in->to));
+		in->to.s6_addr[10] = in->to.s6_addr[11] = 0xff;
+		memcpy(in->to.s6_addr + 12, &p4.ipi_addr, 4);
+		in->ifindex = (unsigned)p4.ipi_ifindex;
+		in->has_to = 1;
+	} else if (c->cmsg_level == IPPROTO_IPV6 &&
+	    c->cmsg_type == IPV6_PKTINFO) {
+		memcpy(&p6, CMSG_DATA(c), sizeof(p6));
+		in->to = p6.ipi6_addr;
+		in->ifindex = p6.ipi6_ifindex;
+		in->has_to = 1;
+	} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+		in->tos = *(const unsigned char *)CMSG_DATA(c);
+	else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+	    (c->cmsg_level == IPPROTO_IPV6 &&
+	    c->cmsg_type == IPV6_HOPLIMIT)) {
+		memcpy(&v, CMSG_DATA(c), sizeof(v));
+		in->ttl = v;
+	} else if (c->cmsg_level == IPPROTO_IPV6 &&
+	    c->cmsg_type == IPV6_TCLASS) {
+		memcpy(&v, CMSG_DATA(c), sizeof(v));
+		in->tos = v;
+	}
+}
+
+int
+sock_rx_creds(int fd)
+{
+#ifdef SO_PASSCRED
+	int on = 1;
+
+	return setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+#else
+	(void)fd;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
+}
+
+int
 sock_rx_timestamps(int fd)
 {
 #ifdef SO_TIMESTAMPNS
@@ -424,7 +538,21 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 	rx->seg[i] = 0;
 	rx->ts[i].tv_sec = 0;
 	rx->ts[i].tv_nsec = 0;
+	rx->has_cred[i] = 0;
+	if (rx->want_info) {
+		memset(&rx->info[i], 0, sizeof(rx->info[i]));
+		rx->info[i].ttl = rx->info[i].tos = -1;
+	}
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if (rx->want_info)
+			rx_info_cmsg(&rx->info[i], c);
+#ifdef SCM_CREDENTIALS
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS) {
+			memcpy(&rx->cred[i], CMSG_DATA(c), sizeof(rx->cred[i]));
+			rx->has_cred[i] = 1;
+		}
+#endif
 #ifdef SO_TIMESTAMPNS
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SO_TIMESTAMPNS)

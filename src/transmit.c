@@ -107,7 +107,8 @@ source_next(struct source *s, int may_read, const unsigned char **rec,
 
 /* Opens standard input or the operands as the source of records. */
 static int
-source_init(struct source *s, const struct tx_conf *c, size_t max)
+source_init(struct source *s, const struct tx_conf *c, size_t max,
+    const char *kind)
 {
 	size_t maxrec = c->enc == ENC_RAW ? max : ENC_RECORD_MAX;
 
@@ -122,8 +123,7 @@ source_init(struct source *s, const struct tx_conf *c, size_t max)
 		    "closed");
 	if (c->inf.mode == IN_CHUNK && c->inf.chunk > max)
 		return msg_fail_usage("chunk:%zu is larger than a datagram over %s "
-		    "(%zu)", c->inf.chunk, max == MAX_DGRAM4 ? "IPv4" : "IPv6",
-		    max);
+		    "(%zu)", c->inf.chunk, kind, max);
 	s->holding = c->hold;
 	if (frame_reader_init(&s->fr, STDIN_FILENO, c->inf, maxrec) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot allocate the input buffer: %s",
@@ -148,10 +148,10 @@ tx_init(struct sender *s, struct endp *ep, const struct tx_conf *c,
 	s->ep = ep;
 	s->c = *c;
 	s->st = st;
-	s->gso = 1;
+	s->gso = ep->family != AF_UNIX;
 	if ((s->b.slots = malloc((size_t)SOCK_BATCH * SLOT_SIZE)) == NULL)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
-	return source_init(&s->src, c, ep->max);
+	return source_init(&s->src, c, ep->max, endp_kind(ep));
 }
 
 void
@@ -225,8 +225,11 @@ paced(struct sender *s, unsigned k)
  * else how the run ends.  *waits counts waits for buffer space in a row.
  */
 static enum run_end
-send_error(struct sender *s, int err, size_t len, unsigned *waits)
+send_error(struct sender *s, int err, size_t len, unsigned *waits,
+    const struct endpoint *dst)
 {
+	int mtu;
+
 	switch (err) {
 	case ECONNREFUSED:	/* an earlier datagram's ICMP: this one waits */
 		endp_refused(s->ep);
@@ -243,6 +246,11 @@ send_error(struct sender *s, int err, size_t len, unsigned *waits)
 		endp_broadcast_refused(s->ep);
 		return RUN_ERROR;
 	case EMSGSIZE:
+		if (s->c.df && (mtu = sock_path_mtu(dst)) > 0) {
+			msg_fail(EXIT_RUNTIME, "datagram of %zu bytes exceeds the "
+			    "path MTU of %d (--df)", len, mtu);
+			return RUN_ERROR;
+		}
 		msg_fail(EXIT_RUNTIME, "cannot send a datagram of %zu bytes to %s: "
 		    "%s", len, s->ep->name, strerror(err));
 		return RUN_ERROR;
@@ -274,7 +282,8 @@ send_to(struct sender *s, const struct endpoint *dst)
 			waits = 0;
 		}
 		if (err != 0 && (r = send_error(s, err,
-		    b->iov[done + sent].iov_len, &waits)) != RUN_MORE)
+		    b->iov[done + sent].iov_len, &waits,
+		    dst != NULL ? dst : &s->dst[0])) != RUN_MORE)
 			return r;
 	}
 	return RUN_MORE;
@@ -342,8 +351,7 @@ add_record(struct sender *s, const unsigned char *rec, size_t len)
 		else
 			msg_fail(EXIT_USAGE, "record %llu is too large: %ld bytes, "
 			    "at most %zu over %s", s->src.recno, got,
-			    s->ep->max, s->ep->family == AF_INET ? "IPv4" :
-			    "IPv6");
+			    s->ep->max, endp_kind(s->ep));
 		return RUN_EINPUT;
 	}
 	if (e == ENC_RAW)

@@ -21,6 +21,24 @@
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAXREC		65507		/* the IPv4 maximum */
 #define BIGLINE		(10 * 1024 * 1024)
+#define MIN_CAP		(1024 * 1024)	/* the reader's smallest buffer */
+
+/* linked with -Wl,--wrap=malloc: fail_malloc makes the next one fail. */
+void	*__real_malloc(size_t);
+void	*__wrap_malloc(size_t);
+
+static int	fail_malloc;
+
+void *
+__wrap_malloc(size_t size)
+{
+	if (fail_malloc) {
+		fail_malloc = 0;
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_malloc(size);
+}
 
 /* How the input reaches the reader. */
 enum feed {
@@ -217,11 +235,18 @@ test_parse_out(void **state)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
+/* Limits so large that the buffer size would wrap: refused, not tried. */
+static const size_t huge_maxrec[] = {
+	SIZE_MAX / 4 + 1, SIZE_MAX / 2 - 1, SIZE_MAX / 2, SIZE_MAX / 2 + 1,
+	SIZE_MAX - 2, SIZE_MAX - 1, SIZE_MAX,
+};
+
 static void
 test_init_invalid(void **state)
 {
 	struct frame_reader	r;
 	struct in_frame		f = { IN_CHUNK, 0 };
+	size_t			i;
 
 	(void)state;
 	errno = 0;
@@ -236,6 +261,187 @@ test_init_invalid(void **state)
 	assert_true(r.cap >= 1024 * 1024 && r.cap <= 2 * 1024 * 1024);
 	frame_reader_free(&r);
 	frame_reader_free(&r);		/* twice is harmless */
+	f.mode = IN_LINE;
+	for (i = 0; i < NELEM(huge_maxrec); i++) {
+		errno = 0;
+		if (frame_reader_init(&r, 0, f, huge_maxrec[i]) != -1 ||
+		    errno != EINVAL)
+			fail_msg("maxrec %zu: not refused with EINVAL (%s)",
+			    huge_maxrec[i], strerror(errno));
+	}
+}
+
+/* Out of memory: -1 with ENOMEM, nothing to free, and no buffer. */
+static void
+test_init_enomem(void **state)
+{
+	struct frame_reader	r;
+	struct in_frame		f = { IN_LINE, 0 };
+
+	(void)state;
+	memset(&r, 0x5a, sizeof(r));
+	errno = 0;
+	fail_malloc = 1;
+	assert_int_equal(frame_reader_init(&r, 0, f, MAXREC), -1);
+	assert_int_equal(fail_malloc, 0);	/* it did ask */
+	assert_int_equal(errno, ENOMEM);
+	assert_null(r.buf);
+	frame_reader_free(&r);
+	assert_int_equal(frame_reader_init(&r, 0, f, MAXREC), 0);
+	assert_non_null(r.buf);
+	frame_reader_free(&r);
+}
+
+/* The splitter over bytes in memory, one call a row. */
+struct split_case {
+	enum in_framing	 mode;
+	size_t		 chunk;
+	size_t		 maxrec;
+	int		 first;
+	const char	*in;
+	size_t		 len;
+	int		 eof;
+	size_t		 from;		/* given */
+	int		 rc;
+	size_t		 skip, reclen, used;
+	size_t		 from_after;
+};
+
+#define S(s)	(s), sizeof(s) - 1
+
+static const struct split_case split_cases[] = {
+	{ IN_LINE, 0, 9, 1, S("ab\ncd"), 0, 0, FRAME_RECORD, 0, 2, 3, 0 },
+	{ IN_LINE, 0, 9, 0, S("ab\ncd"), 1, 0, FRAME_RECORD, 0, 2, 3, 0 },
+	{ IN_LINE, 0, 9, 1, S("abc"), 0, 0, FRAME_MORE, 0, 0, 0, 3 },
+	{ IN_LINE, 0, 9, 1, S("abc"), 1, 0, FRAME_RECORD, 0, 3, 3, 3 },
+	{ IN_LINE, 0, 9, 1, S(""), 0, 0, FRAME_MORE, 0, 0, 0, 0 },
+	{ IN_LINE, 0, 9, 1, S(""), 1, 0, FRAME_END, 0, 0, 0, 0 },
+	{ IN_LINE, 0, 9, 1, S("\n"), 0, 0, FRAME_RECORD, 0, 0, 1, 0 },
+	{ IN_LINE, 0, 3, 1, S("abc\n"), 0, 0, FRAME_RECORD, 0, 3, 4, 0 },
+	{ IN_LINE, 0, 3, 1, S("abcd\n"), 0, 0, FRAME_ETOOBIG, 0, 0, 0, 0 },
+	{ IN_LINE, 0, 3, 1, S("abcd"), 0, 0, FRAME_ETOOBIG, 0, 0, 0, 4 },
+	{ IN_LINE, 0, 3, 1, S("abc"), 0, 0, FRAME_MORE, 0, 0, 0, 3 },
+	{ IN_LINE, 0, 9, 1, S("ab\n"), 0, 2, FRAME_RECORD, 0, 2, 3, 2 },
+	/* Bytes before *from are not searched again. */
+	{ IN_LINE, 0, 9, 1, S("a\nb\n"), 0, 2, FRAME_RECORD, 0, 3, 4, 2 },
+	{ IN_LINE, 0, 9, 1, S("a\nbc"), 0, 2, FRAME_MORE, 0, 0, 0, 4 },
+	{ IN_NUL, 0, 9, 1, S("a\0b"), 0, 0, FRAME_RECORD, 0, 1, 2, 0 },
+	{ IN_NUL, 0, 9, 1, S("a\nb"), 1, 0, FRAME_RECORD, 0, 3, 3, 3 },
+	{ IN_WHOLE, 0, 9, 1, S("abc"), 0, 0, FRAME_MORE, 0, 0, 0, 0 },
+	{ IN_WHOLE, 0, 9, 1, S("a\nc"), 1, 0, FRAME_RECORD, 0, 3, 3, 0 },
+	{ IN_WHOLE, 0, 9, 1, S(""), 1, 0, FRAME_RECORD, 0, 0, 0, 0 },
+	{ IN_WHOLE, 0, 9, 0, S(""), 1, 0, FRAME_END, 0, 0, 0, 0 },
+	{ IN_WHOLE, 0, 3, 1, S("abcd"), 0, 0, FRAME_ETOOBIG, 0, 0, 0, 0 },
+	{ IN_WHOLE, 0, 3, 1, S("abc"), 1, 0, FRAME_RECORD, 0, 3, 3, 0 },
+	{ IN_CHUNK, 2, 9, 1, S("abc"), 0, 0, FRAME_RECORD, 0, 2, 2, 0 },
+	{ IN_CHUNK, 2, 9, 0, S("a"), 0, 0, FRAME_MORE, 0, 0, 0, 0 },
+	{ IN_CHUNK, 2, 9, 0, S("a"), 1, 0, FRAME_RECORD, 0, 1, 1, 0 },
+	{ IN_CHUNK, 2, 9, 0, S(""), 1, 0, FRAME_END, 0, 0, 0, 0 },
+	{ IN_LENGTH, 0, 9, 1, S("\0\2abc"), 0, 0, FRAME_RECORD, 2, 2, 4, 0 },
+	{ IN_LENGTH, 0, 9, 1, S("\0\0"), 0, 0, FRAME_RECORD, 2, 0, 2, 0 },
+	{ IN_LENGTH, 0, 9, 1, S("\0"), 0, 0, FRAME_MORE, 0, 0, 0, 0 },
+	{ IN_LENGTH, 0, 9, 1, S("\0"), 1, 0, FRAME_ESHORT, 0, 0, 0, 0 },
+	{ IN_LENGTH, 0, 9, 1, S(""), 1, 0, FRAME_END, 0, 0, 0, 0 },
+	{ IN_LENGTH, 0, 9, 1, S("\0\3ab"), 0, 0, FRAME_MORE, 0, 0, 0, 0 },
+	{ IN_LENGTH, 0, 9, 1, S("\0\3ab"), 1, 0, FRAME_ESHORT, 0, 0, 0, 0 },
+	{ IN_LENGTH, 0, 3, 1, S("\0\4abcd"), 0, 0, FRAME_ETOOBIG, 0, 0, 0,
+	    0 },
+	{ IN_LENGTH, 0, 258, 1, S("\1\2"), 0, 0, FRAME_MORE, 0, 0, 0, 0 },
+	{ IN_LENGTH, 0, 257, 1, S("\1\2"), 0, 0, FRAME_ETOOBIG, 0, 0, 0, 0 },
+};
+
+static void
+test_split(void **state)
+{
+	const struct split_case	*c;
+	struct frame_cut	 cut;
+	struct in_frame		 f;
+	unsigned char		*buf;
+	size_t			 i, from;
+	int			 rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(split_cases); i++) {
+		c = &split_cases[i];
+		f.mode = c->mode;
+		f.chunk = c->chunk;
+		/* Exactly len bytes, so that a read past them is caught. */
+		assert_non_null(buf = malloc(c->len + (c->len == 0)));
+		memcpy(buf, c->in, c->len);
+		from = c->from;
+		memset(&cut, 0x5a, sizeof(cut));
+		rc = frame_split(&f, c->maxrec, c->first, buf, c->len, c->eof,
+		    &from, &cut);
+		if (rc != c->rc)
+			fail_msg("case %zu: %d, want %d", i, rc, c->rc);
+		if (rc == FRAME_RECORD && (cut.skip != c->skip ||
+		    cut.len != c->reclen || cut.used != c->used))
+			fail_msg("case %zu: cut %zu+%zu/%zu, want %zu+%zu/%zu",
+			    i, cut.skip, cut.len, cut.used, c->skip,
+			    c->reclen, c->used);
+		if (from != c->from_after)
+			fail_msg("case %zu: from %zu, want %zu", i, from,
+			    c->from_after);
+		free(buf);
+	}
+}
+
+/*
+ * The smallest limits, 0 and 1, where a size computed as maxrec minus
+ * anything would wrap: the usual buffer, and records held to the limit.
+ */
+static void
+test_tiny_maxrec(void **state)
+{
+	static const struct {
+		const char	*framing;
+		size_t		 maxrec;
+		const char	*in;
+		size_t		 inlen;
+		unsigned	 nrec;		/* records before the end */
+		int		 end;
+		const char	*recs[3];
+	} cases[] = {
+		{ "line", 0, "\n\n", 2, 2, FRAME_END, { "", "" } },
+		{ "line", 0, "\na\n", 3, 1, FRAME_ETOOBIG, { "" } },
+		{ "line", 0, "a", 1, 0, FRAME_ETOOBIG, { NULL } },
+		{ "nul", 0, "\0", 1, 1, FRAME_END, { "" } },
+		{ "whole", 0, "", 0, 1, FRAME_END, { "" } },
+		{ "whole", 0, "x", 1, 0, FRAME_ETOOBIG, { NULL } },
+		{ "length", 0, "\0\0\0\0", 4, 2, FRAME_END, { "", "" } },
+		{ "length", 0, "\0\1x", 3, 0, FRAME_ETOOBIG, { NULL } },
+		{ "line", 1, "a\nb\nc", 5, 3, FRAME_END, { "a", "b", "c" } },
+		{ "line", 1, "a\nbc\n", 5, 1, FRAME_ETOOBIG, { "a" } },
+		{ "chunk:1", 1, "abc", 3, 3, FRAME_END, { "a", "b", "c" } },
+		{ "whole", 1, "ab", 2, 0, FRAME_ETOOBIG, { NULL } },
+		{ "length", 1, "\0\1x\0\2", 5, 1, FRAME_ETOOBIG, { "x" } },
+	};
+	struct frame_reader	 r;
+	const unsigned char	*p;
+	size_t			 i, n;
+	unsigned		 k;
+	pid_t			 pid;
+	int			 fd;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		fd = feed_start(cases[i].in, cases[i].inlen, FEED_FILE, 4096,
+		    &pid);
+		r = open_reader(fd, cases[i].framing, cases[i].maxrec);
+		assert_int_equal(r.cap, MIN_CAP);
+		for (k = 0; k < cases[i].nrec; k++) {
+			if (frame_next(&r, FRAME_READ, &p, &n) != FRAME_RECORD)
+				fail_msg("case %zu: record %u missing", i, k);
+			assert_int_equal(n, strlen(cases[i].recs[k]));
+			if (n > 0)
+				assert_memory_equal(p, cases[i].recs[k], n);
+		}
+		if (frame_next(&r, FRAME_READ, &p, &n) != cases[i].end)
+			fail_msg("case %zu: not ended with %d", i,
+			    cases[i].end);
+		frame_reader_free(&r);
+		feed_end(fd, pid);
+	}
 }
 
 /* The table: each input, framed, gives these records, then end. */
@@ -755,6 +961,9 @@ main(void)
 		cmocka_unit_test(test_parse_in),
 		cmocka_unit_test(test_parse_out),
 		cmocka_unit_test(test_init_invalid),
+		cmocka_unit_test(test_init_enomem),
+		cmocka_unit_test(test_tiny_maxrec),
+		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_all_bytes),
 		cmocka_unit_test(test_maxrec),

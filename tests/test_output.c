@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -28,6 +29,19 @@
 #define T_NSEC		123456789
 #define NO_IF		4000000000u	/* an interface index nobody has */
 #define SCOPE_LO	1		/* in a table: the index of "lo" */
+
+/* Linked with -Wl,--wrap=if_indextoname: the calls are counted. */
+char	*__real_if_indextoname(unsigned, char *);
+char	*__wrap_if_indextoname(unsigned, char *);
+
+static unsigned long	indextoname_calls;
+
+char *
+__wrap_if_indextoname(unsigned ifindex, char *name)
+{
+	indextoname_calls++;
+	return __real_if_indextoname(ifindex, name);
+}
 
 /* Fills ss with addr (IPv4, or IPv6 with scope) and port. */
 static socklen_t
@@ -170,7 +184,7 @@ test_peer_unknown(void **state)
 
 	(void)state;
 	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
+	sun.sun_family = AF_APPLETALK;
 	errno = 0;
 	assert_int_equal(out_peer((struct sockaddr *)&sun, sizeof(sun), buf),
 	    -1);
@@ -209,7 +223,7 @@ struct fmt_case {
 	const char	*data;
 	size_t		 len;
 	size_t		 size;		/* 0: len */
-	const char	*from;		/* NULL: an AF_UNIX sender */
+	const char	*from;		/* NULL: a family it does not know */
 	unsigned	 port;
 	unsigned	 scope;
 	const char	*want;
@@ -253,6 +267,18 @@ static const struct fmt_case fmts[] = {
 	  "::ffff:192.0.2.7", 53, 0, W("192.0.2.7:53 hi\n") },
 	{ "peer unknown", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
 	  NULL, 0, 0, W("?:0 hi\n") },
+	{ "peer unix path", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
+	  "unix:/run/a b", 0, 0, W("/run/a b hi\n") },
+	{ "peer unix escaped", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
+	  "unix:/t/\x1b[1m\"", 0, 0, W("/t/\\x1b[1m\" hi\n") },
+	{ "peer unix abstract", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
+	  "unix:@srv", 0, 0, W("@srv hi\n") },
+	{ "peer unix unnamed", { ENC_RAW, OUT_LINE, 0, 1 }, D("hi"), 0,
+	  "unix:", 0, 0, W("unnamed hi\n") },
+	{ "json unix", { ENC_HEX, OUT_LINE, 1, 0 }, D("\x01"), 0,
+	  "unix:/t/\"q\"", 0, 0, W("{\"time\":\"2026-11-23T22:37:46.123456Z\","
+	  "\"from\":\"/t/\\\"q\\\"\",\"port\":null,\"size\":1,"
+	  "\"truncated\":false,\"data\":\"01\"}\n") },
 	{ "peer empty", { ENC_RAW, OUT_NONE, 0, 1 }, D(""), 0,
 	  "192.0.2.7", 1, 0, W("192.0.2.7:1 ") },
 	{ "json base64", { ENC_BASE64, OUT_LINE, 1, 0 }, D("hello"), 0,
@@ -296,19 +322,33 @@ make_dgram(struct dgram *d, struct sockaddr_storage *ss, const char *data,
     size_t len, const char *from, unsigned port, unsigned scope)
 {
 	static struct sockaddr_un	sun;
+	size_t				n;
 
 	memset(d, 0, sizeof(*d));
 	d->data = (const unsigned char *)data;
 	d->len = d->size = len;
 	d->time.tv_sec = T_SEC;
 	d->time.tv_nsec = T_NSEC;
-	if (from != NULL) {
+	if (from != NULL && strncmp(from, "unix:", 5) == 0) {
+		/* "unix:" alone is unnamed; "unix:@N" is abstract. */
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		n = strlen(from + 5);
+		memcpy(sun.sun_path, from + 5, n);
+		if (from[5] == '@')
+			sun.sun_path[0] = '\0';
+		d->from = (struct sockaddr *)&sun;
+		d->fromlen = (socklen_t)(sizeof(sa_family_t) + n +
+		    (n > 0 && from[5] != '@'));
+	} else if (from != NULL) {
 		d->fromlen = make_sa(ss, from, port, scope);
 		d->from = (struct sockaddr *)ss;
 	} else {
-		sun.sun_family = AF_UNIX;
-		d->from = (struct sockaddr *)&sun;
-		d->fromlen = sizeof(sa_family_t);
+		/* A family output.c does not know. */
+		memset(ss, 0, sizeof(*ss));
+		ss->ss_family = AF_APPLETALK;
+		d->from = (struct sockaddr *)ss;
+		d->fromlen = sizeof(*ss);
 	}
 }
 
@@ -579,7 +619,8 @@ test_obuf_pipe(void **state)
 
 	(void)state;
 	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(obuf_init(&o, fds[1], 200), 0);
+	assert_int_equal(obuf_init(&o, fds[1], out_record_max(&f, 5) + 40),
+	    0);
 	make_dgram(&d, &ss, "hello", 5, "192.0.2.7", 5353, 0);
 	for (i = 0; i < 64; i++) {
 		assert_non_null(p = obuf_reserve(&o, out_record_max(&f, 5)));
@@ -596,7 +637,7 @@ test_obuf_pipe(void **state)
 	read_exact(fds[0], got, total);
 	assert_memory_equal(got, want, total);
 	errno = 0;
-	assert_null(obuf_reserve(&o, 201));
+	assert_null(obuf_reserve(&o, o.cap + 1));
 	assert_int_equal(errno, EINVAL);
 	obuf_free(&o);
 	obuf_free(&o);
@@ -605,6 +646,84 @@ test_obuf_pipe(void **state)
 	errno = 0;
 	assert_int_equal(obuf_init(&o, 1, 0), -1);
 	assert_int_equal(errno, EINVAL);
+}
+
+/*
+ * A scope's name is looked up once while the same scope comes again
+ * (if_indextoname() costs three system calls); a scope without a name is
+ * looked up every time, and a new scope evicts the old one.
+ */
+static void
+test_scope_cache(void **state)
+{
+	static const struct out_fmt	 cache_fmts[] = {
+		{ ENC_HEX, OUT_LINE, 0, 1 },
+		{ ENC_BASE64, OUT_LINE, 1, 0 },
+	};
+	struct sockaddr_storage		 lo, none;
+	struct dgram			 d;
+	char				 buf[PEER_MAX], rec[512];
+	unsigned long			 before;
+	size_t				 i, k;
+
+	(void)state;
+	make_dgram(&d, &lo, "hi", 2, "fe80::1", 53, SCOPE_LO);
+	(void)make_sa(&none, "fe80::1", 53, NO_IF);
+	assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen, buf), 15);
+	assert_string_equal(buf, "[fe80::1%lo]:53");
+	before = indextoname_calls;
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen,
+		    buf), 15);
+		for (k = 0; k < NELEM(cache_fmts); k++)
+			assert_true(out_format(&cache_fmts[k], &d, rec) > 0);
+	}
+	assert_string_equal(buf, "[fe80::1%lo]:53");
+	assert_int_equal(indextoname_calls, before);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(out_peer((struct sockaddr *)&none, d.fromlen,
+		    buf), 23);
+		assert_int_equal(indextoname_calls, before + 1 + i);
+	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(out_peer((struct sockaddr *)&lo, d.fromlen,
+		    buf), 15);
+	assert_int_equal(indextoname_calls, before + 4);
+}
+
+/*
+ * The output buffer is in memory from the start, all of it, so that a
+ * listener's memory stays flat while it runs: measured with mincore()
+ * right after obuf_init(), on a buffer larger than malloc() ever takes
+ * from the heap (fresh pages, which stay out of memory until written).
+ */
+static void
+test_obuf_touched(void **state)
+{
+	const size_t	 cap = 64 << 20;
+	long		 page = sysconf(_SC_PAGESIZE);
+	unsigned char	*vec;
+	uintptr_t	 start, end;
+	size_t		 npages, i, in = 0;
+	struct obuf	 o;
+
+	(void)state;
+	assert_true(page > 0);
+	assert_int_equal(obuf_init(&o, 1, cap), 0);
+	/* The whole pages inside the buffer. */
+	start = ((uintptr_t)o.buf + (uintptr_t)page - 1) &
+	    ~((uintptr_t)page - 1);
+	end = ((uintptr_t)o.buf + cap) & ~((uintptr_t)page - 1);
+	npages = (end - start) / (uintptr_t)page;
+	assert_non_null(vec = malloc(npages));
+	assert_int_equal(mincore((void *)start, end - start, vec), 0);
+	for (i = 0; i < npages; i++)
+		in += vec[i] & 1;
+	if (in < npages - npages / 100)
+		fail_msg("%zu of %zu pages of the output buffer in memory",
+		    in, npages);
+	free(vec);
+	obuf_free(&o);
 }
 
 /* A failed flush keeps the bytes and reports errno; reserve as well. */
@@ -866,7 +985,9 @@ main(void)
 		cmocka_unit_test(test_json_time),
 		cmocka_unit_test(test_json_random),
 		cmocka_unit_test(test_record_max),
+		cmocka_unit_test(test_scope_cache),
 		cmocka_unit_test(test_obuf_pipe),
+		cmocka_unit_test(test_obuf_touched),
 		cmocka_unit_test(test_obuf_errors),
 		cmocka_unit_test(test_obuf_partial),
 		cmocka_unit_test(test_obuf_put),

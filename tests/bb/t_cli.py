@@ -1,18 +1,21 @@
 # t_cli.py: help, version, usage errors and strict parsing of every operand
 # and option value (RELIABILITY.md, "Bad input").
 
+from . import util
 from .util import (test, run, eq, fail, ok_, check_ok, check_usage,
-    check_err, check_rc, one_line, short, Peer, Listener, free_port,
+    check_err, check_rc, one_line, short, Peer, Listener, Proc, free_port,
     need_ipv6, skip)
 
 import os
 import re
+import subprocess
 import time
 
 FIRST = {
 	"send": "usage: udpcat send [options] HOST PORT [DATA ...]",
 	"listen": "usage: udpcat listen [options] [ADDRESS] PORT",
 	"broadcast": "usage: udpcat broadcast [options] PORT [DATA ...]",
+	"completion": "usage: udpcat completion bash|zsh|fish",
 }
 
 
@@ -29,9 +32,9 @@ def _():
 	eq(r.err, b"", "stderr")
 	eq(first_line(r), "usage: udpcat COMMAND [options] ...", "first line")
 	lines = r.out.decode().splitlines()
-	# one line per command, sorted: broadcast, listen, relay, send
+	# one line per command, sorted
 	pos = []
-	for c in ("broadcast", "listen", "relay", "send"):
+	for c in ("broadcast", "completion", "listen", "relay", "send"):
 		idx = [i for i, l in enumerate(lines)
 		    if re.match(r"\s*%s\b" % c, l)]
 		if not idx:
@@ -52,7 +55,7 @@ for _args in (["-h"], ["help"]):
 	_mk(_args)
 
 
-for _cmd in ("send", "listen", "broadcast"):
+for _cmd in ("send", "listen", "broadcast", "completion"):
 	def _mk(cmd):
 		@test("help/help %s first line" % cmd)
 		def _():
@@ -73,6 +76,73 @@ for _cmd in ("send", "listen", "broadcast"):
 @test("help/--version")
 def _():
 	check_ok(run(["--version"]), b"udpcat 1.0.0\n")
+
+
+# --- what udpcat prints itself, to an output that cannot take it ----------
+
+def _full_or_skip():
+	if not os.path.exists("/dev/full"):
+		skip("/dev/full is missing")
+
+
+for _args, _cmd in ((["--help"], None), (["help"], None),
+    (["--version"], None), (["help", "send"], None),
+    (["send", "--help"], "send"), (["listen", "-h"], "listen"),
+    (["broadcast", "--help"], "broadcast"),
+    (["completion", "--help"], "completion"),
+    (["completion", "bash"], "completion"),
+    (["completion", "zsh"], "completion"),
+    (["completion", "fish"], "completion")):
+	def _mk(args, cmd):
+		@test("cli/%s to /dev/full: exit 1 with the reason" %
+		    " ".join(args))
+		def _():
+			_full_or_skip()
+			with open("/dev/full", "wb") as full:
+				r = run(args, stdout=full)
+			check_err(r, 1, cmd, "cannot write to standard output",
+			    "No space left on device")
+
+		@test("cli/%s with standard output closed: exit 1" %
+		    " ".join(args))
+		def _():
+			if util.VALGRIND_DIR:
+				skip("valgrind opens descriptors of its own "
+				    "in the gap")
+			r = Proc(args, stdout=subprocess.DEVNULL,
+			    wrap=["sh", "-c", 'exec "$0" "$@" >&-']).finish()
+			check_err(r, 1, cmd, "cannot write to standard output",
+			    "closed")
+	_mk(_args, _cmd)
+
+
+# --- completion ---------------------------------------------------------------
+
+@test("cli/completion SHELL prints a script for each shell")
+def _():
+	for sh, word in (("bash", b"complete -F _udpcat udpcat"),
+	    ("zsh", b"#compdef udpcat"), ("fish", b"complete -c udpcat")):
+		r = run(["completion", sh])
+		check_rc(r, 0)
+		eq(r.err, b"", "stderr")
+		ok_(word in r.out, "%s script lacks %r" % (sh, word))
+		# every long option of every command is in it
+		for cmd in ("send", "listen", "broadcast"):
+			h = run([cmd, "--help"]).out.decode()
+			for opt in set(re.findall(r"(?m)^  .*?(--[a-z-]+)", h)):
+				ok_(opt[2:].encode() in r.out,
+				    "%s script lacks %s of %s" % (sh, opt, cmd))
+
+
+for _args, _word in ((["completion"], "bash, zsh or fish"),
+    (["completion", "ksh"], "'ksh'"),
+    (["completion", "bash", "zsh"], "'zsh'"),
+    (["completion", "--frobnicate", "bash"], "'--frobnicate'")):
+	def _mk(args, word):
+		@test("usage/%s" % " ".join(args))
+		def _():
+			check_usage(run(args), "completion", word)
+	_mk(_args, _word)
 
 
 @test("help/no command is a usage error")
@@ -158,6 +228,13 @@ USAGE = [
 	(["send", "-s", "127.1", "127.0.0.1", "9", "x"], "'127.1'"),
 	(["broadcast", "-6", "9", "x"], None),	# -6 needs -I
 	(["broadcast", "--broadcast", "9", "x"], "--broadcast"),
+	# another command's option spelled in full is not an abbreviation
+	(["send", "--to", "10.0.0.255", "127.0.0.1", "9", "x"], "'--to'"),
+	(["send", "--to=10.0.0.255", "127.0.0.1", "9", "x"], "'--to'"),
+	(["send", "--all-interfaces", "127.0.0.1", "9", "x"],
+	    "'--all-interfaces'"),
+	(["listen", "--wait", "1", "0"], "'--wait'"),
+	(["send", "--timeout", "1", "127.0.0.1", "9", "x"], "'--timeout'"),
 ]
 
 for _i, (_args, _word) in enumerate(USAGE):

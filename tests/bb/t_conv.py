@@ -138,8 +138,8 @@ def _():
 	lines = r.out.split(b"\n")
 	eq(len(lines), 2, "JSON lines + end")
 	o = json.loads(lines[0])
-	eq(sorted(o), sorted(["time", "from", "port", "size", "truncated",
-	    "data"]), "keys")
+	eq(sorted(o), sorted(["time", "from", "port", "to", "ifname", "ttl",
+	    "tos", "size", "truncated", "data"]), "keys")
 	eq((o["from"], o["port"], o["size"], o["truncated"], o["data"]),
 	    ("127.0.0.1", resp.port, 2, False, "cjE="), "fields")
 

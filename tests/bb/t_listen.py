@@ -264,7 +264,9 @@ def _():
 # --- --json -------------------------------------------------------------------
 
 TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-KEYS = ["time", "from", "port", "size", "truncated", "data"]
+# SPEC v2 "what a received datagram carried": to, ifname, ttl, tos.
+KEYS = ["time", "from", "port", "to", "ifname", "ttl", "tos", "size",
+    "truncated", "data"]
 
 
 def json_lines(out):
@@ -281,18 +283,42 @@ def json_lines(out):
 	return objs
 
 
+def default_ttl(v6):
+	path = "/proc/sys/net/ipv6/conf/lo/hop_limit" if v6 else \
+	    "/proc/sys/net/ipv4/ip_default_ttl"
+	with open(path) as f:
+		return int(f.read())
+
+
 def check_json(o, frm, port, size, truncated, data):
 	ok_(TIME_RE.fullmatch(o["time"]), "time %r" % o["time"])
 	t = datetime.datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
 	t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
 	ok_(abs(t - time.time()) < 60, "time %r is not now" % o["time"])
 	eq(o["from"], frm, "from")
+	eq(o["to"], "::1" if ":" in frm else "127.0.0.1", "to")
+	eq(o["ifname"], "lo", "ifname")
+	eq(o["ttl"], default_ttl(":" in frm), "ttl (the system's default)")
+	eq(o["tos"], 0, "tos")
 	ok_(type(o["port"]) is int, "port is not an integer: %r" % o["port"])
 	eq(o["port"], port, "port")
 	ok_(type(o["size"]) is int, "size is not an integer")
 	eq(o["size"], size, "size")
 	eq(o["truncated"], truncated, "truncated")
 	eq(o["data"], data, "data")
+
+
+@test("listen/--json: to, ifname, ttl and tos as sent (send --ttl --tos)")
+def _():
+	l = Listener(["--json", "-n", "2"])
+	check_ok(run(["send", "--ttl", "7", "--tos", "32", "127.0.0.1",
+	    str(l.port), "a"]))
+	check_ok(run(["send", "127.0.0.2", str(l.port), "b"]))
+	r = l.finish()
+	objs = json_lines(r.out)
+	eq([(o["to"], o["ifname"], o["ttl"], o["tos"]) for o in objs],
+	    [("127.0.0.1", "lo", 7, 32), ("127.0.0.2", "lo",
+	    default_ttl(False), 0)], "to, ifname, ttl, tos")
 
 
 @test("listen/--json fields, base64 by default")

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -470,6 +471,48 @@ ref_ipv6(const unsigned char *a, char *buf, size_t size)
 		    (unsigned)a[14] << 8 | a[15]);
 }
 
+/*
+ * A Unix sender's name: "unnamed", "@" and the abstract name, or the path
+ * up to its NUL; every byte outside printable ASCII but '\\' as \xHH,
+ * and '\\' doubled (text encoding).
+ */
+static void
+ref_unix(const struct sample *s, char *buf, size_t size)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&s->ss;
+	size_t n, i, o = 0, off = offsetof(struct sockaddr_un, sun_path);
+	const unsigned char *p = (const unsigned char *)sun->sun_path;
+
+	if (s->d.fromlen <= off) {
+		snprintf(buf, size, "unnamed");
+		return;
+	}
+	n = s->d.fromlen - off;
+	if (n > sizeof(sun->sun_path))
+		n = sizeof(sun->sun_path);
+	if (p[0] == '\0') {
+		buf[o++] = '@';
+		p++;
+		n--;
+	} else
+		n = strnlen((const char *)p, n);
+	for (i = 0; i < n && o + 5 < size; i++) {
+		if (p[i] == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\\\");
+		else if (p[i] >= 0x20 && p[i] < 0x7f)
+			buf[o++] = (char)p[i];
+		else if (p[i] == '\n' || p[i] == '\r' || p[i] == '\t' ||
+		    p[i] == '\0')
+			o += (size_t)snprintf(buf + o, size - o, "\\%c",
+			    p[i] == '\n' ? 'n' : p[i] == '\r' ? 'r' :
+			    p[i] == '\t' ? 't' : '0');
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x",
+			    p[i]);
+	}
+	buf[o] = '\0';
+}
+
 /* The address as out_addr() should give it, by other means; or "?". */
 static void
 ref_addr(const struct sample *s, char *buf, size_t size, unsigned *port,
@@ -484,6 +527,11 @@ ref_addr(const struct sample *s, char *buf, size_t size, unsigned *port,
 	snprintf(buf, size, "?");
 	if (s->from_null)
 		return;
+	if (s->ss.ss_family == AF_UNIX) {
+		ref_unix(s, buf, size);
+		*port = OUT_NO_PORT;
+		return;
+	}
 	if (s->ss.ss_family == AF_INET && s->d.fromlen >= sizeof(*sin)) {
 		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
 		*port = ntohs(sin->sin_port);
@@ -552,7 +600,7 @@ check_json(const struct sample *s, const char *out, size_t n)
 {
 	const struct jmember *m;
 	struct jp p;
-	char want[128], num[32];
+	char want[PEER_MAX], num[32];
 	unsigned port;
 
 	FUZZ_CHECK(n > 0 && out[n - 1] == '\n');
@@ -573,7 +621,10 @@ check_json(const struct sample *s, const char *out, size_t n)
 	FUZZ_CHECK(m->str != NULL && m->strlen == strlen(want) &&
 	    memcmp(m->str, want, m->strlen) == 0);
 	m = j_member(&p, 2, "port");
-	snprintf(num, sizeof(num), "%u", port);
+	if (port == OUT_NO_PORT)
+		snprintf(num, sizeof(num), "null");
+	else
+		snprintf(num, sizeof(num), "%u", port);
 	FUZZ_CHECK(j_is(&p, m, num));
 	m = j_member(&p, 3, "size");
 	snprintf(num, sizeof(num), "%zu", s->d.size);
@@ -604,7 +655,10 @@ check_framed(const struct sample *s, const char *out, size_t n)
 	}
 	if (s->f.show_peer) {
 		ref_addr(s, want, sizeof(want) - 8, &port, 1);
-		snprintf(want + strlen(want), 8, ":%u ", port);
+		if (port == OUT_NO_PORT)
+			snprintf(want + strlen(want), 8, " ");
+		else
+			snprintf(want + strlen(want), 8, ":%u ", port);
 		body = strlen(want);
 		FUZZ_CHECK(n >= body && memcmp(out, want, body) == 0);
 	}
@@ -648,7 +702,8 @@ check_peer(const struct sample *s)
 		return;
 	}
 	FUZZ_CHECK(n > 0 && n < PEER_MAX && (size_t)n == strlen(buf));
-	snprintf(want + strlen(want), 8, ":%u", wport);
+	if (wport != OUT_NO_PORT)
+		snprintf(want + strlen(want), 8, ":%u", wport);
 	check_streq(buf, want);
 	ref_addr(s, want, sizeof(want), &wport, 0);
 	n = out_addr(sa, s->d.fromlen, buf, &port);

@@ -2,7 +2,8 @@
 # replay.sh: builds each fuzz harness without libFuzzer, replays its corpus.
 #
 # Run from the top of the tree: sh tests/fuzz/replay.sh [NAME ...], where
-# NAME is port, host, enc, frame, output or args (all by default).
+# NAME is port, host, enc, frame, split, output or args (all by
+# default).
 # $CC, $CFLAGS and $LDFLAGS come from the environment, so the sanitizer
 # build replays under ASan and UBSan.  Binaries go to tests/fuzz/bin/.
 
@@ -14,7 +15,7 @@ WARN="-std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 -Wformat=2 -Wvla -fno-common -D_GNU_SOURCE -Iinclude"
 FUZZ=tests/fuzz
 BIN=$FUZZ/bin
-ALL="port host enc frame output args"
+ALL="port host enc frame split output args"
 
 if [ ! -f "$FUZZ/replay.c" ]; then
 	echo "replay.sh: run me from the top of the source tree" >&2
@@ -30,7 +31,7 @@ primary() {
 	case $1 in
 	port|host)	echo src/parse.c ;;
 	enc)		echo src/enc.c ;;
-	frame)		echo src/frame.c ;;
+	frame|split)	echo src/frame.c ;;
 	output)		echo src/output.c ;;
 	args)		echo src/udpcat.c ;;
 	esac
