@@ -51,7 +51,8 @@ struct relay_opts {
 	int		 stats;
 	int		 progress;
 	int		 verbose;
-	const char	*address;
+	const char	*address;	/* or unix:PATH */
+	int		 listen_unix;
 	uint16_t	 lport;
 	const char	*host;
 	uint16_t	 port;
@@ -215,25 +216,51 @@ parse_opt(struct relay_opts *o, int id)
 	}
 }
 
+/*
+ * Reads the operands: the bound side ([ADDRESS] PORT, or unix:PATH),
+ * then the service (HOST PORT, or unix:PATH).
+ */
+static void
+check_operands(struct relay_opts *o, int argc, char **argv)
+{
+	int svc = argc > 0 && endp_is_unix(argv[argc - 1]) ? 1 : 2;
+	int bound = argc - svc;
+
+	if (bound < 1)
+		die_usage("missing %s", argc == 0 ? "PORT HOST PORT" :
+		    svc == 1 ? "PORT" : argc == 1 ? "HOST PORT" : "PORT");
+	if (bound > 2)
+		die_usage("too many operands: '%s'", argv[2]);
+	o->host = argv[bound];
+	if (svc == 2)
+		o->port = opt_port(argv[argc - 1], 0);
+	if (bound == 1 && endp_is_unix(argv[0])) {
+		o->address = argv[0];
+		o->listen_unix = 1;
+		return;
+	}
+	if (bound == 2 && endp_is_unix(argv[0]))
+		die_usage("'%s' takes no PORT", argv[0]);
+	if (bound == 2)
+		o->address = argv[0];
+	o->lport = opt_port(argv[bound - 1], 1);
+}
+
 /* Checks the operands and the options that exclude each other. */
 static void
 check_opts(struct relay_opts *o, int argc, char **argv)
 {
-	if (argc < 3)
-		die_usage("missing %s", argc < 2 ? "HOST PORT" : "PORT");
-	if (argc > 4)
-		die_usage("too many operands: '%s'", argv[4]);
-	if (argc == 4)
-		o->address = argv[0];
-	o->lport = opt_port(argv[argc - 3], 1);
-	o->host = argv[argc - 2];
-	o->port = opt_port(argv[argc - 1], 0);
+	check_operands(o, argc, argv);
 	if (o->json && o->tap)
 		die_usage("--json and --tap exclude each other");
 	if (o->framing_set && !o->tap)
 		die_usage("-F needs --tap");
 	if (o->enc_set && !o->tap && !o->json)
 		die_usage("-e needs --tap or --json");
+	if (o->listen_unix && (o->port_file != NULL || o->reuse))
+		die_usage("%s does not apply to a Unix socket ('%s')",
+		    o->port_file != NULL ? "--port-file" : "--reuse",
+		    o->address);
 }
 
 /* The datagrams waiting to go out, sent together by one flush. */
@@ -262,6 +289,7 @@ struct relay {
 	const struct relay_opts	*o;
 	struct endp		 ep;		/* the clients' side */
 	struct endpoint		 dst;		/* the service */
+	char			 dst_name[PEER_MAX];
 	struct relay_table	 t;
 	struct receiver		 rx_up;		/* from the clients */
 	struct receiver		 rx_down;	/* from the service */
@@ -455,7 +483,7 @@ on_client(void *arg, const struct dgram *d)
 
 	r->last_ns = now;
 	/* Forged with the relay's own address, it would loop. */
-	if (endp_is_self(&r->ep, d->from)) {
+	if (endp_is_self(&r->ep, d->from, d->fromlen)) {
 		if (r->self++ == 0)
 			warning("not relaying a datagram from the relay's own "
 			    "address %s", r->ep.name);
@@ -720,9 +748,15 @@ setup_peers(struct relay *r)
 	uint16_t port;
 	int i, rc;
 
-	if ((rc = resolve("host", o->host, o->port, o->family, 0,
-	    &r->dst)) != 0)
+	if (endp_is_unix(o->host))
+		rc = endp_unix_addr(o->host, &r->dst);
+	else
+		rc = resolve("host", o->host, o->port, o->family, 0, &r->dst);
+	if (rc != 0)
 		return rc;
+	if (out_peer((struct sockaddr *)&r->dst.ss, r->dst.len,
+	    r->dst_name) < 0)
+		memcpy(r->dst_name, "?", 2);
 	memset(&c, 0, sizeof(c));
 	c.family = o->family;
 	c.ttl = c.tos = c.loop = -1;
@@ -741,6 +775,25 @@ setup_peers(struct relay *r)
 	return 0;
 }
 
+/* Opens and binds the clients' side: UDP as listen's, or Unix. */
+static int
+bind_side(struct relay *r)
+{
+	const struct relay_opts *o = r->o;
+	struct endp_conf c;
+	struct endpoint ep;
+	int rc;
+
+	if (o->listen_unix)
+		return (rc = endp_unix_addr(o->address, &ep)) != 0 ? rc :
+		    endp_listen_unix(&r->ep, &ep);
+	memset(&c, 0, sizeof(c));
+	c.family = o->family;
+	c.reuse = o->reuse;
+	return endp_listen(&r->ep, &c, o->address, o->lport,
+	    o->family != AF_UNSPEC ? o->family : AF_INET6);
+}
+
 /*
  * Opens and binds the clients' side; refuses a service or tee that is
  * the relay itself, which would relay its own datagrams for ever.
@@ -749,23 +802,17 @@ static int
 setup(struct relay *r)
 {
 	const struct relay_opts *o = r->o;
-	struct endp_conf c;
 	long rcvbuf;
 	int rc, i, gro;
 
-	memset(&c, 0, sizeof(c));
-	c.family = o->family;
-	c.reuse = o->reuse;
-	if ((rc = setup_peers(r)) != 0 ||
-	    (rc = endp_listen(&r->ep, &c, o->address, o->lport,
-	    o->family != AF_UNSPEC ? o->family : AF_INET6)) != 0)
+	if ((rc = setup_peers(r)) != 0 || (rc = bind_side(r)) != 0)
 		return rc;
-	if (endp_is_self(&r->ep, (struct sockaddr *)&r->dst.ss))
-		return msg_fail_usage("'%s %u' is the relay's own address: it "
-		    "would relay to itself", o->host, o->port);
+	if (endp_is_self(&r->ep, (struct sockaddr *)&r->dst.ss, r->dst.len))
+		return msg_fail_usage("'%s' is the relay's own address: it "
+		    "would relay to itself", r->dst_name);
 	for (i = 0; i < o->ntee; i++)
 		if (endp_is_self(&r->ep, (struct sockaddr *)
-		    &r->tee_dst[i].ss))
+		    &r->tee_dst[i].ss, r->tee_dst[i].len))
 			return msg_fail_usage("--tee '%s' is the relay's own "
 			    "address", o->tee[i]);
 	if ((rcvbuf = sock_rcvbuf(r->ep.fd, o->buffer)) == -1)
@@ -775,11 +822,7 @@ setup(struct relay *r)
 	if (o->json)
 		(void)sock_rx_timestamps(r->ep.fd);
 	if (o->verbose) {
-		char to[PEER_MAX];
-
-		if (out_peer((struct sockaddr *)&r->dst.ss, r->dst.len, to) < 0)
-			memcpy(to, "?", 2);
-		note("relaying %s to %s", r->ep.name, to);
+		note("relaying %s to %s", r->ep.name, r->dst_name);
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,
 		    gro ? "on" : "off");
 		note("seed %llu", (unsigned long long)o->seed);

@@ -49,7 +49,7 @@ static const char J_DIR[] = ",\"dir\":\"";
 static const char J_CLIENT[] = "\",\"client\":\"";
 static const char J_CPORT[] = "\",\"client_port\":";
 static const char J_FATE[] = ",\"fate\":\"";
-#define RELAY_FIXED	(sizeof(J_DIR) + 4 + sizeof(J_CLIENT) + PEER_MAX + \
+#define RELAY_FIXED	(sizeof(J_DIR) + 4 + sizeof(J_CLIENT) + 2 * PEER_MAX + \
 			 sizeof(J_CPORT) + 5 + sizeof(J_FATE) + 16)
 
 /* Shown for a sender whose address family is not IPv4 or IPv6. */
@@ -394,9 +394,14 @@ relay_json(const struct dgram *d, char *dst)
 	n += LIT(dst + n, J_CLIENT);
 	if ((a = put_addr(d->client, d->clientlen, dst + n, &port, 0)) == -1)
 		a = (int)LIT(dst + n, UNKNOWN_ADDR);
+	if (port == OUT_NO_PORT)	/* a Unix socket's name */
+		a = (int)json_escape(dst + n, (size_t)a);
 	n += (size_t)a;
 	n += LIT(dst + n, J_CPORT);
-	n += put_uint(dst + n, port, 1);
+	if (port == OUT_NO_PORT)
+		n += LIT(dst + n, "null");
+	else
+		n += put_uint(dst + n, port, 1);
 	if (d->fate != NULL) {
 		n += LIT(dst + n, J_FATE);
 		memcpy(dst + n, d->fate, strlen(d->fate));

@@ -1,8 +1,10 @@
 /* relay.c: the relay's client table: one upstream socket per client. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/un.h>
 
 #include "relay.h"
 #include "udpcat.h"
@@ -31,15 +33,28 @@ relay_init(struct relay_table *t, size_t max)
 	return 0;
 }
 
+/* The longest key: a Unix socket's name. */
+#define KEY_MAX		sizeof(((struct sockaddr_un *)NULL)->sun_path)
+
 /*
- * The bytes that tell clients apart: the address and port of sa; an
- * IPv4-mapped address the same as plain IPv4.  Returns their length.
+ * The bytes that tell clients apart: the address and port of sa (of len
+ * bytes); an IPv4-mapped address the same as plain IPv4.  Returns their
+ * length.
  */
 static size_t
-client_key(const struct sockaddr *sa, unsigned char *k)
+client_key(const struct sockaddr *sa, socklen_t len, unsigned char *k)
 {
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+
+	if (sa->sa_family == AF_UNIX) {
+		/* Its name; every unnamed client is the same (none). */
+		len = len > off ? len - off : 0;
+		len = len > KEY_MAX ? KEY_MAX : len;
+		memcpy(k, ((const struct sockaddr_un *)sa)->sun_path, len);
+		return len;
+	}
 
 	if (sa->sa_family == AF_INET6 &&
 	    !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
@@ -72,24 +87,23 @@ hash(const unsigned char *k, size_t n)
 
 /* The bucket of sa; its key in k, of *kn bytes. */
 static struct mapping **
-bucket(struct relay_table *t, const struct sockaddr *sa, unsigned char *k,
-    size_t *kn)
+bucket(struct relay_table *t, const struct sockaddr *sa, socklen_t len,
+    unsigned char *k, size_t *kn)
 {
-	*kn = client_key(sa, k);
+	*kn = client_key(sa, len, k);
 	return &t->buckets[hash(k, *kn) & (t->nbuckets - 1)];
 }
 
 struct mapping *
 relay_find(struct relay_table *t, const struct sockaddr *sa, socklen_t len)
 {
-	unsigned char k[24], mk[24];
+	unsigned char k[KEY_MAX], mk[KEY_MAX];
 	size_t kn;
 	struct mapping *m;
 
-	(void)len;
-	for (m = *bucket(t, sa, k, &kn); m != NULL; m = m->hnext)
-		if (client_key((struct sockaddr *)&m->client.ss, mk) == kn &&
-		    memcmp(k, mk, kn) == 0)
+	for (m = *bucket(t, sa, len, k, &kn); m != NULL; m = m->hnext)
+		if (client_key((struct sockaddr *)&m->client.ss, m->client.len,
+		    mk) == kn && memcmp(k, mk, kn) == 0)
 			return m;
 	return NULL;
 }
@@ -178,19 +192,30 @@ open_up(struct mapping *m, const struct endpoint *dst, struct rxbatch *rx,
 	struct endp *e = &m->up;
 	int family = dst->ss.ss_family;
 
+	struct endpoint me;
+
 	if ((e->fd = sock_open(family)) == -1)
 		return -1;
 	e->family = family;
 	e->max = family == AF_INET ? MAX_DGRAM4 : MAX_DGRAM6;
-	if (sock_recverr(e->fd, family) == -1 ||
-	    connect(e->fd, (const struct sockaddr *)&dst->ss, dst->len) == -1 ||
+	if (family == AF_UNIX) {
+		/* Linux names it itself (abstract), for the replies. */
+		memset(&me, 0, sizeof(me));
+		me.ss.ss_family = AF_UNIX;
+		if (bind(e->fd, (struct sockaddr *)&me.ss,
+		    sizeof(sa_family_t)) == -1)
+			return -1;
+	} else if (sock_recverr(e->fd, family) == -1)
+		return -1;
+	if (connect(e->fd, (const struct sockaddr *)&dst->ss, dst->len) == -1 ||
 	    sock_local(e->fd, &e->local) == -1)
 		return -1;
 	e->connected = 1;
 	/* A burst of replies must not find the default buffer's few. */
 	if (rcvbuf > 0)
 		(void)sock_rcvbuf(e->fd, rcvbuf);
-	(void)sock_rx_gro(e->fd, rx);
+	if (family != AF_UNIX)
+		(void)sock_rx_gro(e->fd, rx);
 	m->drops = drops_of(e->fd);
 	/* Warnings about it name the client it speaks for. */
 	up_name(e->name, dst, &m->client);
@@ -201,7 +226,7 @@ struct mapping *
 relay_open(struct relay_table *t, const struct sockaddr *sa, socklen_t len,
     const struct endpoint *dst, uint64_t now, struct rxbatch *rx)
 {
-	unsigned char k[24];
+	unsigned char k[KEY_MAX];
 	size_t kn;
 	struct mapping *m, **b;
 	int err;
@@ -226,7 +251,7 @@ relay_open(struct relay_table *t, const struct sockaddr *sa, socklen_t len,
 		errno = err;
 		return NULL;
 	}
-	b = bucket(t, sa, k, &kn);
+	b = bucket(t, sa, len, k, &kn);
 	m->hnext = *b;
 	*b = m;
 	m->used = 1;
@@ -241,11 +266,12 @@ relay_open(struct relay_table *t, const struct sockaddr *sa, socklen_t len,
 void
 relay_close(struct relay_table *t, struct mapping *m, int idle)
 {
-	unsigned char k[24];
+	unsigned char k[KEY_MAX];
 	size_t kn;
 	struct mapping **p;
 
-	for (p = bucket(t, (struct sockaddr *)&m->client.ss, k, &kn);
+	for (p = bucket(t, (struct sockaddr *)&m->client.ss, m->client.len,
+	    k, &kn);
 	    *p != NULL; p = &(*p)->hnext)
 		if (*p == m) {
 			*p = m->hnext;

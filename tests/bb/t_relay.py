@@ -550,6 +550,82 @@ def _():
 	check_rc(r.finish(), 143)
 
 
+# --- Unix datagram sockets -----------------------------------------------
+
+def unix_sock(name):
+	"""A Unix datagram socket bound to the abstract name (Linux)."""
+	u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+	u.bind("\0" + name)
+	return u
+
+
+def recv_from(sock, timeout=WAIT):
+	r, _, _ = select.select([sock], [], [], timeout)
+	if not r:
+		fail("no datagram within %.1f s" % timeout)
+	return sock.recvfrom(1 << 17)
+
+
+@test("relay/unix:@NAME clients to a UDP service, replies to each")
+def _():
+	s = Service()
+	name = "udpcat-relay-%d" % os.getpid()
+	r = Proc(["relay", "--json", "unix:@" + name, "127.0.0.1",
+	    str(s.port)])
+	a, b = unix_sock(name + "-a"), unix_sock(name + "-b")
+	try:
+		end = time.monotonic() + WAIT
+		while True:	# until the relay has bound its name
+			try:
+				a.sendto(b"from a", "\0" + name)
+				break
+			except (ConnectionRefusedError, FileNotFoundError):
+				if time.monotonic() > end:
+					fail("relay never bound @%s" % name)
+				time.sleep(0.01)
+		b.sendto(b"from b", "\0" + name)
+		eq(recv_from(a)[0], b"re:from a", "a's reply")
+		eq(recv_from(b)[0], b"re:from b", "b's reply")
+	finally:
+		a.close()
+		b.close()
+	r.signal(signal.SIGINT)
+	res = r.finish()
+	check_rc(res, 130)
+	recs = [json.loads(l) for l in res.out.splitlines()]
+	eq(sorted((x["dir"], x["client"], x["client_port"]) for x in recs),
+	    [("down", "@" + name + "-a", None), ("down", "@" + name + "-b",
+	    None), ("up", "@" + name + "-a", None), ("up", "@" + name + "-b",
+	    None)], "records")
+	eq(len({a for _, a, _ in s.got}), 2, "upstream ports")
+
+
+@test("relay/UDP clients to a unix:PATH service: a name per client")
+def _():
+	d = tempfile.mkdtemp(prefix="udpcat-bb-")
+	path = os.path.join(d, "svc")
+	svc = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+	svc.bind(path)
+	pf = os.path.join(d, "port")
+	r = Proc(["relay", "--port-file", pf, "0", "unix:" + path])
+	port = util.wait_port_file(pf, r)
+	cs = [Peer(), Peer()]
+	seen = set()
+	for i, c in enumerate(cs):
+		c.send(b"%d" % i, port)
+		data, addr = recv_from(svc)
+		eq(data, b"%d" % i, "datagram at the service")
+		seen.add(addr)
+		svc.sendto(b"re:" + data, addr)
+	for i, c in enumerate(cs):
+		eq(c.recv()[0], b"re:%d" % i, "reply to client %d" % i)
+	eq(len(seen), 2, "service sees one name per client: %r" % seen)
+	r.signal(signal.SIGINT)
+	check_rc(r.finish(), 130)
+	svc.close()
+	shutil.rmtree(d, ignore_errors=True)
+
+
 # --- refusals at start ----------------------------------------------------
 
 @test("relay/HOST PORT that is the relay itself: refused at start")
@@ -561,6 +637,10 @@ def _():
 
 @test("relay/usage: bad percentages, --json with --tap, -F none")
 def _():
+	res = run(["relay", "unix:@udpcat-x", "unix:@udpcat-x"])
+	util.check_err(res, 2, "relay", "relay's own address")
+	res = run(["relay", "--port-file", "f", "unix:@udpcat-x", "::1", "9"])
+	check_usage(res, "relay", "--port-file", "Unix")
 	for args, words in (
 	    (["--loss", "101"], ("percentage", "101")),
 	    (["--loss", "up:x"], ("percentage", "x")),
