@@ -626,6 +626,29 @@ def _():
 	shutil.rmtree(d, ignore_errors=True)
 
 
+@test("relay/own-name check: listen --echo on unix:@NAME answers @NAME-a")
+def _():
+	# The check the relay shares with listen once took any name that
+	# begins with the bound one for the socket itself.
+	name = "udpcat-echo-%d" % os.getpid()
+	l = Proc(["listen", "--echo", "-n", "1", "unix:@" + name])
+	a = unix_sock(name + "-a")
+	try:
+		end = time.monotonic() + WAIT
+		while True:
+			try:
+				a.sendto(b"hi", "\0" + name)
+				break
+			except (ConnectionRefusedError, FileNotFoundError):
+				if time.monotonic() > end:
+					fail("listen never bound @%s" % name)
+				time.sleep(0.01)
+		eq(recv_from(a)[0], b"hi", "the echo")
+	finally:
+		a.close()
+	util.check_ok(l.finish(), b"hi\n")
+
+
 # --- refusals at start ----------------------------------------------------
 
 @test("relay/HOST PORT that is the relay itself: refused at start")
