@@ -44,7 +44,7 @@ struct imp_item {
 	uint64_t	 key;		/* release time, ns */
 	uint64_t	 seq;		/* order among equal keys */
 	uint64_t	 tag;		/* the caller's: whose datagram */
-	int		 rated;		/* past the delay, waiting for the rate */
+	int		 rated;		/* in the rate's queue */
 	size_t		 len;
 	unsigned char	 data[];
 };

@@ -30,7 +30,7 @@ struct relay_table {
 	struct mapping	 *newest;
 	size_t		  n;
 	size_t		  max;
-	size_t		  rcvbuf;	/* of each upstream socket; 0: default */
+	size_t		  rcvbuf;	/* each upstream socket's; 0: default */
 	uint64_t	  opened;
 	uint64_t	  closed_idle;
 	uint64_t	  closed_full;

@@ -158,8 +158,8 @@ parse_opt(struct relay_opts *o, int id)
 	case OPT_FRAMING:
 		if (frame_parse_out(optarg, &o->framing) == -1 ||
 		    (o->framing != OUT_LINE && o->framing != OUT_NUL))
-			die_usage("unknown framing '%s' for the relay: use line "
-			    "or nul", optarg);
+			die_usage("unknown framing '%s' for the relay: use "
+			    "line or nul", optarg);
 		o->framing_set = 1;
 		break;
 	case OPT_COUNT:
@@ -305,7 +305,7 @@ struct relay {
 	struct pollfd		*pfd;
 	struct mapping		**pm;		/* the mapping of each pfd */
 	uint64_t		 last_ns;	/* the last arrival */
-	uint64_t		 self;		/* from the relay's own address */
+	uint64_t		 self;		/* from the relay's own name */
 	uint64_t		 refused;
 	uint64_t		 tee_replies;
 	uint64_t		 send_warned;
@@ -816,8 +816,8 @@ setup(struct relay *r)
 			return msg_fail_usage("--tee '%s' is the relay's own "
 			    "address", o->tee[i]);
 	if ((rcvbuf = sock_rcvbuf(r->ep.fd, o->buffer)) == -1)
-		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
-		    strerror(errno));
+		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: "
+		    "%s", strerror(errno));
 	gro = sock_rx_gro(r->ep.fd, &r->rx_up.rx);
 	if (o->json)
 		(void)sock_rx_timestamps(r->ep.fd);
@@ -832,8 +832,8 @@ setup(struct relay *r)
 	signals_install();
 	if (o->port_file != NULL && portfile_write(o->port_file,
 	    ntohs(((struct sockaddr_in *)&r->ep.local.ss)->sin_port)) == -1)
-		return msg_fail(EXIT_RUNTIME, "cannot write the port file '%s': "
-		    "%s", o->port_file, strerror(errno));
+		return msg_fail(EXIT_RUNTIME, "cannot write the port file "
+		    "'%s': %s", o->port_file, strerror(errno));
 	return 0;
 }
 

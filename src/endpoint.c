@@ -160,6 +160,7 @@ endp_listen(struct endp *e, const struct endp_conf *c, const char *address,
 	struct endpoint ep;
 	int rc, dual = 0;
 
+	memset(&ep, 0, sizeof(ep));
 	if (address != NULL)
 		rc = resolve("address", address, port, c->family, 1, &ep);
 	else
@@ -213,6 +214,7 @@ bind_source(struct endp *e, const struct endp_conf *c)
 
 	if (c->source == NULL && c->source_port == 0)
 		return 0;
+	memset(&ep, 0, sizeof(ep));
 	rc = resolve("source address", c->source != NULL ? c->source :
 	    e->family == AF_INET ? "0.0.0.0" : "::", c->source_port,
 	    e->family, 1, &ep);

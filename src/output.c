@@ -38,10 +38,10 @@ static const char J_END[] = "\"}\n";
 #define TIME_MAX	40
 #define JSON_FIXED	(sizeof(J_TIME) + sizeof(J_FROM) + sizeof(J_PORT) + \
 			 sizeof(J_SIZE) + sizeof(J_TRUNC) + sizeof(J_DATA) + \
-			 sizeof(J_END) + TIME_MAX + 2 * PEER_MAX + 5 + 20 + 5 + \
-			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * 10 + \
+			 sizeof(J_END) + TIME_MAX + 2 * (size_t)PEER_MAX + 5 + 20 + 5 + \
+			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * (size_t)10 + \
 			 sizeof(J_TO) + sizeof(J_IFNAME) + sizeof(J_TTL) + \
-			 sizeof(J_TOS) + 46 + IF_NAMESIZE + 2 * 11 + \
+			 sizeof(J_TOS) + 46 + IF_NAMESIZE + 2 * (size_t)11 + \
 			 RELAY_FIXED)
 
 /* The relay's fields: the keys, a client, a port and the longest fate. */
@@ -49,8 +49,9 @@ static const char J_DIR[] = ",\"dir\":\"";
 static const char J_CLIENT[] = "\",\"client\":\"";
 static const char J_CPORT[] = "\",\"client_port\":";
 static const char J_FATE[] = ",\"fate\":\"";
-#define RELAY_FIXED	(sizeof(J_DIR) + 4 + sizeof(J_CLIENT) + 2 * PEER_MAX + \
-			 sizeof(J_CPORT) + 5 + sizeof(J_FATE) + 16)
+#define RELAY_FIXED	(sizeof(J_DIR) + 4 + sizeof(J_CLIENT) + \
+			 2 * (size_t)PEER_MAX + sizeof(J_CPORT) + 5 + \
+			 sizeof(J_FATE) + 16)
 
 /* Shown for a sender whose address family is not IPv4 or IPv6. */
 static const char UNKNOWN_ADDR[] = "?";
@@ -538,9 +539,9 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 }
 
 /*
- * Writes to every page of the n bytes at p, so that they are in memory
- * now.  Not memset(p, 0, n) after malloc(), which compilers turn into a
- * calloc() that leaves fresh pages untouched.
+ * Zeroes the n bytes at p and writes to every page of them, so that they
+ * are in memory now: memset() alone after malloc() is not enough, as
+ * compilers turn the two into a calloc() that leaves fresh pages alone.
  */
 static void
 touch(char *p, size_t n)
@@ -548,6 +549,7 @@ touch(char *p, size_t n)
 	volatile char	*v = p;
 	size_t		 i;
 
+	memset(p, 0, n);
 	for (i = 0; i < n; i += 4096)
 		v[i] = 0;
 	if (n > 0)

@@ -379,6 +379,24 @@ sock_all_broadcast(struct in_addr *addrs, int max)
 	return n;
 }
 
+/*
+ * Zeroes the n bytes at p and writes to every page of them, so that they
+ * are in memory now: memset() alone after malloc() is not enough, as
+ * compilers turn the two into a calloc() that leaves fresh pages alone.
+ */
+static void
+touch(unsigned char *p, size_t n)
+{
+	volatile unsigned char	*v = p;
+	size_t			 i;
+
+	memset(p, 0, n);
+	for (i = 0; i < n; i += 4096)
+		v[i] = 0;
+	if (n > 0)
+		v[n - 1] = 0;
+}
+
 int
 sock_rx_init(struct rxbatch *rx, size_t size, int want_from)
 {
@@ -393,7 +411,7 @@ sock_rx_init(struct rxbatch *rx, size_t size, int want_from)
 		return -1;
 	}
 	/* Touched now, so that the memory in use stays flat from here on. */
-	memset(rx->data, 0, size * SOCK_BATCH);
+	touch(rx->data, size * SOCK_BATCH);
 	return 0;
 }
 

@@ -6,10 +6,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -413,6 +415,29 @@ test_is_multicast(void **state)
 	assert_int_equal(sock_is_multicast(&ep), 0);
 }
 
+/*
+ * Broadcast addresses by interface: none for a name nobody has (ENODEV)
+ * or for lo (EADDRNOTAVAIL); never a loopback one in the list of all.
+ */
+static void
+test_broadcast_lookup(void **state)
+{
+	struct in_addr a, all[16];
+	int n, i;
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(sock_if_broadcast("nosuch-if0", &a), -1);
+	assert_int_equal(errno, ENODEV);
+	errno = 0;
+	assert_int_equal(sock_if_broadcast("lo", &a), -1);
+	assert_int_equal(errno, EADDRNOTAVAIL);
+	assert_true((n = sock_all_broadcast(all, 16)) >= 0);
+	for (i = 0; i < n; i++)
+		assert_true((ntohl(all[i].s_addr) >> 24) != 127);
+	assert_int_equal(sock_all_broadcast(all, 0), 0);
+}
+
 /* Reads an int option (a byte for IPv4 multicast TTL and loop). */
 static int
 get_opt(int fd, int level, int name)
@@ -468,7 +493,7 @@ test_ip_opts(void **state)
 	}
 }
 
-/* Multicast TTL/hops, loop and interface for sends to a group. */
+/* Only the groups joined; multicast TTL/hops, loop and interface. */
 static void
 test_mcast_opts(void **state)
 {
@@ -485,6 +510,11 @@ test_mcast_opts(void **state)
 		v6 = families[i] == AF_INET6;
 		level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
 		fd = bound(families[i], &ep);
+		assert_int_equal(sock_only_joined(fd, families[i]), 0);
+		assert_int_equal(get_opt(fd, IPPROTO_IP, IP_MULTICAST_ALL), 0);
+		if (v6)
+			assert_int_equal(get_opt(fd, level, IPV6_MULTICAST_ALL),
+			    0);
 		assert_int_equal(sock_mcast_opts(fd, families[i], 3, 0, lo), 0);
 		assert_int_equal(get_opt(fd, level, v6 ? IPV6_MULTICAST_HOPS :
 		    IP_MULTICAST_TTL), 3);
@@ -572,6 +602,42 @@ test_rx_batches(void **state)
 			close(rfd);
 		}
 	}
+}
+
+/*
+ * The receive buffers are in memory from the start, all of them, so that
+ * a listener's memory stays flat while it runs: measured with mincore()
+ * right after sock_rx_init(), malloc() told to map buffers this large
+ * afresh (fresh pages stay out of memory until written).
+ */
+static void
+test_rx_touched(void **state)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct rxbatch rx;
+	unsigned char *vec;
+	uintptr_t start, end;
+	size_t npages, i, in = 0;
+
+	(void)state;
+	assert_true(page > 0);
+	/* (ASan's allocator ignores this; it maps large blocks anyway.) */
+	(void)mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	assert_int_equal(sock_rx_init(&rx, 65535, 0), 0);
+	start = ((uintptr_t)rx.data + (uintptr_t)page - 1) &
+	    ~((uintptr_t)page - 1);
+	end = ((uintptr_t)rx.data + 65535 * SOCK_BATCH) &
+	    ~((uintptr_t)page - 1);
+	npages = (end - start) / (uintptr_t)page;
+	assert_non_null(vec = malloc(npages));
+	assert_int_equal(mincore((void *)start, end - start, vec), 0);
+	for (i = 0; i < npages; i++)
+		in += vec[i] & 1;
+	if (in < npages - npages / 100)
+		fail_msg("%zu of %zu pages of the receive buffers in memory",
+		    in, npages);
+	free(vec);
+	sock_rx_free(&rx);
 }
 
 /*
@@ -918,9 +984,11 @@ main(void)
 		cmocka_unit_test(test_unreachable_other_ways),
 		cmocka_unit_test(test_rcvbuf),
 		cmocka_unit_test(test_is_multicast),
+		cmocka_unit_test(test_broadcast_lookup),
 		cmocka_unit_test(test_ip_opts),
 		cmocka_unit_test(test_mcast_opts),
 		cmocka_unit_test(test_rx_batches),
+		cmocka_unit_test(test_rx_touched),
 		cmocka_unit_test(test_rx_truncated),
 		cmocka_unit_test(test_rx_timestamps),
 		cmocka_unit_test(test_drops),

@@ -2,7 +2,7 @@
 # replay.sh: builds each fuzz harness without libFuzzer, replays its corpus.
 #
 # Run from the top of the tree: sh tests/fuzz/replay.sh [NAME ...], where
-# NAME is port, host, enc, frame, split, output or args (all by
+# NAME is port, host, enc, frame, split, output, format or args (all by
 # default).
 # $CC, $CFLAGS and $LDFLAGS come from the environment, so the sanitizer
 # build replays under ASan and UBSan.  Binaries go to tests/fuzz/bin/.
@@ -15,7 +15,7 @@ WARN="-std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 -Wformat=2 -Wvla -fno-common -D_GNU_SOURCE -Iinclude"
 FUZZ=tests/fuzz
 BIN=$FUZZ/bin
-ALL="port host enc frame split output args"
+ALL="port host enc frame split output format args"
 
 if [ ! -f "$FUZZ/replay.c" ]; then
 	echo "replay.sh: run me from the top of the source tree" >&2
@@ -32,7 +32,7 @@ primary() {
 	port|host)	echo src/parse.c ;;
 	enc)		echo src/enc.c ;;
 	frame|split)	echo src/frame.c ;;
-	output)		echo src/output.c ;;
+	output|format)	echo src/output.c ;;
 	args)		echo src/udpcat.c ;;
 	esac
 }

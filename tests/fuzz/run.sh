@@ -2,7 +2,7 @@
 # run.sh: builds each fuzz harness with libFuzzer and fuzzes it for a while.
 #
 # Run from the top of the tree (make fuzz): sh tests/fuzz/run.sh [NAME ...]
-# NAME is port, host, enc, frame, split, output or args (all by
+# NAME is port, host, enc, frame, split, output, format or args (all by
 # default).
 #   FUZZ_SECONDS  how long each harness runs (default 60)
 #   FUZZ_CC       a clang with libFuzzer (default clang)
@@ -20,7 +20,7 @@ SAN="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 -fno-sanitize-recover=all"
 FUZZ=tests/fuzz
 BIN=$FUZZ/bin
-ALL="port host enc frame split output args"
+ALL="port host enc frame split output format args"
 
 if [ ! -f "$FUZZ/replay.c" ]; then
 	echo "run.sh: run me from the top of the source tree" >&2
