@@ -853,7 +853,9 @@ print_stats(struct relay *r)
 	static const char *const name[] = { "up", "down" };
 	uint64_t kd[2] = { up_drops(r), relay_drops(&r->t) };
 	/* With GRO the kernel counts a buffer of several as one drop. */
-	int gro[2] = { r->rx_up.rx.gro, r->rx_down.rx.gro }, d;
+	const int gro[2] = { r->rx_up.rx.gro, r->rx_down.rx.gro };
+	uint64_t closed = r->t.closed_idle + r->t.closed_full;
+	int d;
 
 	for (d = UP; d <= DOWN; d++) {
 		const struct impair_stats *i = &r->imp[d].st;
@@ -878,7 +880,7 @@ print_stats(struct relay *r)
 	    "room), %llu refused, %llu from the relay itself, %llu tee "
 	    "copies, %llu tee replies dropped",
 	    (unsigned long long)r->t.opened,
-	    (unsigned long long)(r->t.closed_idle + r->t.closed_full),
+	    (unsigned long long)closed,
 	    (unsigned long long)r->t.closed_idle,
 	    (unsigned long long)r->t.closed_full,
 	    (unsigned long long)r->refused,
@@ -953,7 +955,7 @@ alloc_parts(struct relay *r)
 		    ~o->seed);
 	}
 	r->pfd = calloc(npfd, sizeof(*r->pfd));
-	r->pm = calloc(npfd, sizeof(*r->pm));
+	r->pm = calloc(npfd, sizeof(struct mapping *));
 	r->q.buf = malloc(TXQ_BYTES);
 	r->q.gso = 1;
 	if (r->pfd == NULL || r->pm == NULL || r->q.buf == NULL ||

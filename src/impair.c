@@ -98,11 +98,11 @@ static int
 heap_push(struct impair *im, struct imp_item *it)
 {
 	struct imp_item **h;
-	size_t i, cap;
+	size_t i, cap, each = sizeof(struct imp_item *);
 
 	if (im->n == im->cap) {
 		cap = im->cap == 0 ? 64 : im->cap * 2;
-		if ((h = realloc(im->heap, cap * sizeof(*h))) == NULL)
+		if ((h = realloc(im->heap, cap * each)) == NULL)
 			return -1;
 		im->heap = h;
 		im->cap = cap;
@@ -269,8 +269,10 @@ impair_in(struct impair *im, uint64_t now, const void *data, size_t len,
 		im->st.duplicated++;
 		fates |= IMP_DUPLICATED;
 	}
-	if ((f = reorder_step(im, now, it)) == -1)
+	if ((f = reorder_step(im, now, it)) == -1) {
+		free(dup);
 		return -1;
+	}
 	fates |= f;
 	if (dup != NULL) {
 		if ((f = reorder_step(im, now, dup)) == -1)

@@ -19,7 +19,7 @@ relay_init(struct relay_table *t, size_t max)
 	for (t->nbuckets = 16; t->nbuckets < 2 * max; t->nbuckets *= 2)
 		;
 	t->slots = calloc(max, sizeof(*t->slots));
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->buckets = calloc(t->nbuckets, sizeof(struct mapping *));
 	if (t->slots == NULL || t->buckets == NULL) {
 		relay_free(t);
 		errno = ENOMEM;
