@@ -105,11 +105,13 @@ int	endp_dial_unix(struct endp *e, const struct endpoint *dst,
 void	endp_refused(struct endp *e);
 
 /*
- * True when sa is this socket's own address and port: a datagram that
+ * True when sa (of len bytes) is this socket's own address and port, or
+ * for a Unix socket its own name: a datagram that
  * claims to come from it must never be answered.  For a socket bound to
  * every address, any address of this host counts.
  */
-int	endp_is_self(struct endp *e, const struct sockaddr *sa);
+int	endp_is_self(struct endp *e, const struct sockaddr *sa,
+	    socklen_t len);
 
 /* Reads the ICMP error queue (after POLLERR, or at the end). */
 void	endp_read_errors(struct endp *e);

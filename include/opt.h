@@ -20,6 +20,9 @@ enum opt_id {
 	OPT_PORT_FILE, OPT_STATS, OPT_PROGRESS, OPT_VERBOSE, OPT_HELP,
 	OPT_VERSION, OPT_DF, OPT_PROBES, OPT_SIZE, OPT_LINGER, OPT_QUIET,
 	OPT_MAX_LOSS, OPT_SPEED,
+	OPT_TAP, OPT_IDLE, OPT_MAX_CLIENTS, OPT_LOSS,
+	OPT_CORRUPT, OPT_DUPLICATE, OPT_REORDER, OPT_DELAY, OPT_JITTER,
+	OPT_QUEUE, OPT_SEED, OPT_TEE,
 	OPT_NIDS
 };
 
@@ -66,7 +69,7 @@ struct opt_cmd {
 };
 
 extern const struct opt_cmd opt_send, opt_broadcast, opt_listen,
-	    opt_ping, opt_completion, opt_top;
+	    opt_ping, opt_relay, opt_completion, opt_top;
 
 /* All of them, opt_top (what comes before a command) too; NULL ends it. */
 extern const struct opt_cmd *const opt_cmds[];

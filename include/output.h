@@ -34,6 +34,11 @@ struct dgram {
 	const struct rx_info	*info;	/* what it carried, or NULL */
 	struct timespec		 time;	/* arrival, CLOCK_REALTIME */
 	const struct sockaddr	*to;	/* local address and port, or NULL */
+	/* The relay's: NULL dir for everyone else, who ignore the rest. */
+	const char		*dir;	/* "up" (to the service) or "down" */
+	const char		*fate;	/* an impairment's, or NULL */
+	const struct sockaddr	*client;
+	socklen_t		 clientlen;
 };
 
 /*
@@ -60,6 +65,8 @@ size_t	out_record_max(const struct out_fmt *f, size_t len);
  * out_record_max(f, d->len) bytes.  Returns the number of bytes written.
  * JSON: {"time":"2026-11-23T22:37:46.123456Z","from":"192.0.2.7",
  * "port":5353,"size":5,"truncated":false,"data":"aGVsbG8="}, then LF.
+ * A relayed datagram (dir set) adds "dir", "client", "client_port" and
+ * "fate" to the object, or "> CLIENT " ("< CLIENT " down) before a line.
  */
 size_t	out_format(const struct out_fmt *f, const struct dgram *d, char *dst);
 

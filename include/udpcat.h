@@ -30,6 +30,7 @@ int	cmd_send(int argc, char **argv);
 int	cmd_broadcast(int argc, char **argv);
 int	cmd_listen(int argc, char **argv);
 int	cmd_ping(int argc, char **argv);
+int	cmd_relay(int argc, char **argv);
 
 /* "udpcat completion SHELL": a script completing the commands of cmds. */
 int	completion_main(int argc, char **argv, const struct command *cmds,

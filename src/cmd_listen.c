@@ -336,7 +336,7 @@ answer(struct listener *l, const struct dgram *d)
 	const void *buf = l->o->echo ? (const void *)d->data : l->d.reply;
 	size_t len = l->o->echo ? d->len : l->d.reply_len;
 
-	if (endp_is_self(&l->ep, d->from)) {
+	if (endp_is_self(&l->ep, d->from, d->fromlen)) {
 		if (l->self++ == 0)
 			warning("not answering a datagram from the listener's "
 			    "own address %s: it would answer itself",

@@ -322,13 +322,15 @@ host_has(struct endp *e, const struct in6_addr *a)
 }
 
 int
-endp_is_self(struct endp *e, const struct sockaddr *sa)
+endp_is_self(struct endp *e, const struct sockaddr *sa, socklen_t len)
 {
 	struct in6_addr a, mine;
 	uint16_t port, my_port;
 
+	/* The lengths too: "@name" is not "@name-a", a longer name. */
 	if (sa->sa_family == AF_UNIX)
 		return e->local.ss.ss_family == AF_UNIX && e->local.len > 2 &&
+		    len == e->local.len &&
 		    memcmp(sa, &e->local.ss, e->local.len) == 0;
 	if (addr_key(sa, &a, &port) == -1 || addr_key((const struct sockaddr *)
 	    &e->local.ss, &mine, &my_port) == -1 || port != my_port)

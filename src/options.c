@@ -104,6 +104,33 @@ const struct opt_decl opt_decls[OPT_NIDS] = {
 	[OPT_SPEED] = { "speed", 0, "FACTOR",
 	    "-F json or pcap: replay the recorded times, FACTOR times as fast",
 	    VAL_NONE, NULL, 0 },
+	[OPT_TAP] = { "tap", 0, NULL,
+	    "write each datagram: '> CLIENT ' up, '< CLIENT ' down", VAL_NONE,
+	    NULL, 0 },
+	[OPT_IDLE] = { "idle", 0, "DURATION",
+	    "close a client's mapping idle that long (default 60s)", VAL_NONE,
+	    NULL, 0 },
+	[OPT_MAX_CLIENTS] = { "max-clients", 0, "N",
+	    "at most N mappings (default 1024)", VAL_NONE, NULL, 0 },
+	[OPT_LOSS] = { "loss", 0, "P", "drop P percent", VAL_NONE,
+	    NULL, 1 },
+	[OPT_CORRUPT] = { "corrupt", 0, "P",
+	    "flip one bit in P percent", VAL_NONE, NULL, 1 },
+	[OPT_DUPLICATE] = { "duplicate", 0, "P",
+	    "send P percent twice", VAL_NONE, NULL, 1 },
+	[OPT_REORDER] = { "reorder", 0, "P",
+	    "hold P percent back behind the next", VAL_NONE, NULL, 1 },
+	[OPT_DELAY] = { "delay", 0, "DURATION",
+	    "delay each datagram", VAL_NONE, NULL, 1 },
+	[OPT_JITTER] = { "jitter", 0, "DURATION",
+	    "vary the delay by up to this", VAL_NONE, NULL, 1 },
+	[OPT_QUEUE] = { "queue", 0, "N",
+	    "wait for the rate: at most N (default 1000)", VAL_NONE, NULL, 1 },
+	[OPT_SEED] = { "seed", 0, "N", "make every random choice reproducible",
+	    VAL_NONE, NULL, 0 },
+	[OPT_TEE] = { "tee", 0, "HOST:PORT",
+	    "copy each client datagram there (repeatable)",
+	    VAL_NONE, NULL, 1 },
 };
 
 #define DURATION_NOTE \
@@ -241,6 +268,47 @@ const struct opt_cmd opt_ping = {
 	DURATION_NOTE, NULL, ping_opts, NELEM(ping_opts)
 };
 
+static const struct opt_use relay_opts[] = {
+	{ OPT_IPV4, "IPv4 or IPv6 only (default: both)", NULL },
+	{ OPT_IPV6, NULL, NULL },
+	{ OPT_ENCODING, "raw, text, hex or base64 for --tap and --json", NULL },
+	{ OPT_FRAMING, "line or nul for --tap (default line)", "line nul" },
+	{ OPT_TAP, NULL, NULL },
+	{ OPT_JSON, "one JSON object per datagram", NULL },
+	{ OPT_COUNT, "exit after N client datagrams", NULL },
+	{ OPT_TIMEOUT, NULL, NULL },
+	{ OPT_IDLE, NULL, NULL },
+	{ OPT_MAX_CLIENTS, NULL, NULL },
+	{ OPT_LOSS, NULL, NULL },
+	{ OPT_CORRUPT, NULL, NULL },
+	{ OPT_DUPLICATE, NULL, NULL },
+	{ OPT_REORDER, NULL, NULL },
+	{ OPT_DELAY, NULL, NULL },
+	{ OPT_JITTER, NULL, NULL },
+	{ OPT_RATE, "let at most N datagrams a second through", NULL },
+	{ OPT_QUEUE, NULL, NULL },
+	{ OPT_SEED, NULL, NULL },
+	{ OPT_TEE, NULL, NULL },
+	{ OPT_REUSE, NULL, NULL },
+	{ OPT_BUFFER, NULL, NULL },
+	{ OPT_PORT_FILE, NULL, NULL },
+	{ OPT_STATS, NULL, NULL },
+	{ OPT_PROGRESS, NULL, NULL },
+	{ OPT_VERBOSE, NULL, NULL },
+	{ OPT_HELP, NULL, NULL },
+};
+
+const struct opt_cmd opt_relay = {
+	"relay", "[options] [ADDRESS] PORT HOST PORT",
+	"Relay datagrams between clients of ADDRESS PORT and the service at "
+	    "HOST PORT,\nwith one upstream socket per client; watch, record "
+	    "or impair the traffic.",
+	DURATION_NOTE "\nP: a percentage, 0 to 100, decimals allowed, '%' "
+	    "optional.\nAn impairment's value may start with 'up:' (client to "
+	    "service) or 'down:'.",
+	NULL, relay_opts, NELEM(relay_opts)
+};
+
 static const struct opt_use help_only[] = {
 	{ OPT_HELP, NULL, NULL },
 };
@@ -271,6 +339,7 @@ const struct opt_cmd opt_top = {
 
 /* Every list above, for the checks of tests/test_opt.c. */
 const struct opt_cmd *const opt_cmds[] = {
-	&opt_send, &opt_broadcast, &opt_listen, &opt_ping, &opt_completion,
+	&opt_send, &opt_broadcast, &opt_listen, &opt_ping, &opt_relay,
+	&opt_completion,
 	&opt_top, NULL
 };

@@ -42,7 +42,17 @@ static const char J_END[] = "\"}\n";
 			 sizeof(J_END) + TIME_MAX + 2 * (size_t)PEER_MAX + 5 + 20 + 5 + \
 			 sizeof(J_PID) + sizeof(J_UID) + sizeof(J_GID) + 3 * (size_t)10 + \
 			 sizeof(J_TO) + sizeof(J_IFNAME) + sizeof(J_TTL) + \
-			 sizeof(J_TOS) + 46 + IF_NAMESIZE + 2 * (size_t)11)
+			 sizeof(J_TOS) + 46 + IF_NAMESIZE + 2 * (size_t)11 + \
+			 RELAY_FIXED)
+
+/* The relay's fields: the keys, a client, a port and the longest fate. */
+static const char J_DIR[] = ",\"dir\":\"";
+static const char J_CLIENT[] = "\",\"client\":\"";
+static const char J_CPORT[] = "\",\"client_port\":";
+static const char J_FATE[] = ",\"fate\":\"";
+#define RELAY_FIXED	(sizeof(J_DIR) + 4 + sizeof(J_CLIENT) + \
+			 2 * (size_t)PEER_MAX + sizeof(J_CPORT) + 5 + \
+			 sizeof(J_FATE) + 16)
 
 /* Shown for a sender whose address family is not IPv4 or IPv6. */
 static const char UNKNOWN_ADDR[] = "?";
@@ -303,7 +313,7 @@ out_record_max(const struct out_fmt *f, size_t len)
 		data = len;
 		fixed = PCAP_RECORD_OVERHEAD;
 	} else
-		fixed = (f->show_peer ? PEER_MAX : 0) + 1;
+		fixed = PEER_MAX + 3;	/* -P's peer, or the relay's tag */
 	/* SIZE_MAX, as enc_encoded_max() says, when the sum cannot be held. */
 	return data > SIZE_MAX - fixed ? SIZE_MAX : data + fixed;
 }
@@ -369,6 +379,41 @@ json_escape(char *p, size_t n)
 			*--dst = '\\';
 	}
 	return n + extra;
+}
+
+/*
+ * The relay's fields, after "data" (whose closing quote they write):
+ * "dir", "client", "client_port" and, for an impaired datagram, "fate".
+ */
+static size_t
+relay_json(const struct dgram *d, char *dst)
+{
+	unsigned	port = 0;
+	size_t		n;
+	int		a;
+
+	n = LIT(dst, "\"");
+	n += LIT(dst + n, J_DIR);
+	memcpy(dst + n, d->dir, strlen(d->dir));
+	n += strlen(d->dir);
+	n += LIT(dst + n, J_CLIENT);
+	if ((a = put_addr(d->client, d->clientlen, dst + n, &port, 0)) == -1)
+		a = (int)LIT(dst + n, UNKNOWN_ADDR);
+	if (port == OUT_NO_PORT)	/* a Unix socket's name */
+		a = (int)json_escape(dst + n, (size_t)a);
+	n += (size_t)a;
+	n += LIT(dst + n, J_CPORT);
+	if (port == OUT_NO_PORT)
+		n += LIT(dst + n, "null");
+	else
+		n += put_uint(dst + n, port, 1);
+	if (d->fate != NULL) {
+		n += LIT(dst + n, J_FATE);
+		memcpy(dst + n, d->fate, strlen(d->fate));
+		n += strlen(d->fate);
+		n += LIT(dst + n, "\"");
+	}
+	return n;
 }
 
 /* A whole number or null, for a field the kernel may not have given. */
@@ -443,7 +488,11 @@ format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
 	if (f->enc == ENC_TEXT)
 		m = json_escape(dst + n, m);
 	n += m;
-	n += LIT(dst + n, J_END);
+	if (d->dir != NULL) {
+		n += relay_json(d, dst + n);
+		n += LIT(dst + n, "}\n");
+	} else
+		n += LIT(dst + n, J_END);
 	return n;
 }
 
@@ -489,7 +538,16 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 		memcpy(dst + 2, d->data, len);
 		return 2 + len;
 	}
-	if (f->show_peer) {
+	if (d->dir != NULL) {
+		/* The relay's tap: "> CLIENT " up, "< CLIENT " down. */
+		dst[n++] = d->dir[0] == 'u' ? '>' : '<';
+		dst[n++] = ' ';
+		if ((p = out_peer(d->client, d->clientlen, dst + n)) == -1)
+			n += LIT(dst + n, "?:0");
+		else
+			n += (size_t)p;
+		dst[n++] = ' ';
+	} else if (f->show_peer) {
 		if ((p = out_peer(d->from, d->fromlen, dst)) == -1) {
 			n = LIT(dst, UNKNOWN_ADDR);
 			n += LIT(dst + n, ":0");

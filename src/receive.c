@@ -41,6 +41,7 @@ rx_dgram(const struct rxbatch *rx, unsigned i, const struct timespec *now,
 	d->info = rx->want_info ? &rx->info[i] : NULL;
 	d->time = rx->ts[i].tv_sec != 0 ? rx->ts[i] : *now;
 	d->to = rx->to != NULL ? (const struct sockaddr *)&rx->to[i] : NULL;
+	d->dir = NULL;
 }
 
 /*

@@ -21,6 +21,9 @@ static const struct command commands[] = {
 	    &opt_listen },
 	{ "ping", cmd_ping, "measure round trips to a UDP echo service",
 	    &opt_ping },
+	{ "relay", cmd_relay,
+	    "relay datagrams to a service, to watch, record or impair them",
+	    &opt_relay },
 	{ "send", cmd_send, "send datagrams to a host, print the replies",
 	    &opt_send },
 };

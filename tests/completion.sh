@@ -150,7 +150,7 @@ test_bash()
 		fail "bash: bash -n: $out"
 	fi
 	same "bash: commands" "$(bash_offers udpcat '')" \
-	    "broadcast completion help listen ping send"
+	    "broadcast completion help listen ping relay send"
 	same "bash: options before a command" "$(bash_offers udpcat -)" \
 	    "--help --version -h"
 	for cmd in $commands; do
@@ -185,7 +185,7 @@ test_bash()
 	same "bash: completion bash (one operand)" \
 	    "$(bash_offers udpcat completion bash '')" ""
 	same "bash: help COMMAND" "$(bash_offers udpcat help '')" \
-	    "broadcast completion listen ping send"
+	    "broadcast completion listen ping relay send"
 	if [ -z "$iface" ]; then
 		skip "bash: -I: no loopback interface to expect"
 		return
@@ -298,7 +298,7 @@ test_zsh()
 	tab=$(printf '\t')
 	list=$tab
 	zsh_check "zsh: commands" "udpcat $list" \
-	    "broadcast completion help listen ping send" ""
+	    "broadcast completion help listen ping relay send" ""
 	zsh_check "zsh: listen --ti completes --timeout" \
 	    "udpcat listen --ti$tab" "--timeout" ""
 	zsh_check "zsh: send --ti does not" "udpcat send --ti$tab" "" \
@@ -338,7 +338,7 @@ test_fish()
 		fail "fish: fish -n: $out"
 	fi
 	same "fish: commands" "$(fish_offers 'udpcat ')" \
-	    "broadcast completion help listen ping send"
+	    "broadcast completion help listen ping relay send"
 	for cmd in $commands; do
 		same "fish: $cmd's long options are those of its --help" \
 		    "$(fish_offers "udpcat $cmd --")" \

@@ -34,7 +34,7 @@ def _():
 	lines = r.out.decode().splitlines()
 	# one line per command, sorted
 	pos = []
-	for c in ("broadcast", "completion", "listen", "send"):
+	for c in ("broadcast", "completion", "listen", "relay", "send"):
 		idx = [i for i, l in enumerate(lines)
 		    if re.match(r"\s*%s\b" % c, l)]
 		if not idx:

@@ -289,7 +289,7 @@ def hung_reader(start, cmd, sig, rc):
 		w = -1
 		# the pipe full, the command blocked writing the rest
 		wait_until(lambda: pipe_fill(r) >= 4096 - 1001 and
-		    proc_state(s.pid) in "SD", "a full pipe")
+		    proc_state(s.pid) in "SD", "a full pipe", 4 * WAIT)
 		t0 = time.monotonic()
 		s.signal(sig)
 		res = s.finish(timeout=4)
