@@ -27,6 +27,16 @@
  *   ref echo    [-P FILE]        bare echo server: recvfrom, sendto
  *   ref ping    [-n N] [-W WARMUP] [-s SIZE] HOST PORT
  *                                sequential pings, RTT statistics as JSON
+ *   ref lineout [-P FILE]        the bare "listen": recv() each datagram,
+ *                                write() it and LF to stdout
+ *   ref linein  HOST PORT        the bare "send": read() stdin, send()
+ *                                each complete line as it comes
+ *   ref pipeping [-n N] [-W WARMUP] [-s SIZE] -P FILE HOST PORTFILE
+ *                                pings through a pipeline: binds its own
+ *                                socket (port to -P FILE), waits for
+ *                                PORTFILE, sends each ping to that port
+ *                                and waits for it on its own socket;
+ *                                RTT statistics as JSON
  *   ref rss     -P FILE -- COMMAND [ARG ...]
  *                                runs COMMAND and writes its peak RSS
  *                                (wait4 ru_maxrss, KiB) as JSON to FILE; a
@@ -597,6 +607,63 @@ mode_echo(int fd)
 	return 0;
 }
 
+/* The bare "listen": one recv() and one write() a datagram. */
+static int
+mode_lineout(int fd)
+{
+	static unsigned char buf[SLOT + 1];
+	uint64_t lines = 0;
+	ssize_t n, w;
+	size_t off;
+
+	while (!stop) {
+		if ((n = recv(fd, buf, SLOT, 0)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			die("recv");
+		}
+		buf[n++] = '\n';
+		for (off = 0; off < (size_t)n; off += (size_t)w)
+			if ((w = write(1, buf + off, (size_t)n - off)) == -1) {
+				if (errno == EINTR && !stop) {
+					w = 0;
+					continue;
+				}
+				die("write");
+			}
+		lines++;
+	}
+	fprintf(stderr, "{\"lines\":%llu}\n", (unsigned long long)lines);
+	return 0;
+}
+
+/* The bare "send": each read(), then one send() a complete line. */
+static int
+mode_linein(const char *host, const char *port)
+{
+	struct lines l = { 0 };
+	unsigned char *p;
+	size_t len;
+	uint64_t sent = 0;
+	int fd = connected(host, port);
+
+	if ((l.buf = malloc(INBUF)) == NULL)
+		die("malloc");
+	for (;;) {
+		while (next_line(&l, &p, &len)) {
+			while (send(fd, p, len, 0) == -1 && !stop)
+				if (errno != EINTR && errno != ECONNREFUSED)
+					die("send");
+			sent++;
+		}
+		if (l.eof || stop)
+			break;
+		refill(&l);
+	}
+	fprintf(stderr, "{\"sent\":%llu}\n", (unsigned long long)sent);
+	return 0;
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -667,6 +734,105 @@ mode_ping(const char *host, const char *port, unsigned n, unsigned warm,
 	return 0;
 }
 
+/* The port written to path, once it is there (0 at the -t alarm). */
+static unsigned
+port_from_file(const char *path)
+{
+	struct timespec ms = { 0, 1000000 };
+	unsigned port;
+	FILE *f;
+	int ok;
+
+	while (!stop) {
+		if ((f = fopen(path, "r")) != NULL) {
+			ok = fscanf(f, "%u", &port) == 1;
+			fclose(f);
+			if (ok && port > 0)
+				return port;
+		}
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
+/*
+ * Pings through a pipeline that receives on one port and sends on to
+ * this socket's: each datagram ("%08u" sequence, then 'p's, no LF) goes
+ * out once the last came back or 1 s passed.
+ */
+static int
+mode_pipeping(const char *host, const char *pfile, const char *port_file,
+    unsigned n, unsigned warm, size_t size)
+{
+	unsigned char *buf = malloc(size + 16), *in = malloc(SLOT);
+	uint64_t *rtt = malloc(sizeof(uint64_t) * (n ? n : 1)), t, sum = 0;
+	unsigned i, got = 0, lost = 0, bad = 0, port;
+	struct timeval tv = { 1, 0 };
+	struct sockaddr_in to;
+	char sport[16];
+	int fd;
+	ssize_t r;
+
+	if (!buf || !in || !rtt || size < 8)
+		die("malloc");
+	fd = bound(0, port_file, 0);
+	if ((port = port_from_file(pfile)) == 0)
+		die("port file");
+	snprintf(sport, sizeof(sport), "%u", port);
+	addr4(host, sport, &to);
+	memset(buf, 'p', size);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 0; i < warm + n && !stop; i++) {
+		char seq[16];
+
+		snprintf(seq, sizeof(seq), "%08u", i % 100000000u);
+		memcpy(buf, seq, 8);
+		t = now_ns();
+		if (sendto(fd, buf, size, 0, (struct sockaddr *)&to,
+		    sizeof(to)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("sendto");
+		}
+		for (;;) {
+			r = recv(fd, in, SLOT, 0);
+			/* A late one from an earlier ping: skip it. */
+			if (r >= 8 && memcmp(in, buf, 8) != 0 &&
+			    (size_t)r == size)
+				continue;
+			if (r == -1 && errno == EINTR && !stop)
+				continue;
+			break;
+		}
+		if (r == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR) {
+				lost++;
+				if (stop)
+					break;
+				continue;
+			}
+			die("recv");
+		}
+		if ((size_t)r != size || memcmp(in, buf, size) != 0) {
+			bad++;
+			continue;
+		}
+		t = now_ns() - t;
+		if (i >= warm) {
+			rtt[got++] = t;
+			sum += t;
+		}
+	}
+	qsort(rtt, got, sizeof(rtt[0]), cmp_u64);
+	printf("{\"pings\":%u,\"lost\":%u,\"bad\":%u,\"min_us\":%.3f,"
+	    "\"median_us\":%.3f,\"p90_us\":%.3f,\"p99_us\":%.3f,"
+	    "\"p999_us\":%.3f,\"max_us\":%.3f,\"mean_us\":%.3f}\n",
+	    got, lost, bad, PCT(0.0), PCT(0.5), PCT(0.9), PCT(0.99), PCT(0.999),
+	    PCT(1.0), got ? (double)sum / got / 1000.0 : -1.0);
+	return 0;
+}
+
 static pid_t rss_child;
 
 static void
@@ -721,6 +887,10 @@ usage(void)
 	    "       ref [-t SECS] sink|recv [-g] [-o] [-a] [-P FILE] [-b PORT] [-n COUNT]\n"
 	    "       ref [-t SECS] echo [-P FILE] [-b PORT]\n"
 	    "       ref [-t SECS] ping [-n N] [-W WARMUP] [-s SIZE] HOST PORT\n"
+	    "       ref [-t SECS] lineout [-P FILE] [-b PORT]\n"
+	    "       ref [-t SECS] linein HOST PORT < lines\n"
+	    "       ref [-t SECS] pipeping [-n N] [-W WARMUP] [-s SIZE] -P FILE "
+	    "HOST PORTFILE\n"
 	    "       ref rss -P FILE -- COMMAND [ARG ...]\n");
 	exit(2);
 }
@@ -770,6 +940,11 @@ main(int argc, char **argv)
 		return mode_gsosend(argv[0], argv[1]);
 	if (strcmp(mode, "flood") == 0 && argc == 2)
 		return mode_flood(argv[0], argv[1], gro, size ? size : 1, secs);
+	if (strcmp(mode, "linein") == 0 && argc == 2)
+		return mode_linein(argv[0], argv[1]);
+	if (strcmp(mode, "pipeping") == 0 && argc == 2 && port_file != NULL)
+		return mode_pipeping(argv[0], argv[1], port_file,
+		    n_set ? (unsigned)count : 20000, warm, size);
 	if (strcmp(mode, "ping") == 0 && argc == 2)
 		return mode_ping(argv[0], argv[1],
 		    n_set ? (unsigned)count : 20000, warm, size);
@@ -783,6 +958,8 @@ main(int argc, char **argv)
 		    SLOT, count);
 	if (strcmp(mode, "echo") == 0)
 		return mode_echo(bound(bport, port_file, 0));
+	if (strcmp(mode, "lineout") == 0)
+		return mode_lineout(bound(bport, port_file, 0));
 	usage();
 	return 2;
 }
