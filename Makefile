@@ -165,8 +165,12 @@ lint:
 	@sh tests/static.sh
 
 # udpcat against socat, nc and bare C loops on loopback (bench/bench.py).
+# BASELINE=/path/to/an/older/udpcat runs every udpcat case with it too,
+# interleaved, and shows both columns and new/old (see bench/README.md).
+BASELINE ?=
 bench: udpcat
-	@$(NEED) bench python3 || exit 1; $(PYTHON) bench/bench.py ./udpcat
+	@$(NEED) bench python3 || exit 1; \
+	    $(PYTHON) bench/bench.py ./udpcat $(if $(BASELINE),--baseline $(BASELINE))
 
 demo: udpcat
 	@sh tests/demo.sh ./udpcat

@@ -2,6 +2,7 @@
 """bench.py: udpcat's benchmark (issue #5).
 
     python3 bench/bench.py ./udpcat [--reps N] [--lines N] [--only 1,2,...]
+                           [--baseline OLD_UDPCAT]
 
 Builds bench/ref.c (bare reference loops) with the machine's cc, then runs
 udpcat, socat and nc (nc.openbsd) where installed, and the references, on
@@ -16,6 +17,10 @@ starts only once /proc/net/udp shows it bound); kernel drops
 (/proc/net/snmp Udp: RcvbufErrors) are read before and after; every process
 runs under a deadline and dies with the harness (PR_SET_PDEATHSIG); each
 scenario has a time budget.  Python 3 standard library only.
+
+With --baseline, every udpcat case runs a second time with the baseline
+binary (an older build), interleaved with the others, and each table shows
+both and new/old.
 """
 import argparse
 import ctypes
@@ -297,9 +302,9 @@ def disp(ctx, argv):
     out = []
     for a in argv:
         a = {ctx.ref: "bench/out/ref", ctx.udpcat: "./udpcat",
-             sys.executable: "python3"}.get(a, a)
+             ctx.base: "BASELINE", sys.executable: "python3"}.get(a, a)
         a = a.replace("{PF}", "PORTFILE").replace("{P}", "PORT")
-        out.append(a if a in ("PORT", "PORTFILE") else shlex.quote(a))
+        out.append(a if a in ("PORT", "PORTFILE", "BASELINE") else shlex.quote(a))
     return " ".join(out)
 
 
@@ -320,6 +325,14 @@ class Ctx:
         shutil.copy2(self.udpcat_orig, self.udpcat)
         with open(self.udpcat, "rb") as f:
             self.udpcat_sha = hashlib.sha256(f.read()).hexdigest()
+        # The baseline (an older udpcat), copied too; None without one.
+        self.base = self.base_orig = self.base_sha = None
+        if args.baseline:
+            self.base_orig = os.path.abspath(args.baseline)
+            self.base = os.path.join(self.work, "udpcat-baseline")
+            shutil.copy2(self.base_orig, self.base)
+            with open(self.base, "rb") as f:
+                self.base_sha = hashlib.sha256(f.read()).hexdigest()
         self.ref = os.path.join(OUTDIR, "ref")
         self.targets = []
         self.results = {}
@@ -399,6 +412,52 @@ def gen_lines(path, n, equal):
 def rotate(items, k):
     k %= max(1, len(items))
     return items[k:] + items[:k]
+
+
+# ------------------------------------------------------- the baseline
+
+OLD = "@old"                # key suffix of a row run with the baseline
+
+
+def with_baseline(ctx, rows, argv_at=2, label_at=1):
+    """rows, each row that runs udpcat followed by its twin that runs the
+    baseline binary instead (key KEY@old, label marked [old])."""
+    if ctx.base is None:
+        return rows
+    out = []
+    for r in rows:
+        out.append(r)
+        argv = r[argv_at]
+        if argv is not None and ctx.udpcat in argv:
+            t = list(r)
+            t[0] = r[0] + OLD
+            t[label_at] = r[label_at] + " [old]"
+            t[argv_at] = [ctx.base if a == ctx.udpcat else a for a in argv]
+            out.append(tuple(t))
+    return out
+
+
+def old_heads(ctx, what):
+    return [] if ctx.base is None else ["old " + what, "new/old"]
+
+
+def old_cols(ctx, new, old, fmt):
+    """A table row's baseline columns: the old value and new/old."""
+    if ctx.base is None:
+        return []
+    return [fmt(old), fmt_ratio(ratio(new, old))]
+
+
+def base_target(ctx, scenario, what, new, old, higher_is_better=True):
+    """The issue's before/after rule: no ratio worse by more than 3%."""
+    if ctx.base is None:
+        return None
+    r = ratio(new, old)
+    ok = r is not None and (r >= 0.97 if higher_is_better else r <= 1.03)
+    return ctx.target(scenario, "%s: new/old %s" % (
+        what, ">= 0.97" if higher_is_better else "<= 1.03 (lower is better)"),
+        r, 0.97 if higher_is_better else 1.03, ok,
+        "new %s, old %s" % (fmt_num(new), fmt_num(old)))
 
 
 HARD_END = [None]          # the whole run's deadline (monotonic)
@@ -493,6 +552,7 @@ def scenario1(ctx):
         ("gso_eq_gro", "GSO loop -> GRO sink (limit)", [R, "-t", "40", "gsosend", HOST, "{P}"], eq, True, "equal", "gso_eq_gro"),
         ("udpcat_eq_gro", "udpcat send -> GRO sink", [U, "send", HOST, "{P}"], eq, True, "equal", "gso_eq_gro"),
     ]
+    rows = with_baseline(ctx, rows)
     runs = {r[0]: [] for r in rows}
     budget = Budget(ctx.budget[1])
     active = [r for r in rows if r[2] is not None]
@@ -539,10 +599,10 @@ def scenario1(ctx):
         base = res["ref_mix" if group == "mixed" else "ref_eq"]["rate"]
         for key, label, *_ in rows:
             r = res[key]
-            if r["group"] != group:
+            if r["group"] != group or key.endswith(OLD):
                 continue
             if not r["installed"]:
-                trs.append([key, label, "not installed"] + [""] * 9)
+                trs.append([key, label, "not installed"] + [""] * (9 + len(old_heads(ctx, ""))))
                 continue
             trs.append([key, label, fmt_num(r["rate"], "/s"),
                         "%s..%s" % (fmt_num(r["rate_min"]), fmt_num(r["rate_max"])),
@@ -553,11 +613,14 @@ def scenario1(ctx):
                         "%d/%d" % (r["dgrams"], n) if r["dgrams"] is not None else "-",
                         "-" if r["sink_drops"] is None else "%d" % r["sink_drops"],
                         "-" if r["drops"] is None else "%d" % r["drops"],
-                        "%d" % r["bad_rc"]])
+                        "%d" % r["bad_rc"]] +
+                       (old_cols(ctx, r["rate"], res[key + OLD]["rate"], fmt_num)
+                        if key + OLD in res else old_cols(ctx, None, None, lambda x: "")))
         say("\n  [%s lines]  (x limit: against %s)" % (
             group, "ref_mix" if group == "mixed" else "gso_eq, or gso_eq_gro for the GRO-sink row"))
         say(table(["row", "sender", "dgrams/s", "min..max", "MB/s", "x sendmmsg",
-                   "x limit", "x socat", "dgrams/lines", "sink drops", "sys RcvbufErr", "rc!=0"], trs))
+                   "x limit", "x socat", "dgrams/lines", "sink drops", "sys RcvbufErr", "rc!=0"]
+                  + old_heads(ctx, "dgrams/s"), trs))
     say("   sink drops: the sink socket's own drop counter (/proc/net/udp); > 0 means the receiver, not")
     say("   the sender, was the limit. sys RcvbufErr: /proc/net/snmp, whole machine (other users too).")
     say("\n  commands (PORT: the sink's port; every run a fresh one):")
@@ -589,6 +652,11 @@ def scenario1(ctx):
                      "socat sends 8 KiB blocks, not lines; in MB/s udpcat is %s of socat"
                      % fmt_ratio(ratio(res["udpcat_mix"]["mbps"], res["socat_mix"]["mbps"]))
                      if ctx.socat else "socat not installed")]
+    for key, label, *_ in rows:
+        if key.endswith(OLD):
+            new = res[key[:-len(OLD)]]
+            new["new_over_old"] = ratio(new["rate"], res[key]["rate"])
+            ts.append(base_target(ctx, 1, key[:-len(OLD)], new["rate"], res[key]["rate"]))
     print_targets(ts)
     ctx.results["1_stdin_lines"] = {"lines": n, "rows": res, "cut_by_budget": budget.cut}
 
@@ -653,6 +721,7 @@ def scenario2(ctx):
         ("socat", "socat -u UDP-RECV", ["socat", "-u", "UDP-RECV:{P},bind=%s" % HOST, "-"] if ctx.socat else None,
          False),
     ]
+    rxs = with_baseline(ctx, rxs)
     window, warm = 1.0, 0.3
     active = [r for r in rxs if r[2] is not None]
     runs = {r[0]: [] for r in rxs}
@@ -694,15 +763,22 @@ def scenario2(ctx):
     say("   overloaded = it grew.")
     trs = []
     for rk, row in rows.items():
+        if rk.endswith(OLD):
+            continue
+        old = rows.get(rk + OLD)
+        if old is not None:
+            row["new_over_old"] = ratio(row["rate"], old["rate"])
         if not row["installed"]:
-            trs.append([rk, row["label"], "not installed", "", "", "", "", "", ""])
+            trs.append([rk, row["label"], "not installed"] + [""] * (6 + len(old_heads(ctx, ""))))
             continue
         trs.append([rk, row["label"], fmt_num(row["rate"], "/s"),
                     "%s..%s" % (fmt_num(row["rate_min"]), fmt_num(row["rate_max"])),
                     fmt_ratio(ratio(row["rate"], lim)), fmt_ratio(ratio(row["rate"], soc)),
-                    fmt_num(row["drops"]), row["overloaded"], row["gro"] or "-"])
+                    fmt_num(row["drops"]), row["overloaded"], row["gro"] or "-"] +
+                   (old_cols(ctx, row["rate"], old["rate"], fmt_num) if old is not None
+                    else old_cols(ctx, None, None, lambda x: "")))
     say(table(["row", "listener", "written dgrams/s", "min..max", "x limit",
-               "x socat", "drops/window", "overloaded", "GRO"], trs))
+               "x socat", "drops/window", "overloaded", "GRO"] + old_heads(ctx, "dgrams/s"), trs))
     say("\n  commands (PORTFILE/PORT fresh per run; output to a file in %s, deleted after):" % ctx.work)
     for rk, row in rows.items():
         say("   %-13s %s" % (rk, row["cmd"] if row["installed"] else "not installed"))
@@ -728,6 +804,10 @@ def scenario2(ctx):
                          fmt_ratio(ratio(rows["ref_gro"]["rate"], lim)),
                          fmt_ratio(ratio(ud, rows["ref_gro"]["rate"])),
                          "" if rows["udpcat"]["gro"] == "on" else "; udpcat -v did not say 'GRO on'"))]
+    for rk in rows:
+        if rk.endswith(OLD):
+            ts.append(base_target(ctx, 2, rk[:-len(OLD)], rows[rk[:-len(OLD)]]["rate"],
+                                  rows[rk]["rate"]))
     print_targets(ts)
     ctx.results["2_listener_capacity"] = {"window_s": window, "warmup_s": warm, "rows": rows,
                                           "cut_by_budget": budget.cut}
@@ -743,27 +823,29 @@ def scenario3(ctx, runs_per=10, sizes=(65507, 8192, 1472)):
         f.write(os.urandom(size))
     with open(src, "rb") as f:
         want = hashlib.sha256(f.read()).hexdigest()
-    runs = {n: [] for n in sizes}
+    impls = [("new", U)] + ([("old", ctx.base)] if ctx.base else [])
+    cases = [(im, n) for n in sizes for im in impls]
+    runs = {(im[0], n): [] for im, n in cases}
     budget = Budget(ctx.budget[3])
     for rep in range(runs_per):
         if budget.over():
             break
-        for n in rotate(list(sizes), rep):
+        for (impl, X), n in rotate(cases, rep):
             if budget.hard():
                 break
             count = -(-size // n)
             pf, out, lerr, serr = ctx.tmp("port"), ctx.tmp("out.bin"), ctx.tmp("l.err"), ctx.tmp("s.err")
             with open(out, "wb") as fo, open(lerr, "wb") as fe:
-                lst = Proc([U, "listen", "-F", "none", "-n", str(count), "-w", "2",
+                lst = Proc([X, "listen", "-F", "none", "-n", str(count), "-w", "2",
                             "--stats", "--port-file", pf, HOST, "0"],
                            stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, limit=30)
             port = wait_bound(lst, pf)
             if port is None:
-                runs[n].append({"error": "listener did not bind: " + tail(lerr)})
+                runs[impl, n].append({"error": "listener did not bind: " + tail(lerr)})
                 continue
             s0 = snmp_udp()
             with open(src, "rb") as fin, open(serr, "wb") as fe:
-                snd = Proc([U, "send", "-F", "chunk:%d" % n, HOST, str(port)],
+                snd = Proc([X, "send", "-F", "chunk:%d" % n, HOST, str(port)],
                            stdin=fin, stdout=subprocess.DEVNULL, stderr=fe, limit=30)
                 snd.wait()
             lst.wait(timeout=10)
@@ -782,31 +864,40 @@ def scenario3(ctx, runs_per=10, sizes=(65507, 8192, 1472)):
                 exact = h.hexdigest() == want
             os.unlink(out)
             m = re.search(r"(\d+) dropped", tail(lerr, 1))
-            runs[n].append({"secs": secs, "gbps": size / secs / 1e9, "bytes_out": got,
+            runs[impl, n].append({"secs": secs, "gbps": size / secs / 1e9, "bytes_out": got,
                             "exact": exact, "listen_rc": lst.rc, "send_rc": snd.rc,
                             "sock_drops": int(m.group(1)) if m else None,
                             "sys_rcvbuf_errors": snmp_delta(s0, s1),
                             "stderr": (tail(lerr, 1) + " " + tail(serr, 1)).strip()})
     os.unlink(src)
-    res = {}
+    res, res_old = {}, {}
     trs = []
+    for impl, X in impls:
+        for n in sizes:
+            rs = [r for r in runs[impl, n] if "error" not in r]
+            ex = [r for r in rs if r["exact"]]
+            (res if impl == "new" else res_old)[n] = {
+                "runs": runs[impl, n], "exact": len(ex), "total": len(runs[impl, n]),
+                "gbps": med([r["gbps"] for r in ex]),
+                "gbps_min": min([r["gbps"] for r in ex], default=None),
+                "gbps_max": max([r["gbps"] for r in ex], default=None),
+                "drops": sum(r["sock_drops"] or 0 for r in rs)}
+    g3 = lambda x: "-" if x is None else "%.3f" % x
     for n in sizes:
-        rs = [r for r in runs[n] if "error" not in r]
-        ex = [r for r in rs if r["exact"]]
-        res[n] = {"runs": runs[n], "exact": len(ex), "total": len(runs[n]),
-                  "gbps": med([r["gbps"] for r in ex]),
-                  "gbps_min": min([r["gbps"] for r in ex], default=None),
-                  "gbps_max": max([r["gbps"] for r in ex], default=None),
-                  "drops": sum(r["sock_drops"] or 0 for r in rs)}
         r = res[n]
+        if n in res_old:
+            r["new_over_old"] = ratio(r["gbps"], res_old[n]["gbps"])
         trs.append(["chunk:%d" % n, "%d" % -(-size // n), "%d/%d" % (r["exact"], r["total"]),
-                    "-" if r["gbps"] is None else "%.3f" % r["gbps"],
+                    g3(r["gbps"]),
                     "-" if r["gbps_min"] is None else "%.3f..%.3f" % (r["gbps_min"], r["gbps_max"]),
-                    "%d" % r["drops"]])
+                    "%d" % r["drops"]] +
+                   (old_cols(ctx, r["gbps"], res_old[n]["gbps"], g3) +
+                    ["%d/%d" % (res_old[n]["exact"], res_old[n]["total"])] if n in res_old else []))
     say("\n== 3. 64 MiB file, udpcat send -F chunk:N -> udpcat listen -F none -n COUNT, sha256 compared ==")
     say("   time = send start to listen exit (both processes' start-up included); GB/s = 1e9 B/s,")
     say("   median over the byte-exact runs.")
-    say(table(["framing", "datagrams", "byte-exact", "GB/s", "min..max", "dropped (all runs, --stats)"], trs))
+    say(table(["framing", "datagrams", "byte-exact", "GB/s", "min..max", "dropped (all runs, --stats)"]
+              + old_heads(ctx, "GB/s") + (["old byte-exact"] if ctx.base else []), trs))
     say("\n  commands:")
     say("   ./udpcat listen -F none -n COUNT -w 2 --stats --port-file PORTFILE 127.0.0.1 0 > out.bin")
     say("   ./udpcat send -F chunk:N 127.0.0.1 PORT < 64MiB.bin      (started once PORTFILE exists)")
@@ -817,9 +908,12 @@ def scenario3(ctx, runs_per=10, sizes=(65507, 8192, 1472)):
                      "; ".join("chunk:%d %d/%d %s GB/s" % (n, res[n]["exact"], res[n]["total"],
                                "-" if res[n]["gbps"] is None else "%.2f" % res[n]["gbps"])
                                for n in sizes))]
+    for n in res_old:
+        ts.append(base_target(ctx, 3, "chunk:%d GB/s" % n, res[n]["gbps"], res_old[n]["gbps"]))
     print_targets(ts)
     ctx.results["3_file_64MiB"] = {"size": size, "sha256": want,
                                    "chunks": {str(n): res[n] for n in sizes},
+                                   "chunks_old": {str(n): res_old[n] for n in res_old},
                                    "cut_by_budget": budget.cut}
 
 
@@ -831,6 +925,7 @@ def scenario4(ctx):
         ("bare", "bare C echo (recvfrom/sendto)", [R, "-t", "60", "echo", "-P", "{PF}"]),
         ("udpcat", "udpcat listen --echo", [U, "listen", "--echo", "--port-file", "{PF}", HOST, "0"]),
     ]
+    servers = with_baseline(ctx, servers)
     runs = {k: [] for k, _, _ in servers}
     budget = Budget(ctx.budget[4])
     for rep in range(ctx.reps):
@@ -860,7 +955,7 @@ def scenario4(ctx):
     for key, label, argv in servers:
         rs = [r for r in runs[key] if "error" not in r]
         res[key] = {"label": label, "runs": runs[key],
-                    "cmd": disp(ctx, argv) + (" > /dev/null" if key == "udpcat" else ""),
+                    "cmd": disp(ctx, argv) + (" > /dev/null" if key.startswith("udpcat") else ""),
                     "median_us": med([r["median_us"] for r in rs]),
                     "p99_us": med([r["p99_us"] for r in rs]),
                     "p999_us": med([r["p999_us"] for r in rs]),
@@ -869,17 +964,7 @@ def scenario4(ctx):
     b = res["bare"]
     say("\n== 4. echo round trip, %d sequential 64-byte pings per run (after 1000 warm-up), %d reps ==" %
         (ctx.pings, len(runs["bare"])))
-    trs = []
-    for key, label, argv in servers:
-        r = res[key]
-        trs.append([key, label, "%.1f" % r["min_us"] if r["min_us"] else "-",
-                    "%.1f" % r["median_us"] if r["median_us"] else "-",
-                    "%.1f" % r["p99_us"] if r["p99_us"] else "-",
-                    "%.1f" % r["p999_us"] if r["p999_us"] else "-",
-                    fmt_ratio(ratio(r["median_us"], b["median_us"])),
-                    fmt_ratio(ratio(r["p99_us"], b["p99_us"])), "%d" % r["lost"]])
-    say(table(["row", "server", "min us", "median us", "p99 us", "p99.9 us",
-               "median x bare", "p99 x bare", "lost+bad"], trs))
+    say(rtt_table(ctx, servers, res, "server"))
     say("\n  commands:")
     for key, label, argv in servers:
         say("   %-7s %s" % (key, res[key]["cmd"]))
@@ -887,16 +972,59 @@ def scenario4(ctx):
     rv = ratio(res["udpcat"]["median_us"], b["median_us"])
     ts = [ctx.target(4, "echo median RTT <= 1.1 x bare C", rv, 1.1, rv is not None and rv <= 1.1,
                      "p99: %s" % fmt_ratio(ratio(res["udpcat"]["p99_us"], b["p99_us"])))]
+    ts += rtt_base_targets(ctx, 4, res)
     print_targets(ts)
     ctx.results["4_echo_rtt"] = {"pings": ctx.pings, "servers": res, "cut_by_budget": budget.cut}
+
+
+def rtt_table(ctx, rows, res, what):
+    """The round-trip table of scenarios 4 and 6: against the "bare" row,
+    and with a baseline, old median and p99 and new/old beside."""
+    b = res["bare"]
+    us = lambda x: "%.1f" % x if x else "-"
+    trs = []
+    for key, label, *_ in rows:
+        if key.endswith(OLD):
+            continue
+        r, old = res[key], res.get(key + OLD)
+        if old is not None:
+            r["new_over_old_median"] = ratio(r["median_us"], old["median_us"])
+            r["new_over_old_p99"] = ratio(r["p99_us"], old["p99_us"])
+        base = (old_cols(ctx, r["median_us"], old["median_us"], us) +
+                old_cols(ctx, r["p99_us"], old["p99_us"], us)) if old is not None else \
+            [""] * (2 * len(old_heads(ctx, "")))
+        trs.append([key, label, us(r["min_us"]), us(r["median_us"]), us(r["p99_us"]),
+                    us(r["p999_us"]), fmt_ratio(ratio(r["median_us"], b["median_us"])),
+                    fmt_ratio(ratio(r["p99_us"], b["p99_us"])), "%d" % r["lost"]] + base)
+    return table(["row", what, "min us", "median us", "p99 us", "p99.9 us",
+                  "median x bare", "p99 x bare", "lost+bad"] +
+                 old_heads(ctx, "median") + old_heads(ctx, "p99"), trs)
+
+
+def rtt_base_targets(ctx, scenario, res):
+    ts = []
+    for key in res:
+        if key.endswith(OLD):
+            new = key[:-len(OLD)]
+            ts.append(base_target(ctx, scenario, new + " median RTT", res[new]["median_us"],
+                                  res[key]["median_us"], higher_is_better=False))
+    return ts
 
 
 # ------------------------------------------------ 5. memory
 
 def scenario5(ctx, counts=(1000, 100000, 1000000)):
-    U, R = ctx.udpcat, ctx.ref
     res = {"listen": {}, "send": {}}
     budget = Budget(ctx.budget[5])
+    old = {"listen": {}, "send": {}}
+    memory_runs(ctx, ctx.udpcat, counts, res, budget)
+    if ctx.base:
+        memory_runs(ctx, ctx.base, counts, old, budget)
+    memory_report(ctx, counts, res, old)
+
+
+def memory_runs(ctx, U, counts, res, budget):
+    R = ctx.ref
     for framing, per in (("none", DGRAM), ("line", DGRAM + 1)):
         for n in counts:
             if budget.over():
@@ -945,6 +1073,9 @@ def scenario5(ctx, counts=(1000, 100000, 1000000)):
         res["send"]["line/%d" % n] = {
             "what": "send (stdin lines)", "count": n, "maxrss_kb": rr.get("maxrss_kb"), "rc": snd.rc,
             "output": "%s/%d received" % (rep.get("dgrams"), n), "secs": snd.t1 - snd.t0}
+
+
+def memory_report(ctx, counts, res, old):
     say("\n== 5. memory: peak RSS after 1,000, 100,000 and 1,000,000 datagrams ==")
     say("   peak RSS = wait4() ru_maxrss (KiB) of udpcat, run by bench/out/ref rss (a ~1 MiB parent,")
     say("   so that the figure is udpcat's own and not that of a forked Python).")
@@ -953,12 +1084,15 @@ def scenario5(ctx, counts=(1000, 100000, 1000000)):
     trs = []
     for group in ("listen", "send"):
         for k, r in res[group].items():
+            o = old[group].get(k, {})
             if "error" in r:
-                trs.append([k, "error", r["error"], "", ""])
+                trs.append([k, "error", r["error"], "", ""] + [""] * len(old_heads(ctx, "")))
                 continue
             trs.append(["%s, %d" % (r["what"], r["count"]), "%s" % r["maxrss_kb"], "%s" % r["rc"],
-                        r["output"], "%.2f" % r["secs"]])
-    say(table(["run", "peak RSS KiB", "rc", "output", "secs"], trs))
+                        r["output"], "%.2f" % r["secs"]] +
+                       old_cols(ctx, r["maxrss_kb"], o.get("maxrss_kb"),
+                                lambda x: "-" if x is None else "%s" % x))
+    say(table(["run", "peak RSS KiB", "rc", "output", "secs"] + old_heads(ctx, "RSS KiB"), trs))
     say("\n  commands:")
     say("   bench/out/ref rss -P RSSFILE -- ./udpcat listen -F none|line -n N --port-file PORTFILE 127.0.0.1 0 > out")
     say("       (fed by bench/out/ref -t 40 flood -g -s 64 -d 30 127.0.0.1 PORT until it exits)")
@@ -971,8 +1105,143 @@ def scenario5(ctx, counts=(1000, 100000, 1000000)):
         ts.append(ctx.target(5, "%s memory flat (1M vs 100k)" % what,
                              None if b is None or m is None else (b - m), "<= 128 KiB", ok,
                              "%s -> %s -> %s KiB after 1k/100k/1M" % (a, m, b)))
+        if ctx.base:
+            o = old[group].get("%s/%d" % (key, counts[-1]), {}).get("maxrss_kb")
+            ts.append(base_target(ctx, 5, "%s peak RSS after %d" % (what, counts[-1]), b, o,
+                                  higher_is_better=False))
     print_targets(ts)
     ctx.results["5_memory"] = res
+    if ctx.base:
+        ctx.results["5_memory_old"] = old
+
+
+# ------------------------------------------------ 6. pipeline latency
+
+def pipeline_cpu():
+    """The one CPU the pipeline runs on: the last this process may use."""
+    try:
+        return max(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return 0
+
+
+def proc_cost(pid):
+    """(CPU ns, voluntary context switches) of a running process, or None."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            ns = int(f.read().split()[0])
+        with open("/proc/%d/status" % pid) as f:
+            cs = next(int(ln.split()[1]) for ln in f if ln.startswith("voluntary_ctxt"))
+        return ns, cs
+    except (OSError, ValueError, StopIteration, IndexError):
+        return None
+
+
+def run_pipeline(ctx, a, b, cpu):
+    """One run: the pinger binds P2, the pipeline a | b is started with a
+    (the listener) on a fresh port P1 and b sending to P2; the pinger
+    gets P1 from the port file and pings through it."""
+    ts = ["taskset", "-c", str(cpu)]
+    p1, p2, pout, aerr, berr = (ctx.tmp("p1"), ctx.tmp("p2"), ctx.tmp("pipe.out"),
+                                ctx.tmp("a.err"), ctx.tmp("b.err"))
+    with open(pout, "wb") as fo:
+        png = Proc(ts + [ctx.ref, "-t", "40", "pipeping", "-n", str(ctx.pings), "-W", "1000",
+                         "-s", "64", "-P", p2, HOST, p1], stdin=subprocess.DEVNULL, stdout=fo,
+                   stderr=subprocess.DEVNULL, limit=45)
+    port2 = wait_bound(png, p2)
+    if port2 is None:
+        return {"error": "pinger did not bind"}
+    r, w = os.pipe()
+    try:
+        with open(aerr, "wb") as fa, open(berr, "wb") as fb:
+            pa = Proc(ts + [x.replace("{PF}", p1) for x in a], stdin=subprocess.DEVNULL,
+                      stdout=w, stderr=fa, limit=45)
+            pb = Proc(ts + [x.replace("{P}", str(port2)) for x in b], stdin=r,
+                      stdout=subprocess.DEVNULL, stderr=fb, limit=45)
+    finally:
+        os.close(r)
+        os.close(w)
+    png.wait(timeout=42)
+    # What each side cost, per datagram (warm-up included).
+    costs = [proc_cost(pa.pid), proc_cost(pb.pid)]
+    pa.stop(signal.SIGTERM)
+    pb.stop(signal.SIGTERM)
+    res = last_json(pout) or {"error": "no ping result: " + tail(aerr) + " " + tail(berr)}
+    res["rc"] = [pa.rc, pb.rc]
+    n = ctx.pings + 1000
+    if None not in costs and "error" not in res:
+        res["cpu_us_per_dgram"] = [c[0] / n / 1000.0 for c in costs]
+        res["wakeups_per_dgram"] = [c[1] / n for c in costs]
+    return res
+
+
+def scenario6(ctx):
+    U, R = ctx.udpcat, ctx.ref
+    cpu = pipeline_cpu()
+    rows = [
+        ("bare", "bare C: recv+write | read+send",
+         [R, "-t", "45", "lineout", "-P", "{PF}"], [R, "-t", "45", "linein", HOST, "{P}"]),
+        ("udpcat", "udpcat listen | udpcat send",
+         [U, "listen", "--port-file", "{PF}", HOST, "0"], [U, "send", HOST, "{P}"]),
+    ]
+    if ctx.base:
+        B = ctx.base
+        rows.append(("udpcat" + OLD, "udpcat listen | udpcat send [old]",
+                     [B, "listen", "--port-file", "{PF}", HOST, "0"], [B, "send", HOST, "{P}"]))
+    runs = {k: [] for k, *_ in rows}
+    budget = Budget(ctx.budget[6])
+    for rep in range(ctx.reps):
+        if budget.over():
+            break
+        for key, label, a, b in rotate(rows, rep):
+            if budget.hard():
+                break
+            runs[key].append(run_pipeline(ctx, a, b, cpu))
+    res = {}
+    for key, label, a, b in rows:
+        rs = [r for r in runs[key] if "error" not in r]
+        res[key] = {"label": label, "runs": runs[key],
+                    "cmd": "taskset -c %d %s | taskset -c %d %s" % (cpu, disp(ctx, a), cpu,
+                                                                   disp(ctx, b)),
+                    "median_us": med([r["median_us"] for r in rs]),
+                    "p99_us": med([r["p99_us"] for r in rs]),
+                    "p999_us": med([r["p999_us"] for r in rs]),
+                    "min_us": med([r["min_us"] for r in rs]),
+                    "lost": sum(r["lost"] + r["bad"] for r in rs)}
+        for i, side in enumerate(("listen", "send")):
+            res[key][side + "_cpu_us"] = med([r["cpu_us_per_dgram"][i] for r in rs
+                                              if "cpu_us_per_dgram" in r])
+            res[key][side + "_wakeups"] = med([r["wakeups_per_dgram"][i] for r in rs
+                                               if "wakeups_per_dgram" in r])
+    say("\n== 6. pipeline latency: listen P1 | send 127.0.0.1 P2, %d sequential 64-byte pings per run"
+        " (after 1000 warm-up), all on CPU %d, %d reps ==" % (ctx.pings, cpu, len(runs["bare"])))
+    say("   the pinger sends each datagram to P1 and waits for it on its own socket P2; round trip")
+    say("   = pinger -> listener -> pipe -> sender -> pinger. Medians over the reps of each run's")
+    say("   median and p99.")
+    say(rtt_table(ctx, rows, res, "pipeline"))
+    say("\n  CPU time (us) and sleeps per datagram of each side (/proc/PID/schedstat and")
+    say("  voluntary_ctxt_switches, warm-up included; medians over the reps):")
+    f2 = lambda x: "-" if x is None else "%.2f" % x
+    say(table(["row", "pipeline", "listen CPU us", "send CPU us", "listen sleeps", "send sleeps"],
+              [[key, label, f2(res[key]["listen_cpu_us"]), f2(res[key]["send_cpu_us"]),
+                f2(res[key]["listen_wakeups"]), f2(res[key]["send_wakeups"])]
+               for key, label, *_ in rows]))
+    say("\n  commands (PORTFILE: the listener's port; P2: the pinger's):")
+    for key, *_ in rows:
+        say("   %-10s %s" % (key, res[key]["cmd"]))
+    say("   %-10s taskset -c %d bench/out/ref -t 40 pipeping -n %d -W 1000 -s 64 -P P2FILE 127.0.0.1 PORTFILE"
+        % ("pinger", cpu, ctx.pings))
+    b = res["bare"]
+    rm = ratio(res["udpcat"]["median_us"], b["median_us"])
+    rp = ratio(res["udpcat"]["p99_us"], b["p99_us"])
+    ts = [ctx.target(6, "pipeline median RTT <= 1.05 x bare C pipeline", rm, 1.05,
+                     rm is not None and rm <= 1.05),
+          ctx.target(6, "pipeline p99 RTT <= 1.2 x bare C pipeline", rp, 1.2,
+                     rp is not None and rp <= 1.2)]
+    ts += rtt_base_targets(ctx, 6, res)
+    print_targets(ts)
+    ctx.results["6_pipeline_rtt"] = {"pings": ctx.pings, "cpu": cpu, "rows": res,
+                                     "cut_by_budget": budget.cut}
 
 
 # ---------------------------------------------------------------- main
@@ -984,17 +1253,26 @@ def main():
     ap.add_argument("--lines", type=int, default=int(os.environ.get("BENCH_LINES", 300000)),
                     help="lines per run in scenario 1 (default 300000)")
     ap.add_argument("--pings", type=int, default=20000)
-    ap.add_argument("--only", default="1,2,3,4,5", help="scenarios to run, e.g. 1,4")
+    ap.add_argument("--only", default="1,2,3,4,5,6", help="scenarios to run, e.g. 1,4")
+    ap.add_argument("--baseline", default=os.environ.get("BASELINE") or None,
+                    metavar="OLD_UDPCAT",
+                    help="also run every udpcat case with this (older) binary, interleaved;"
+                    " tables show both and new/old")
     ap.add_argument("--json", default=os.path.join(OUTDIR, "results.json"))
     args = ap.parse_args()
     if not os.access(args.udpcat, os.X_OK):
         sys.exit("bench: %s is not an executable (run 'make udpcat')" % args.udpcat)
-    # Time budgets per scenario (seconds); the whole run stays under 5 minutes.
-    args.budget = {1: 70, 2: 65, 3: 35, 4: 25, 5: 25}
+    if args.baseline and not os.access(args.baseline, os.X_OK):
+        sys.exit("bench: baseline %s is not an executable" % args.baseline)
+    # Time budgets per scenario (seconds): the whole run stays under 5
+    # minutes, or 7 with a baseline (its rows take more time in each).
+    args.budget = {1: 70, 2: 65, 3: 35, 4: 25, 5: 25, 6: 20}
+    if args.baseline:
+        args.budget = {1: 90, 2: 85, 3: 70, 4: 35, 5: 45, 6: 30}
     only = {int(x) for x in args.only.split(",") if x.strip()}
 
     t_start = time.monotonic()
-    HARD_END[0] = t_start + 280
+    HARD_END[0] = t_start + (420 if args.baseline else 290)
     build = build_ref()
     ctx = Ctx(args)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
@@ -1019,6 +1297,12 @@ def main():
     machine["udpcat_sha256"] = ctx.udpcat_sha
     say("  udpcat: %s (%s, sha256 %s..., copied for the run)" % (
         machine["udpcat"], os.path.relpath(ctx.udpcat_orig), ctx.udpcat_sha[:12]))
+    if ctx.base:
+        machine["baseline_path"] = ctx.base_orig
+        machine["baseline_sha256"] = ctx.base_sha
+        machine["baseline"] = tool_version([ctx.base, "--version"])
+        say("  baseline (old): %s (%s, sha256 %s..., copied for the run)" % (
+            machine["baseline"], ctx.base_orig, ctx.base_sha[:12]))
     say("  socat: %s" % machine["socat"])
     say("  nc: %s" % machine["nc"])
     say("  cc: %s   ref build: %s" % (machine["cc"], build.replace(HERE, "bench")))
@@ -1031,7 +1315,8 @@ def main():
                                            if float(la.split()[0]) > 0.5 * (os.cpu_count() or 1) else ""))
     snmp0 = snmp_udp()
     try:
-        for n, fn in ((1, scenario1), (2, scenario2), (3, scenario3), (4, scenario4), (5, scenario5)):
+        for n, fn in ((1, scenario1), (2, scenario2), (3, scenario3), (4, scenario4), (5, scenario5),
+                      (6, scenario6)):
             if n in only:
                 t = time.monotonic()
                 fn(ctx)
@@ -1047,6 +1332,7 @@ def main():
     print_targets(ctx.targets)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     doc = {"machine": machine, "config": {"reps": ctx.reps, "lines": ctx.lines,
+                                          "baseline": ctx.base_orig,
                                           "pings": ctx.pings, "budget_s": args.budget,
                                           "only": sorted(only)},
            "elapsed_s": total, "udp_rcvbuf_errors_total": snmp_delta(snmp0, snmp1),
