@@ -615,7 +615,7 @@ def scenario1(ctx):
                         "-" if r["drops"] is None else "%d" % r["drops"],
                         "%d" % r["bad_rc"]] +
                        (old_cols(ctx, r["rate"], res[key + OLD]["rate"], fmt_num)
-                        if key + OLD in res else old_cols(ctx, None, None, lambda x: "")))
+                        if key + OLD in res else [""] * len(old_heads(ctx, ""))))
         say("\n  [%s lines]  (x limit: against %s)" % (
             group, "ref_mix" if group == "mixed" else "gso_eq, or gso_eq_gro for the GRO-sink row"))
         say(table(["row", "sender", "dgrams/s", "min..max", "MB/s", "x sendmmsg",
@@ -776,7 +776,7 @@ def scenario2(ctx):
                     fmt_ratio(ratio(row["rate"], lim)), fmt_ratio(ratio(row["rate"], soc)),
                     fmt_num(row["drops"]), row["overloaded"], row["gro"] or "-"] +
                    (old_cols(ctx, row["rate"], old["rate"], fmt_num) if old is not None
-                    else old_cols(ctx, None, None, lambda x: "")))
+                    else [""] * len(old_heads(ctx, ""))))
     say(table(["row", "listener", "written dgrams/s", "min..max", "x limit",
                "x socat", "drops/window", "overloaded", "GRO"] + old_heads(ctx, "dgrams/s"), trs))
     say("\n  commands (PORTFILE/PORT fresh per run; output to a file in %s, deleted after):" % ctx.work)
