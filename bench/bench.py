@@ -709,7 +709,10 @@ def run_listener(ctx, rx, window, warm):
 
 def scenario2(ctx):
     U, R = ctx.udpcat, ctx.ref
-    L = [U, "listen", "-v", "-F", "none", "--port-file", "{PF}"]
+    # The references' 64 MiB receive buffer: with udpcat's default of 256
+    # MiB the window can end before its queue fills, and it then shows
+    # what the flood sent rather than what it could take.
+    L = [U, "listen", "-v", "-F", "none", "--buffer", "67108864", "--port-file", "{PF}"]
     rxs = [
         ("ref", "recvmmsg+writev (limit)", [R, "-t", "30", "recv", "-P", "{PF}"], True),
         ("ref_oa", "same + SO_RXQ_OVFL + sender addresses", [R, "-t", "30", "recv", "-o", "-a", "-P", "{PF}"], True),
@@ -756,6 +759,7 @@ def scenario2(ctx):
     say("   sender's CPU); one with UDP_GRO gets the 64-datagram sends whole. (Plain sendmmsg senders")
     say("   cannot overload a receiver on this machine: sending costs more CPU per datagram than")
     say("   receiving, and 2 vCPUs leave no room for more senders.)")
+    say("   Every receive buffer is 64 MiB (udpcat: --buffer 67108864, its default being 256 MiB).")
     say("   The references are bare: no control messages, no sender addresses (ref_oa adds both;")
     say("   udpcat asks for neither here). Everyone writes to a regular file (ext4 page cache).")
     say("   rate = bytes the listener wrote to its output file during the window / 64 / window.")
