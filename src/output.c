@@ -300,8 +300,15 @@ out_peer(const struct sockaddr *sa, socklen_t len, char *buf)
 size_t
 out_record_max(const struct out_fmt *f, size_t len)
 {
-	size_t	data = enc_encoded_max(f->enc, len), fixed;
+	size_t	data, fixed;
 
+	/* Raw records, asked for once a datagram: no encoder to ask. */
+	if (f->enc == ENC_RAW && !f->json && !f->show_peer &&
+	    f->framing != OUT_PCAP) {
+		fixed = f->framing == OUT_LENGTH ? 2 : 1;
+		return len > SIZE_MAX - fixed ? SIZE_MAX : len + fixed;
+	}
+	data = enc_encoded_max(f->enc, len);
 	if (f->json) {
 		if (f->enc == ENC_TEXT)
 			data = data > SIZE_MAX / 2 ? SIZE_MAX : 2 * data;
@@ -529,6 +536,14 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 		return format_json(f, d, dst);
 	if (f->framing == OUT_PCAP)
 		return format_pcap(d, dst);
+	/* Raw and framed, the common case: a copy and a delimiter. */
+	if (f->enc == ENC_RAW && !f->show_peer && f->framing != OUT_LENGTH) {
+		memcpy(dst, d->data, len);
+		if (f->framing == OUT_NONE)
+			return len;
+		dst[len] = f->framing == OUT_NUL ? '\0' : '\n';
+		return len + 1;
+	}
 	if (f->framing == OUT_LENGTH) {
 		/* More cannot be framed; never corrupt the stream. */
 		if (len > 0xffff)
