@@ -15,6 +15,9 @@ struct peerset {
 	uint64_t	slot[PEERSET_MAX * 2];
 	uint64_t	n;
 	int		full;
+	/* The last sender's address as received: a flood has one sender. */
+	unsigned char	last[sizeof(struct sockaddr_in6)];
+	int		have_last;
 };
 
 /* A 64-bit key for a sender: its address and port, IPv4-mapped as IPv4. */
@@ -65,6 +68,11 @@ stats_peer(struct stats *st, const struct sockaddr *sa)
 
 	if (ps == NULL || ps->full)
 		return;
+	/* sa is a receive slot's sockaddr_storage: these bytes are there. */
+	if (ps->have_last && memcmp(ps->last, sa, sizeof(ps->last)) == 0)
+		return;
+	memcpy(ps->last, sa, sizeof(ps->last));
+	ps->have_last = 1;
 	k = peer_key(sa);
 	for (i = k & mask; ps->slot[i] != 0; i = (i + 1) & mask)
 		if (ps->slot[i] == k)
