@@ -1,0 +1,155 @@
+/* obuf.c: the output buffer: records staged, and written with writev(). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+
+#include "output.h"
+
+/*
+ * Zeroes the n bytes at p and writes to every page of them, so that they
+ * are in memory now: memset() alone after malloc() is not enough, as
+ * compilers turn the two into a calloc() that leaves fresh pages alone.
+ */
+static void
+touch(char *p, size_t n)
+{
+	volatile char	*v = p;
+	size_t		 i;
+
+	memset(p, 0, n);
+	for (i = 0; i < n; i += 4096)
+		v[i] = 0;
+	if (n > 0)
+		v[n - 1] = 0;
+}
+
+int
+obuf_init(struct obuf *o, int fd, size_t cap)
+{
+	memset(o, 0, sizeof(*o));
+	if (cap == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((o->buf = malloc(cap)) == NULL)
+		return -1;
+	/* Touched now, so that the memory in use stays flat from here on. */
+	touch(o->buf, cap);
+	o->fd = fd;
+	o->cap = cap;
+	return 0;
+}
+
+/* Releases the buffer without writing it; the descriptor stays open. */
+void
+obuf_free(struct obuf *o)
+{
+	free(o->buf);
+	o->buf = NULL;
+	o->len = o->cap = 0;
+}
+
+/* Queues a piece, joining it to the last one when they are adjacent. */
+static void
+piece(struct obuf *o, const void *p, size_t len)
+{
+	struct iovec *last = o->n > 0 ? &o->iov[o->n - 1] : NULL;
+
+	if (len == 0)
+		return;
+	if (last != NULL &&
+	    (const char *)last->iov_base + last->iov_len == (const char *)p) {
+		last->iov_len += len;
+		return;
+	}
+	o->iov[o->n].iov_base = (void *)p;
+	o->iov[o->n++].iov_len = len;
+}
+
+char *
+obuf_reserve(struct obuf *o, size_t n)
+{
+	if (n > o->cap) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((o->cap - o->len < n || o->n == OBUF_PIECES) &&
+	    obuf_flush(o) == -1)
+		return NULL;
+	if (o->cap - o->len < n) {	/* a failed flush left bytes behind */
+		errno = ENOBUFS;
+		return NULL;
+	}
+	return o->buf + o->len;
+}
+
+void
+obuf_commit(struct obuf *o, size_t n)
+{
+	piece(o, o->buf + o->len, n);
+	o->len += n;
+}
+
+int
+obuf_put(struct obuf *o, const void *p, size_t len)
+{
+	if (o->n == OBUF_PIECES && obuf_flush(o) == -1)
+		return -1;
+	piece(o, p, len);
+	return 0;
+}
+
+size_t
+obuf_pending(const struct obuf *o)
+{
+	size_t total = 0;
+	int i;
+
+	for (i = 0; i < o->n; i++)
+		total += o->iov[i].iov_len;
+	return total;
+}
+
+/* Drops the first n bytes written from the list of pieces. */
+static void
+consume(struct obuf *o, size_t n)
+{
+	int i = 0;
+
+	while (i < o->n && n >= o->iov[i].iov_len)
+		n -= o->iov[i++].iov_len;
+	if (i < o->n) {
+		o->iov[i].iov_base = (char *)o->iov[i].iov_base + n;
+		o->iov[i].iov_len -= n;
+	}
+	memmove(o->iov, o->iov + i, (size_t)(o->n - i) * sizeof(o->iov[0]));
+	o->n -= i;
+}
+
+/*
+ * Returns 0, or -1 with errno set; a writev() that makes no progress
+ * without an error counts as EIO.
+ */
+int
+obuf_flush(struct obuf *o)
+{
+	ssize_t n;
+
+	while (o->n > 0) {
+		n = writev(o->fd, o->iov, o->n);
+		if (n > 0) {
+			consume(o, (size_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO;	/* no progress and no reason */
+		return -1;
+	}
+	o->len = 0;	/* every staged byte is out */
+	return 0;
+}
+
