@@ -11,6 +11,7 @@
 #include "frame.h"
 #include "receive.h"
 #include "run.h"
+#include "source.h"
 #include "sock.h"
 #include "stats.h"
 
@@ -27,25 +28,6 @@ struct tx_conf {
 	uint64_t	 interval_ms;	/* pause between datagrams */
 	int		 df;		/* --df: EMSGSIZE names the path MTU */
 	double		 speed;		/* --speed: replay the records' times */
-};
-
-/* Where records come from: DATA operands, standard input, or a replay. */
-struct source {
-	char			**argv;
-	int			 argc;
-	int			 next;
-	int			 use_stdin;
-	struct frame_reader	 fr;
-	int			 holding;	/* keep stdin for a replay */
-	int			 replay;
-	unsigned char		*held;		/* [length][time][bytes]... */
-	size_t			 held_len;
-	size_t			 held_cap;
-	size_t			 held_pos;
-	unsigned long long	 recno;		/* of this pass, from 1 */
-	enum run_end		 failed;	/* why holding failed */
-	uint64_t		 rec_ns;	/* the record's time: pcap */
-	char			*unesc;		/* IN_JSON: data unescaped */
 };
 
 /* A batch of datagrams ready to send. */

@@ -15,151 +15,14 @@
 #include "transmit.h"
 #include "udpcat.h"
 
-#define ENC_RECORD_MAX	(1 << 20)	/* longest encoded input record */
-#define HOLD_MAX	(64u << 20)	/* standard input kept for a replay */
 #define SLOT_SIZE	65536		/* one decoded datagram */
-#define SRC_FAILED	(-100)		/* source_next(): reported already */
-#define SRC_SIGNAL	(-101)		/* source_next(): a signal came */
-#define HELD_HDR	12		/* a held record's length and time */
 #define NS		1000000000u
-
-/*
- * Keeps a record of standard input for a replay.  Returns RUN_MORE, or
- * after a message RUN_EINPUT (too much to keep) or RUN_ERROR.
- */
-static enum run_end
-hold(struct source *s, const unsigned char *rec, size_t len)
-{
-	size_t need = s->held_len + HELD_HDR + len, cap;
-	uint32_t n = (uint32_t)len;
-	unsigned char *p;
-
-	if (need > HOLD_MAX) {
-		msg_fail(EXIT_USAGE, "--repeat and --retries keep standard input "
-		    "in memory, and it is larger than %u MiB", HOLD_MAX >> 20);
-		return RUN_EINPUT;
-	}
-	if (need > s->held_cap) {
-		cap = s->held_cap ? s->held_cap : 1 << 16;
-		while (cap < need)
-			cap *= 2;
-		if ((p = realloc(s->held, cap)) == NULL) {
-			msg_fail(EXIT_RUNTIME, "out of memory");
-			return RUN_ERROR;
-		}
-		s->held = p;
-		s->held_cap = cap;
-	}
-	memcpy(s->held + s->held_len, &n, 4);
-	memcpy(s->held + s->held_len + 4, &s->rec_ns, 8);
-	memcpy(s->held + s->held_len + HELD_HDR, rec, len);
-	s->held_len = need;
-	return RUN_MORE;
-}
-
-/* Reports a record the reader refused: RUN_EINPUT or RUN_ERROR. */
-static enum run_end
-input_failed(const struct source *s, int r)
-{
-	if (r == SRC_FAILED)
-		return s->failed;
-	if (r == SRC_SIGNAL)
-		return RUN_SIGNAL;
-	if (r == FRAME_ETOOBIG && s->fr.f.mode == IN_JSON)
-		return msg_fail(EXIT_USAGE, "line %llu is too long: more than "
-		    "%zu bytes", s->recno + 1, s->fr.maxrec), RUN_EINPUT;
-	if (r == FRAME_ETOOBIG)
-		return msg_fail(EXIT_USAGE, "record %llu is too large: more than "
-		    "%zu bytes", s->recno + 1, s->fr.maxrec), RUN_EINPUT;
-	if (r == FRAME_EPCAP)
-		return msg_fail(EXIT_USAGE, "damaged capture at byte offset %llu: "
-		    "%s", (unsigned long long)s->fr.pcap.err_pos,
-		    s->fr.pcap.err), RUN_EINPUT;
-	if (r == FRAME_ESHORT)
-		return msg_fail(EXIT_USAGE, "record %llu is cut short by the end "
-		    "of the input", s->recno + 1), RUN_EINPUT;
-	msg_fail(EXIT_RUNTIME, "cannot read standard input: %s", strerror(errno));
-	return RUN_ERROR;
-}
-
-/*
- * The next record as FRAME_RECORD, FRAME_END, FRAME_AGAIN (only when
- * may_read is not FRAME_READ) or a failure: one of the reader's, or
- * SRC_FAILED after a message.  EINTR ends the read only for a signal.
- */
-static int
-source_next(struct source *s, int may_read, const unsigned char **rec,
-    size_t *len)
-{
-	uint32_t n;
-	int r;
-
-	if (!s->use_stdin) {
-		if (s->next == s->argc)
-			return FRAME_END;
-		*rec = (const unsigned char *)s->argv[s->next];
-		*len = strlen(s->argv[s->next++]);
-	} else if (s->replay) {
-		if (s->held_pos == s->held_len)
-			return FRAME_END;
-		memcpy(&n, s->held + s->held_pos, 4);
-		memcpy(&s->rec_ns, s->held + s->held_pos + 4, 8);
-		*rec = s->held + s->held_pos + HELD_HDR;
-		*len = n;
-		s->held_pos += HELD_HDR + n;
-	} else {
-		while ((r = frame_next(&s->fr, may_read, rec, len)) ==
-		    FRAME_EREAD && errno == EINTR)
-			if (cmd_signal != 0)
-				return SRC_SIGNAL;
-		if (r != FRAME_RECORD)
-			return r;	/* the caller sends what it has first */
-		s->rec_ns = s->fr.time_ns;
-		if (s->holding && (s->failed = hold(s, *rec, *len)) != RUN_MORE)
-			return SRC_FAILED;
-	}
-	s->recno++;
-	return FRAME_RECORD;
-}
-
-/* Opens standard input or the operands as the source of records. */
-static int
-source_init(struct source *s, const struct tx_conf *c, size_t max,
-    const char *kind)
-{
-	size_t maxrec = c->enc == ENC_RAW && c->inf.mode != IN_JSON ? max :
-	    ENC_RECORD_MAX;
-
-	memset(s, 0, sizeof(*s));
-	s->argv = c->data;
-	s->argc = c->ndata;
-	s->use_stdin = c->ndata == 0;
-	if (!s->use_stdin)
-		return 0;
-	if (stdio_closed(STDIN_FILENO))
-		return msg_fail(EXIT_RUNTIME, "cannot read standard input: it is "
-		    "closed");
-	if (c->inf.mode == IN_CHUNK && c->inf.chunk > max)
-		return msg_fail_usage("chunk:%zu is larger than a datagram over %s "
-		    "(%zu)", c->inf.chunk, kind, max);
-	s->holding = c->hold;
-	if (c->inf.mode == IN_JSON && (s->unesc = malloc(maxrec)) == NULL)
-		return msg_fail(EXIT_RUNTIME, "out of memory");
-	if (frame_reader_init(&s->fr, STDIN_FILENO, c->inf, maxrec) == -1)
-		return msg_fail(EXIT_RUNTIME, "cannot allocate the input buffer: %s",
-		    strerror(errno));
-	return 0;
-}
 
 void
 tx_rewind(struct sender *s)
 {
-	s->src.next = 0;
-	s->src.recno = 0;
-	s->src.held_pos = 0;
+	source_rewind(&s->src);
 	s->pacer.replaying = 0;
-	if (s->src.use_stdin)
-		s->src.replay = 1;
 }
 
 int
@@ -183,13 +46,10 @@ tx_init(struct sender *s, struct endp *ep, const struct tx_conf *c,
 void
 tx_free(struct sender *s)
 {
-	frame_reader_free(&s->src.fr);
-	free(s->src.held);
-	free(s->src.unesc);
-	s->src.unesc = NULL;
+	source_free(&s->src);
 	free(s->b.slots);
 	free(s->b.big);
-	s->src.held = s->b.slots = s->b.big = NULL;
+	s->b.slots = s->b.big = NULL;
 }
 
 /* When datagram number sent (from 0) is due at --rate, after t0. */
@@ -580,7 +440,7 @@ send_pass(struct sender *s, unsigned long long *n)
 		if (s->b.n > 0 && (r = send_batch(s)) != RUN_MORE)
 			return r;
 		if (got < FRAME_AGAIN)
-			return input_failed(&s->src, got);
+			return source_failed(&s->src, got);
 		if ((r = between_batches(s)) != RUN_MORE)
 			return r;
 		if (got == FRAME_END)
