@@ -5,25 +5,8 @@
 #include <unistd.h>
 #include <sys/uio.h>
 
+#include "mem.h"
 #include "output.h"
-
-/*
- * Zeroes the n bytes at p and writes to every page of them, so that they
- * are in memory now: memset() alone after malloc() is not enough, as
- * compilers turn the two into a calloc() that leaves fresh pages alone.
- */
-static void
-touch(char *p, size_t n)
-{
-	volatile char	*v = p;
-	size_t		 i;
-
-	memset(p, 0, n);
-	for (i = 0; i < n; i += 4096)
-		v[i] = 0;
-	if (n > 0)
-		v[n - 1] = 0;
-}
 
 int
 obuf_init(struct obuf *o, int fd, size_t cap)
@@ -36,7 +19,7 @@ obuf_init(struct obuf *o, int fd, size_t cap)
 	if ((o->buf = malloc(cap)) == NULL)
 		return -1;
 	/* Touched now, so that the memory in use stays flat from here on. */
-	touch(o->buf, cap);
+	mem_touch(o->buf, cap);
 	o->fd = fd;
 	o->cap = cap;
 	return 0;

@@ -7,6 +7,7 @@
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
+#include "mem.h"
 #include "sock.h"
 
 /*
@@ -18,24 +19,6 @@
 		 CMSG_SPACE(sizeof(struct ucred)) + \
 		 CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
 		 3 * CMSG_SPACE(sizeof(int)))
-
-/*
- * Zeroes the n bytes at p and writes to every page of them, so that they
- * are in memory now: memset() alone after malloc() is not enough, as
- * compilers turn the two into a calloc() that leaves fresh pages alone.
- */
-static void
-touch(unsigned char *p, size_t n)
-{
-	volatile unsigned char	*v = p;
-	size_t			 i;
-
-	memset(p, 0, n);
-	for (i = 0; i < n; i += 4096)
-		v[i] = 0;
-	if (n > 0)
-		v[n - 1] = 0;
-}
 
 int
 sock_rx_init(struct rxbatch *rx, size_t size, int want_from)
@@ -51,7 +34,7 @@ sock_rx_init(struct rxbatch *rx, size_t size, int want_from)
 		return -1;
 	}
 	/* Touched now, so that the memory in use stays flat from here on. */
-	touch(rx->data, size * SOCK_BATCH);
+	mem_touch(rx->data, size * SOCK_BATCH);
 	return 0;
 }
 
