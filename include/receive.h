@@ -19,11 +19,19 @@
  */
 typedef enum run_end (*recv_fn)(void *arg, const struct dgram *d);
 
+/*
+ * Offered a GRO buffer whole (d: all of it, seg: the size of each of its
+ * datagrams but the last) before it is split: returns -1 to have it
+ * split and handed to recv_fn one by one, else how the run goes on.
+ */
+typedef int (*recv_whole_fn)(void *arg, const struct dgram *d, size_t seg);
+
 struct receiver {
 	struct endp	*ep;
 	struct rxbatch	 rx;
 	unsigned	 want;		/* datagrams to ask for next */
 	recv_fn		 fn;
+	recv_whole_fn	 whole;		/* or NULL: always split */
 	void		*arg;
 	struct printer	*pr;		/* flushed after each batch, or NULL */
 	struct stats	*st;

@@ -55,6 +55,7 @@ deliver(struct receiver *r, unsigned i, const struct timespec *now)
 	const unsigned char *data;
 	size_t size, seg = r->rx.seg[i], off;
 	enum run_end s = RUN_MORE;
+	int w;
 
 	rx_dgram(&r->rx, i, now, &d);
 	if (d.fromlen < sizeof(sa_family_t) && r->ep->family == AF_UNIX) {
@@ -64,6 +65,9 @@ deliver(struct receiver *r, unsigned i, const struct timespec *now)
 	}
 	if (seg == 0)
 		return r->fn(r->arg, &d);
+	if (r->whole != NULL && d.size == d.len &&
+	    (w = r->whole(r->arg, &d, seg)) != -1)
+		return (enum run_end)w;
 	data = d.data;
 	size = d.size;
 	for (off = 0; off < size && s == RUN_MORE; off += seg) {
