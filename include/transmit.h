@@ -17,6 +17,13 @@
 
 #define TX_MAX_DST	64	/* destinations of one sender */
 
+/*
+ * Raw records are sent from where they lie in the input, with no slot:
+ * eight times as many go in a batch, so that one sendmmsg() carries eight
+ * GSO sends of SOCK_GSO_SEGS, as the kernel allows.
+ */
+#define TX_RAW_BATCH	(8 * SOCK_BATCH)
+
 /* What to send and how: from the command's options. */
 struct tx_conf {
 	enum encoding	 enc;
@@ -32,7 +39,8 @@ struct tx_conf {
 
 /* A batch of datagrams ready to send. */
 struct batch {
-	struct iovec	 iov[SOCK_BATCH];
+	struct iovec	 iov[TX_RAW_BATCH];
+	unsigned	 max;		/* TX_RAW_BATCH raw, else SOCK_BATCH */
 	unsigned char	*slots;		/* SOCK_BATCH decoded datagrams */
 	unsigned char	*big;		/* for records that decode long */
 	size_t		 big_size;

@@ -33,6 +33,8 @@ tx_init(struct sender *s, struct endp *ep, const struct tx_conf *c,
 	s->c = *c;
 	s->st = st;
 	s->gso = ep->family != AF_UNIX;
+	s->b.max = c->enc == ENC_RAW && c->inf.mode != IN_JSON ? TX_RAW_BATCH :
+	    SOCK_BATCH;
 	if ((s->b.slots = malloc((size_t)SOCK_BATCH * SLOT_SIZE)) == NULL)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
 #if defined(__linux__) && defined(PR_SET_TIMERSLACK)
@@ -434,7 +436,7 @@ send_pass(struct sender *s, unsigned long long *n)
 			++*n;
 			if ((r = add_record(s, rec, len)) != RUN_MORE)
 				return r;
-			if (s->b.n < SOCK_BATCH)
+			if (s->b.n < s->b.max)
 				continue;
 		}
 		if (s->b.n > 0 && (r = send_batch(s)) != RUN_MORE)
