@@ -31,6 +31,7 @@ struct relay_table {
 	size_t		  n;
 	size_t		  max;
 	size_t		  rcvbuf;	/* each upstream socket's; 0: default */
+	int		  df;		/* --df on each upstream socket */
 	uint64_t	  opened;
 	uint64_t	  closed_idle;
 	uint64_t	  closed_full;

@@ -32,6 +32,7 @@ struct relay_opts {
 	const char	*tee[MAX_TEE];
 	int		 ntee;
 	int		 reuse;
+	int		 df;		/* --df */
 	size_t		 buffer;	/* 0: as large as allowed */
 	const char	*port_file;
 	int		 stats;

@@ -101,6 +101,9 @@ int	sock_df(int fd, int family);
 /* The kernel's path MTU towards dst, or -1 with errno. */
 int	sock_path_mtu(const struct endpoint *dst);
 
+/* The path MTU towards the peer of the connected socket fd, or -1. */
+int	sock_mtu(int fd);
+
 /* Unicast TTL/hop limit and TOS/traffic class; < 0 leaves it alone. */
 int	sock_ip_opts(int fd, int family, int ttl, int tos);
 

@@ -71,6 +71,7 @@ struct relay {
 	uint64_t		 refused;
 	uint64_t		 tee_replies;
 	uint64_t		 send_warned;
+	uint64_t		 mtu_warned;
 	uint64_t		 open_failed;
 };
 
@@ -83,6 +84,20 @@ tee_refused(struct relay *r, int fd)
 	for (i = 0; i < r->o->ntee; i++)
 		if (r->tee[i].fd == fd)
 			endp_refused(&r->tee[i]);
+}
+
+/*
+ * --df: a datagram over the path MTU was refused; said once, with the
+ * size and the MTU, and counted as not sent.
+ */
+static void
+too_big(struct relay *r, int fd, const struct endpoint *dst, size_t len)
+{
+	int mtu = dst != NULL ? sock_path_mtu(dst) : sock_mtu(fd);
+
+	if (r->mtu_warned++ == 0)
+		warning("a datagram of %zu bytes exceeds the path MTU of %d "
+		    "(--df): not forwarded (counted in --stats)", len, mtu);
 }
 
 /*
@@ -114,7 +129,9 @@ txq_flush(struct relay *r)
 		} else if (err == ECONNREFUSED && q->dir[i] == TEE) {
 			r->refused++;
 			tee_refused(r, q->fd[i]);
-		} else if (r->send_warned++ == 0)
+		} else if (err == EMSGSIZE && r->o->df)
+			too_big(r, q->fd[i], q->dst[i], q->iov[i].iov_len);
+		else if (r->send_warned++ == 0)
 			warning("cannot forward a datagram: %s (counted in "
 			    "--stats)", strerror(err));
 		i++;
@@ -580,6 +597,10 @@ setup(struct relay *r)
 	if ((rcvbuf = sock_rcvbuf(r->ep.fd, o->buffer)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: "
 		    "%s", strerror(errno));
+	if (o->df && r->ep.family != AF_UNIX &&
+	    sock_df(r->ep.fd, r->ep.family) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot set --df: %s",
+		    strerror(errno));
 	gro = sock_rx_gro(r->ep.fd, &r->rx_up.rx);
 	if (o->json)
 		(void)sock_rx_timestamps(r->ep.fd);
@@ -733,6 +754,7 @@ alloc_parts(struct relay *r)
 	 * datagrams have gone on, and its records are copies.
 	 */
 	r->t.rcvbuf = UP_RCVBUF;
+	r->t.df = o->df;
 	r->rx_up.st = &r->st;
 	r->rx_up.counted = &r->ds[UP].received;
 	r->rx_up.limit = o->count;

@@ -289,6 +289,8 @@ static const struct opt_use relay_opts[] = {
 	{ OPT_QUEUE, NULL, NULL },
 	{ OPT_SEED, NULL, NULL },
 	{ OPT_TEE, NULL, NULL },
+	{ OPT_DF, "never fragment: datagrams over the path MTU are not "
+	    "forwarded", NULL },
 	{ OPT_REUSE, NULL, NULL },
 	{ OPT_BUFFER, NULL, NULL },
 	{ OPT_PORT_FILE, NULL, NULL },

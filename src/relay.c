@@ -187,7 +187,7 @@ up_name(char *buf, const struct endpoint *dst, const struct endpoint *client)
 /* Opens m's upstream socket, connected to dst; 0, or -1 with errno. */
 static int
 open_up(struct mapping *m, const struct endpoint *dst, struct rxbatch *rx,
-    size_t rcvbuf)
+    size_t rcvbuf, int df)
 {
 	struct endp *e = &m->up;
 	int family = dst->ss.ss_family;
@@ -205,7 +205,8 @@ open_up(struct mapping *m, const struct endpoint *dst, struct rxbatch *rx,
 		if (bind(e->fd, (struct sockaddr *)&me.ss,
 		    sizeof(sa_family_t)) == -1)
 			return -1;
-	} else if (sock_recverr(e->fd, family) == -1)
+	} else if (sock_recverr(e->fd, family) == -1 ||
+	    (df && sock_df(e->fd, family) == -1))
 		return -1;
 	if (connect(e->fd, (const struct sockaddr *)&dst->ss, dst->len) == -1 ||
 	    sock_local(e->fd, &e->local) == -1)
@@ -242,7 +243,7 @@ relay_open(struct relay_table *t, const struct sockaddr *sa, socklen_t len,
 	memset(&m->client, 0, sizeof(m->client));
 	memcpy(&m->client.ss, sa, len);
 	m->client.len = len;
-	if (open_up(m, dst, rx, t->rcvbuf) == -1) {
+	if (open_up(m, dst, rx, t->rcvbuf, t->df) == -1) {
 		err = errno;
 		endp_close(&m->up);
 		endp_init(&m->up);

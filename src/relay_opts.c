@@ -109,6 +109,9 @@ parse_socket_opt(struct relay_opts *o, int id)
 	case OPT_REUSE:
 		o->reuse = 1;
 		break;
+	case OPT_DF:
+		o->df = 1;
+		break;
 	case OPT_BUFFER:
 		o->buffer = opt_number("--buffer", optarg, 1024, 1U << 30);
 		break;

@@ -165,6 +165,20 @@ sock_path_mtu(const struct endpoint *dst)
 	return mtu;
 }
 
+int
+sock_mtu(int fd)
+{
+	struct endpoint me;
+	socklen_t len = sizeof(int);
+	int mtu;
+
+	if (sock_local(fd, &me) == -1 || getsockopt(fd,
+	    me.ss.ss_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	    me.ss.ss_family == AF_INET ? IP_MTU : IPV6_MTU, &mtu, &len) == -1)
+		return -1;
+	return mtu;
+}
+
 long
 sock_rcvbuf(int fd, size_t want)
 {

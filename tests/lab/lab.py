@@ -1193,7 +1193,8 @@ def carried(recs, want):
     ttl="a datagram across a router (h5 forwarding between the segments) "
     "shows its TTL decremented: sent with --ttl 9, seen with 8",
     df="--df over a link with MTU 1280: 1400 bytes refused, exit 1 naming "
-    "1400 and 1280; without --df the 1400 bytes arrive whole")
+    "1400 and 1280; without --df the 1400 bytes arrive whole; relay --df "
+    "forwards 1000 bytes and not 1400, saying so once")
 def t_carried(lab, g):
 	port = 46001
 	with g.sub("to"):
@@ -1248,8 +1249,42 @@ def t_carried(lab, g):
 			if [o["size"] for o in recs] != [1400]:
 				raise Fail("without --df h2 got sizes %r, expected "
 				    "[1400]" % [o["size"] for o in recs])
+			relay_df(lab, port + 1)
 		finally:
 			lab.ipb("h1", ["link set dev h1a mtu 1500"])
+
+
+def relay_df(lab, port):
+	"""relay --df on h1 between a client on h1's loopback and h2, across
+	h1a's MTU of 1280: 1400 bytes are not forwarded, one warning names
+	1400 and 1280, and the next 1000 bytes go through."""
+	pf = os.path.join(lab.tmp, "relay-df.port")
+	relay = Proc(lab, "h1", [UDPCAT, "relay", "--df", "-n", "2",
+	    "--port-file", pf, "127.0.0.1", "0", v4("h2"), str(port)], "relay")
+	end = time.monotonic() + WAIT
+	while not os.path.exists(pf):
+		if not relay.alive() or time.monotonic() > end:
+			raise Fail("relay --df on h1 not ready: %s" % short(
+			    relay.err()))
+		time.sleep(0.005)
+	with open(pf) as f:
+		rport = f.read().strip()
+	rx = lab.listen("h2", port, ["--json", "-e", "text"])
+	lab.udpcat_ok("h1", ["send", "-e", "hex", "127.0.0.1", rport,
+	    "64" * 1400])
+	lab.udpcat_ok("h1", ["send", "-e", "hex", "127.0.0.1", rport,
+	    "64" * 1000])
+	if relay.wait() != 0:
+		raise Fail("relay --df exited %s: %s" % (relay.rc,
+		    short(relay.err())))
+	line = one_line(relay.err(), "relay --df")
+	if "1400" not in line or "1280" not in line or "--df" not in line:
+		raise Fail("relay --df said %r" % line)
+	lab.fence("h1", [(v4("h2"), port)])
+	sizes = [o["size"] for o in json_recs(rx)]
+	if sizes != [1000]:
+		raise Fail("through relay --df h2 got sizes %r, expected [1000]"
+		    % sizes)
 
 
 # The commands the lab runs, and the Debian packages that hold them.
