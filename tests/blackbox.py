@@ -3,7 +3,10 @@
 # (Python's socket module, socat, nc.openbsd) on loopback only, and checks
 # exit status, standard error and the exact bytes of standard output.
 #
-#   python3 tests/blackbox.py ./udpcat [-k SUBSTRING] [-v]
+#   python3 tests/blackbox.py ./udpcat [-k SUBSTRING] [-s I/N] [-v]
+#
+# -s I/N runs the I-th of N shares of the tests (from 0), so that N runs
+# side by side cover them all (make valgrind does, one a CPU).
 #
 # One line per test ("ok - NAME", "not ok - NAME: why", "skip - NAME: why"),
 # then "blackbox: N passed, N failed, N skipped"; exit status 1 when any
@@ -45,6 +48,7 @@ def main(argv):
 	binary = None
 	subs = []
 	verbose = False
+	share, shares = 0, 1
 	i = 1
 	while i < len(argv):
 		a = argv[i]
@@ -52,18 +56,30 @@ def main(argv):
 			subs.append(argv[i + 1])
 			i += 2
 			continue
+		if a == "-s" and i + 1 < len(argv):
+			try:
+				share, shares = map(int, argv[i + 1].split("/"))
+			except ValueError:
+				share, shares = -1, 0
+			if not 0 <= share < shares:
+				print("blackbox.py: -s takes I/N, 0 <= I < N",
+				    file=sys.stderr)
+				return 2
+			i += 2
+			continue
 		if a.startswith("-k") and len(a) > 2:
 			subs.append(a[2:])
 		elif a == "-v":
 			verbose = True
 		elif a in ("-h", "--help"):
-			print(__doc__ or "usage: blackbox.py UDPCAT [-k SUBSTRING] [-v]")
+			print(__doc__ or "usage: blackbox.py UDPCAT [-k SUBSTRING] "
+			    "[-s I/N] [-v]")
 			return 0
 		elif binary is None:
 			binary = a
 		else:
-			print("usage: blackbox.py UDPCAT [-k SUBSTRING] [-v]",
-			    file=sys.stderr)
+			print("usage: blackbox.py UDPCAT [-k SUBSTRING] [-s I/N] "
+			    "[-v]", file=sys.stderr)
 			return 2
 		i += 1
 	if binary is None:
@@ -72,8 +88,9 @@ def main(argv):
 
 	npass = nfail = nskip = 0
 	t_start = time.monotonic()
-	tests = [(n, f) for n, f in util.TESTS
-	    if not subs or any(s in n for s in subs)]
+	tests = [(n, f) for k, (n, f) in enumerate(util.TESTS)
+	    if (not subs or any(s in n for s in subs)) and
+	    k % shares == share]
 	present = os.access(util.UDPCAT, os.X_OK)
 	for name, fn in tests:
 		t0 = time.monotonic()
