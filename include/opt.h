@@ -117,6 +117,9 @@ uint64_t opt_number(const char *opt, const char *arg, uint64_t min,
 	    uint64_t max);
 uint64_t opt_duration(const char *opt, const char *arg);
 uint16_t opt_port(const char *arg, int allow_zero);
+
+/* A percentage 0 to 100 (parse_percent()), in millionths of a percent. */
+uint64_t opt_percent(const char *opt, const char *arg);
 enum encoding opt_encoding(const char *arg);
 
 /*

@@ -26,6 +26,15 @@ int	parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v,
  */
 int	parse_duration(const char *s, uint64_t *ms, const char **why);
 
+/* One percent in the units of parse_percent(): millionths of a percent. */
+#define PERCENT_ONE	1000000u
+
+/*
+ * A percentage from 0 to 100: decimal, at most six decimals, an optional
+ * '%'.  Stored in millionths of a percent, exactly.
+ */
+int	parse_percent(const char *s, uint64_t *v, const char **why);
+
 /* A numeric IPv4 address of exactly four decimal octets. */
 int	parse_ipv4(const char *s, struct in_addr *a);
 

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "cmd.h"
+#include "parse.h"
 #include "probe.h"
 #include "rtt.h"
 #include "udpcat.h"
@@ -17,7 +18,6 @@
 #define SEQ_SPACE	(UINT32_MAX + 1ULL)	/* probes a run can number */
 #define FLUSH_NS	10000000	/* output waits at most 10 ms */
 #define LINE_MAX_LEN	512
-#define PERCENT_ONE	1000000u	/* --max-loss in millionths of % */
 
 struct ping_opts {
 	int		 family;
@@ -35,31 +35,6 @@ struct ping_opts {
 };
 
 /* --- options ------------------------------------------------------------ */
-
-/*
- * A percentage 0 to 100 with at most six decimals and an optional '%',
- * in millionths of a percent; -1 when it is not one.
- */
-static int
-parse_percent(const char *s, uint64_t *v)
-{
-	uint64_t whole = 0, frac = 0, scale = PERCENT_ONE;
-	int digits = 0;
-
-	for (; *s >= '0' && *s <= '9' && whole <= 100; s++, digits++)
-		whole = whole * 10 + (uint64_t)(*s - '0');
-	if (*s == '.') {
-		for (s++; *s >= '0' && *s <= '9' && scale > 1; s++, digits++)
-			frac += (uint64_t)(*s - '0') * (scale /= 10);
-	}
-	if (*s == '%')
-		s++;
-	if (digits == 0 || *s != '\0' || whole > 100 ||
-	    (whole == 100 && frac > 0))
-		return -1;
-	*v = whole * PERCENT_ONE + frac;
-	return 0;
-}
 
 /* Takes option id, its value in optarg. */
 static void
@@ -92,10 +67,7 @@ parse_opt(struct ping_opts *o, int id)
 		o->json = 1;
 		break;
 	case OPT_MAX_LOSS:
-		if (parse_percent(optarg, &o->max_loss) == -1)
-			die_usage("invalid value '%s' for --max-loss: a "
-			    "percentage from 0 to 100, as in 2.5 or 2.5%%",
-			    optarg);
+		o->max_loss = opt_percent("--max-loss", optarg);
 		o->max_loss_set = 1;
 		break;
 	}

@@ -231,6 +231,18 @@ opt_duration(const char *opt, const char *arg)
 	return ms;
 }
 
+uint64_t
+opt_percent(const char *opt, const char *arg)
+{
+	const char *why;
+	uint64_t v;
+
+	if (parse_percent(arg, &v, &why) == -1)
+		die_usage("invalid percentage '%s' for %s: %s (use 0 to 100, as "
+		    "in 10 or 2.5%%)", arg, opt, why);
+	return v;
+}
+
 uint16_t
 opt_port(const char *arg, int allow_zero)
 {

@@ -189,6 +189,37 @@ frac_ceil(const char *f, size_t n, uint64_t scale)
  * Returns 0 with *ms rounded up to whole milliseconds, or -1.
  */
 int
+parse_percent(const char *s, uint64_t *v, const char **why)
+{
+	uint64_t whole = 0, frac = 0, scale = PERCENT_ONE;
+	int digits = 0, decimals = 0;
+
+	*why = "not a percentage";
+	for (; *s >= '0' && *s <= '9' && whole <= 100; s++, digits++)
+		whole = whole * 10 + (uint64_t)(*s - '0');
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9' && scale > 1; s++, decimals++)
+			frac += (uint64_t)(*s - '0') * (scale /= 10);
+		if (decimals == 0)
+			return -1;
+		if (*s >= '0' && *s <= '9') {
+			*why = "more than six decimals";
+			return -1;
+		}
+	}
+	if (*s == '%')
+		s++;
+	if (digits == 0 || *s != '\0')
+		return -1;
+	if (whole > 100 || (whole == 100 && frac > 0)) {
+		*why = "more than 100";
+		return -1;
+	}
+	*v = whole * PERCENT_ONE + frac;
+	return 0;
+}
+
+int
 parse_duration(const char *s, uint64_t *ms, const char **why)
 {
 	const char *frac = "", *p;

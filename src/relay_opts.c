@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "impair.h"
 #include "opt.h"
+#include "parse.h"
 #include "relay_opts.h"
 #include "udpcat.h"
 
@@ -30,33 +31,6 @@ dir_arg(const char *arg, unsigned *mask)
 	return arg;
 }
 
-/* A percentage: digits, an optional fraction, an optional '%'; 0 to 1. */
-static double
-opt_percent(const char *opt, const char *arg)
-{
-	const char *p = arg;
-	size_t digits = 0, frac = 0;
-	double v;
-
-	while (*p >= '0' && *p <= '9') {
-		p++;
-		digits++;
-	}
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			frac++;
-	if (*p == '%')
-		p++;
-	if (digits == 0 || *p != '\0' || (arg[digits] == '.' && frac == 0))
-		die_usage("invalid percentage '%s' for %s: use 0 to 100, as "
-		    "in 10 or 2.5%%", arg, opt);
-	v = strtod(arg, NULL);
-	if (v > 100)
-		die_usage("invalid percentage '%s' for %s: more than 100",
-		    arg, opt);
-	return v / 100;
-}
-
 /* Sets one impairment (id) for the directions its prefix names. */
 static void
 set_impair(struct relay_opts *o, int id, const char *arg)
@@ -71,7 +45,7 @@ set_impair(struct relay_opts *o, int id, const char *arg)
 	v = dir_arg(arg, &mask);
 	if (id == OPT_LOSS || id == OPT_CORRUPT || id == OPT_DUPLICATE ||
 	    id == OPT_REORDER)
-		pct = opt_percent(opt, v);
+		pct = (double)opt_percent(opt, v) / (100.0 * PERCENT_ONE);
 	else if (id == OPT_DELAY || id == OPT_JITTER)
 		n = opt_duration(opt, v) * 1000000;
 	else

@@ -215,6 +215,62 @@ test_port_huge(void **state)
 	assert_string_equal(why, "empty");
 }
 
+/* Percentages, in millionths of a percent. */
+
+struct percent_case {
+	const char	*s;
+	int		 rc;
+	uint64_t	 want;		/* the value, or 7 when rejected */
+	const char	*why;
+};
+
+static const struct percent_case percent_cases[] = {
+	{ "0", 0, 0, NULL },
+	{ "10", 0, 10000000, NULL },
+	{ "10%", 0, 10000000, NULL },
+	{ "2.5", 0, 2500000, NULL },
+	{ "2.5%", 0, 2500000, NULL },
+	{ "0.000001", 0, 1, NULL },
+	{ "100", 0, 100000000, NULL },
+	{ "100.000000", 0, 100000000, NULL },
+	{ "007", 0, 7000000, NULL },
+	{ "100.000001", -1, 7, "more than 100" },
+	{ "101", -1, 7, "more than 100" },
+	{ "99999999999999999999", -1, 7, "not a percentage" },
+	{ "0.0000001", -1, 7, "more than six decimals" },
+	{ "1.", -1, 7, "not a percentage" },
+	{ ".5", -1, 7, "not a percentage" },
+	{ "%", -1, 7, "not a percentage" },
+	{ "5%%", -1, 7, "not a percentage" },
+	{ "-1", -1, 7, "not a percentage" },
+	{ "+1", -1, 7, "not a percentage" },
+	{ "1.2.3", -1, 7, "not a percentage" },
+	{ " 1", -1, 7, "not a percentage" },
+	{ "1e1", -1, 7, "not a percentage" },
+	{ "", -1, 7, "not a percentage" },
+};
+
+static void
+test_percent(void **state)
+{
+	const struct percent_case *c;
+	const char *why;
+	uint64_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(percent_cases); i++) {
+		c = &percent_cases[i];
+		why = NULL;
+		v = 7;
+		check_u64(c->s, "rc", (uint64_t)(int64_t)parse_percent(c->s,
+		    &v, &why), (uint64_t)(int64_t)c->rc);
+		check_u64(c->s, "value", v, c->want);
+		if (c->why != NULL)
+			check_str(c->s, "why", why, c->why);
+	}
+}
+
 /* Counts. */
 
 struct u64_case {
@@ -747,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_port_reject),
 		cmocka_unit_test(test_port_huge),
 		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_duration_huge),
 		cmocka_unit_test(test_ipv4),
