@@ -1053,6 +1053,128 @@ def t_discovery(lab, g):
 				raise Fail("%s's responder wrote %r" % (h, recs))
 
 
+def json_recs(rx):
+	"""The JSON objects a listen --json --until FENCE receiver wrote."""
+	import json
+	rc = rx.wait()
+	if rc != 0:
+		raise Fail("listen --json on %s exited %s: %s" % (rx.host, rc,
+		    short(rx.err())))
+	try:
+		return [json.loads(x) for x in rx.out().splitlines()]
+	except ValueError as e:
+		raise Fail("listen --json on %s: %s: %r" % (rx.host, e,
+		    rx.out()))
+
+
+def carried(recs, want):
+	"""recs' (data, to, ttl) are want, in order."""
+	got = [(o["data"], o["to"], o["ttl"]) for o in recs]
+	if got != want:
+		raise Fail("listen --json saw (data, to, ttl) %r, expected %r" % (
+		    got, want))
+
+
+@group(to="what a datagram carried: unicast, directed broadcast and "
+    "multicast datagrams to h2 each show their own \"to\" and "
+    "\"ifname\" in listen --json",
+    ttl="a datagram across a router (h5 forwarding between the segments) "
+    "shows its TTL decremented: sent with --ttl 9, seen with 8",
+    df="--df over a link with MTU 1280: 1400 bytes refused, exit 1 naming "
+    "1400 and 1280; without --df the 1400 bytes arrive whole; relay --df "
+    "forwards 1000 bytes and not 1400, saying so once")
+def t_carried(lab, g):
+	port = 49001	# a range no other group uses
+	with g.sub("to"):
+		rx = lab.listen("h2", port, ["--json", "-e", "text", "--join",
+		    "239.1.2.20"], addr="0.0.0.0")
+		lab.udpcat_ok("h1", ["send", v4("h2"), str(port), "uni"])
+		lab.udpcat_ok("h1", ["send", "--broadcast", "10.77.1.255",
+		    str(port), "bcast"])
+		lab.udpcat_ok("h1", ["send", "--ttl", "3", "239.1.2.20",
+		    str(port), "mcast"])
+		lab.fence("h1", [(v4("h2"), port)])
+		recs = json_recs(rx)
+		carried(recs, [("uni", v4("h2"), 64), ("bcast", "10.77.1.255",
+		    64), ("mcast", "239.1.2.20", 3)])
+		ifs = set(o["ifname"] for o in recs)
+		if ifs != {"h2a"}:
+			raise Fail("ifname %r, expected h2a" % ifs)
+	lab.reap()
+	with g.sub("ttl"):
+		port += 1
+		lab.nsexec("h5", ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+		lab.ipb("h1", ["route add 10.77.2.0/24 via %s" % v4("h5")])
+		lab.ipb("h4", ["route add 10.77.1.0/24 via %s" % v4("h5", "b")])
+		try:
+			rx = lab.listen("h4", port, ["--json", "-e", "text"])
+			lab.udpcat_ok("h1", ["send", "--ttl", "9", v4("h4"),
+			    str(port), "routed"])
+			lab.fence("h1", [(v4("h4"), port)])
+			carried(json_recs(rx), [("routed", v4("h4"), 8)])
+		finally:
+			lab.ipb("h1", ["route del 10.77.2.0/24"])
+			lab.ipb("h4", ["route del 10.77.1.0/24"])
+			lab.nsexec("h5", ["sysctl", "-qw",
+			    "net.ipv4.ip_forward=0"])
+	lab.reap()
+	with g.sub("df"):
+		port += 1
+		lab.ipb("h1", ["link set dev h1a mtu 1280"])
+		try:
+			rc, out, err = lab.udpcat("h1", ["send", "--df", "-e",
+			    "hex", v4("h2"), str(port), "64" * 1400])
+			line = one_line(err, "send --df")
+			if rc != 1 or "1400" not in line or "1280" not in line \
+			    or "--df" not in line:
+				raise Fail("send --df of 1400 bytes over MTU 1280: "
+				    "exit %d, %r" % (rc, line))
+			rx = lab.listen("h2", port, ["--json", "-e", "text"])
+			lab.udpcat_ok("h1", ["send", "-e", "hex", v4("h2"),
+			    str(port), "64" * 1400])
+			lab.fence("h1", [(v4("h2"), port)])
+			recs = json_recs(rx)
+			if [o["size"] for o in recs] != [1400]:
+				raise Fail("without --df h2 got sizes %r, expected "
+				    "[1400]" % [o["size"] for o in recs])
+			relay_df(lab, port + 1)
+		finally:
+			lab.ipb("h1", ["link set dev h1a mtu 1500"])
+
+
+def relay_df(lab, port):
+	"""relay --df on h1 between a client on h1's loopback and h2, across
+	h1a's MTU of 1280: 1400 bytes are not forwarded, one warning names
+	1400 and 1280, and the next 1000 bytes go through."""
+	pf = os.path.join(lab.tmp, "relay-df.port")
+	relay = Proc(lab, "h1", [UDPCAT, "relay", "--df", "-n", "2",
+	    "--port-file", pf, "127.0.0.1", "0", v4("h2"), str(port)], "relay")
+	end = time.monotonic() + WAIT
+	while not os.path.exists(pf):
+		if not relay.alive() or time.monotonic() > end:
+			raise Fail("relay --df on h1 not ready: %s" % short(
+			    relay.err()))
+		time.sleep(0.005)
+	with open(pf) as f:
+		rport = f.read().strip()
+	rx = lab.listen("h2", port, ["--json", "-e", "text"])
+	lab.udpcat_ok("h1", ["send", "-e", "hex", "127.0.0.1", rport,
+	    "64" * 1400])
+	lab.udpcat_ok("h1", ["send", "-e", "hex", "127.0.0.1", rport,
+	    "64" * 1000])
+	if relay.wait() != 0:
+		raise Fail("relay --df exited %s: %s" % (relay.rc,
+		    short(relay.err())))
+	line = one_line(relay.err(), "relay --df")
+	if "1400" not in line or "1280" not in line or "--df" not in line:
+		raise Fail("relay --df said %r" % line)
+	lab.fence("h1", [(v4("h2"), port)])
+	sizes = [o["size"] for o in json_recs(rx)]
+	if sizes != [1000]:
+		raise Fail("through relay --df h2 got sizes %r, expected [1000]"
+		    % sizes)
+
+
 def link_up(lab, host):
 	"""Brings host's interfaces back up, waits for them, and puts back
 	the routes that going down removed."""
@@ -1164,128 +1286,6 @@ def t_ifdown(lab, g):
 
 
 # -- the runner ---------------------------------------------------------------
-
-def json_recs(rx):
-	"""The JSON objects a listen --json --until FENCE receiver wrote."""
-	import json
-	rc = rx.wait()
-	if rc != 0:
-		raise Fail("listen --json on %s exited %s: %s" % (rx.host, rc,
-		    short(rx.err())))
-	try:
-		return [json.loads(x) for x in rx.out().splitlines()]
-	except ValueError as e:
-		raise Fail("listen --json on %s: %s: %r" % (rx.host, e,
-		    rx.out()))
-
-
-def carried(recs, want):
-	"""recs' (data, to, ttl) are want, in order."""
-	got = [(o["data"], o["to"], o["ttl"]) for o in recs]
-	if got != want:
-		raise Fail("listen --json saw (data, to, ttl) %r, expected %r" % (
-		    got, want))
-
-
-@group(to="what a datagram carried: unicast, directed broadcast and "
-    "multicast datagrams to h2 each show their own \"to\" and "
-    "\"ifname\" in listen --json",
-    ttl="a datagram across a router (h5 forwarding between the segments) "
-    "shows its TTL decremented: sent with --ttl 9, seen with 8",
-    df="--df over a link with MTU 1280: 1400 bytes refused, exit 1 naming "
-    "1400 and 1280; without --df the 1400 bytes arrive whole; relay --df "
-    "forwards 1000 bytes and not 1400, saying so once")
-def t_carried(lab, g):
-	port = 46001
-	with g.sub("to"):
-		rx = lab.listen("h2", port, ["--json", "-e", "text", "--join",
-		    "239.1.2.20"], addr="0.0.0.0")
-		lab.udpcat_ok("h1", ["send", v4("h2"), str(port), "uni"])
-		lab.udpcat_ok("h1", ["send", "--broadcast", "10.77.1.255",
-		    str(port), "bcast"])
-		lab.udpcat_ok("h1", ["send", "--ttl", "3", "239.1.2.20",
-		    str(port), "mcast"])
-		lab.fence("h1", [(v4("h2"), port)])
-		recs = json_recs(rx)
-		carried(recs, [("uni", v4("h2"), 64), ("bcast", "10.77.1.255",
-		    64), ("mcast", "239.1.2.20", 3)])
-		ifs = set(o["ifname"] for o in recs)
-		if ifs != {"h2a"}:
-			raise Fail("ifname %r, expected h2a" % ifs)
-	lab.reap()
-	with g.sub("ttl"):
-		port += 1
-		lab.nsexec("h5", ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
-		lab.ipb("h1", ["route add 10.77.2.0/24 via %s" % v4("h5")])
-		lab.ipb("h4", ["route add 10.77.1.0/24 via %s" % v4("h5", "b")])
-		try:
-			rx = lab.listen("h4", port, ["--json", "-e", "text"])
-			lab.udpcat_ok("h1", ["send", "--ttl", "9", v4("h4"),
-			    str(port), "routed"])
-			lab.fence("h1", [(v4("h4"), port)])
-			carried(json_recs(rx), [("routed", v4("h4"), 8)])
-		finally:
-			lab.ipb("h1", ["route del 10.77.2.0/24"])
-			lab.ipb("h4", ["route del 10.77.1.0/24"])
-			lab.nsexec("h5", ["sysctl", "-qw",
-			    "net.ipv4.ip_forward=0"])
-	lab.reap()
-	with g.sub("df"):
-		port += 1
-		lab.ipb("h1", ["link set dev h1a mtu 1280"])
-		try:
-			rc, out, err = lab.udpcat("h1", ["send", "--df", "-e",
-			    "hex", v4("h2"), str(port), "64" * 1400])
-			line = one_line(err, "send --df")
-			if rc != 1 or "1400" not in line or "1280" not in line \
-			    or "--df" not in line:
-				raise Fail("send --df of 1400 bytes over MTU 1280: "
-				    "exit %d, %r" % (rc, line))
-			rx = lab.listen("h2", port, ["--json", "-e", "text"])
-			lab.udpcat_ok("h1", ["send", "-e", "hex", v4("h2"),
-			    str(port), "64" * 1400])
-			lab.fence("h1", [(v4("h2"), port)])
-			recs = json_recs(rx)
-			if [o["size"] for o in recs] != [1400]:
-				raise Fail("without --df h2 got sizes %r, expected "
-				    "[1400]" % [o["size"] for o in recs])
-			relay_df(lab, port + 1)
-		finally:
-			lab.ipb("h1", ["link set dev h1a mtu 1500"])
-
-
-def relay_df(lab, port):
-	"""relay --df on h1 between a client on h1's loopback and h2, across
-	h1a's MTU of 1280: 1400 bytes are not forwarded, one warning names
-	1400 and 1280, and the next 1000 bytes go through."""
-	pf = os.path.join(lab.tmp, "relay-df.port")
-	relay = Proc(lab, "h1", [UDPCAT, "relay", "--df", "-n", "2",
-	    "--port-file", pf, "127.0.0.1", "0", v4("h2"), str(port)], "relay")
-	end = time.monotonic() + WAIT
-	while not os.path.exists(pf):
-		if not relay.alive() or time.monotonic() > end:
-			raise Fail("relay --df on h1 not ready: %s" % short(
-			    relay.err()))
-		time.sleep(0.005)
-	with open(pf) as f:
-		rport = f.read().strip()
-	rx = lab.listen("h2", port, ["--json", "-e", "text"])
-	lab.udpcat_ok("h1", ["send", "-e", "hex", "127.0.0.1", rport,
-	    "64" * 1400])
-	lab.udpcat_ok("h1", ["send", "-e", "hex", "127.0.0.1", rport,
-	    "64" * 1000])
-	if relay.wait() != 0:
-		raise Fail("relay --df exited %s: %s" % (relay.rc,
-		    short(relay.err())))
-	line = one_line(relay.err(), "relay --df")
-	if "1400" not in line or "1280" not in line or "--df" not in line:
-		raise Fail("relay --df said %r" % line)
-	lab.fence("h1", [(v4("h2"), port)])
-	sizes = [o["size"] for o in json_recs(rx)]
-	if sizes != [1000]:
-		raise Fail("through relay --df h2 got sizes %r, expected [1000]"
-		    % sizes)
-
 
 # The commands the lab runs, and the Debian packages that hold them.
 LAB_TOOLS = (("ip", "iproute2"), ("bridge", "iproute2"), ("sysctl", "procps"))
