@@ -51,25 +51,31 @@ hold(struct source *s, const unsigned char *rec, size_t len)
 enum run_end
 source_failed(const struct source *s, int r)
 {
-	if (r == SRC_FAILED)
+	int json = s->fr.f.mode == IN_JSON;
+
+	switch (r) {
+	case SRC_FAILED:
 		return s->failed;
-	if (r == SRC_SIGNAL)
+	case SRC_SIGNAL:
 		return RUN_SIGNAL;
-	if (r == FRAME_ETOOBIG && s->fr.f.mode == IN_JSON)
-		return msg_fail(EXIT_USAGE, "line %llu is too long: more than "
-		    "%zu bytes", s->recno + 1, s->fr.maxrec), RUN_EINPUT;
-	if (r == FRAME_ETOOBIG)
-		return msg_fail(EXIT_USAGE, "record %llu is too large: more than "
-		    "%zu bytes", s->recno + 1, s->fr.maxrec), RUN_EINPUT;
-	if (r == FRAME_EPCAP)
-		return msg_fail(EXIT_USAGE, "damaged capture at byte offset %llu: "
-		    "%s", (unsigned long long)s->fr.pcap.err_pos,
-		    s->fr.pcap.err), RUN_EINPUT;
-	if (r == FRAME_ESHORT)
-		return msg_fail(EXIT_USAGE, "record %llu is cut short by the end "
-		    "of the input", s->recno + 1), RUN_EINPUT;
-	msg_fail(EXIT_RUNTIME, "cannot read standard input: %s", strerror(errno));
-	return RUN_ERROR;
+	case FRAME_ETOOBIG:
+		msg_fail(EXIT_USAGE, "%s %llu is too %s: more than %zu bytes",
+		    json ? "line" : "record", s->recno + 1,
+		    json ? "long" : "large", s->fr.maxrec);
+		return RUN_EINPUT;
+	case FRAME_EPCAP:
+		msg_fail(EXIT_USAGE, "damaged capture at byte offset %llu: %s",
+		    (unsigned long long)s->fr.pcap.err_pos, s->fr.pcap.err);
+		return RUN_EINPUT;
+	case FRAME_ESHORT:
+		msg_fail(EXIT_USAGE, "record %llu is cut short by the end of "
+		    "the input", s->recno + 1);
+		return RUN_EINPUT;
+	default:
+		msg_fail(EXIT_RUNTIME, "cannot read standard input: %s",
+		    strerror(errno));
+		return RUN_ERROR;
+	}
 }
 
 /*

@@ -128,9 +128,11 @@ send_error(struct sender *s, int err, size_t len, unsigned *waits,
 		return signal_check() != 0 ? RUN_SIGNAL : RUN_MORE;
 	case ENOBUFS:
 	case EAGAIN:
-		if (shortage_wait(waits) == -1)
-			return msg_fail(EXIT_RUNTIME, "cannot send to %s: %s for "
-			    "10 s", s->ep->name, strerror(err)), RUN_ERROR;
+		if (shortage_wait(waits) == -1) {
+			msg_fail(EXIT_RUNTIME, "cannot send to %s: %s for 10 s",
+			    s->ep->name, strerror(err));
+			return RUN_ERROR;
+		}
 		return cmd_signal != 0 ? RUN_SIGNAL : RUN_MORE;
 	case EACCES:
 		endp_broadcast_refused(s->ep);
@@ -310,8 +312,10 @@ add_record(struct sender *s, const unsigned char *rec, size_t len)
 	got = (long)len;
 	if (e != ENC_RAW) {
 		if (enc_decoded_max(e, len) > SLOT_SIZE &&
-		    (out = big_buffer(b, enc_decoded_max(e, len))) == NULL)
-			return msg_fail(EXIT_RUNTIME, "out of memory"), RUN_ERROR;
+		    (out = big_buffer(b, enc_decoded_max(e, len))) == NULL) {
+			msg_fail(EXIT_RUNTIME, "out of memory");
+			return RUN_ERROR;
+		}
 		got = enc_decode(e, (const char *)rec, len, out, &err);
 	}
 	if (got < 0 || (size_t)got > s->ep->max) {
@@ -363,9 +367,11 @@ await_input(struct sender *s)
 			pfd.fd = STDIN_FILENO;
 			pfd.events = POLLIN;
 			pfd.revents = 0;
-			if (wait_fds(&pfd, 1, -1) == -1 && errno != EINTR)
-				return msg_fail(EXIT_RUNTIME, "poll: %s",
-				    strerror(errno)), RUN_ERROR;
+			if (wait_fds(&pfd, 1, -1) == -1 && errno != EINTR) {
+				msg_fail(EXIT_RUNTIME, "poll: %s",
+				    strerror(errno));
+				return RUN_ERROR;
+			}
 			revents = pfd.revents;
 		}
 		if (cmd_signal != 0)
