@@ -137,10 +137,11 @@ endp_listen_unix(struct endp *e, const struct endpoint *ep)
 {
 	int rc;
 
-	if ((rc = open_unix(e, ep)) != 0 || (rc = bind_unix(e, ep, 1)) != 0)
+	if ((rc = open_unix(e, ep)) != 0)
 		return rc;
+	/* Before the name exists: a datagram sent at once carries them. */
 	(void)sock_rx_creds(e->fd);
-	return 0;
+	return bind_unix(e, ep, 1);
 }
 
 int
