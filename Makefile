@@ -156,13 +156,13 @@ fuzz:
 # In two shares side by side, one a CPU: valgrind makes each run slow.
 valgrind: udpcat
 	@$(NEED) valgrind python3 && $(NEED) valgrind valgrind || exit 1; \
-	d0=$$(mktemp -d) && d1=$$(mktemp -d) && \
+	d0=$$(mktemp -d) || exit 1; d1=$$(mktemp -d) || exit 1; \
 	{ UDPCAT_VALGRIND=$$d1 $(PYTHON) tests/blackbox.py ./udpcat -s 1/2 \
-	    >$$d1.out 2>&1; echo $$? >$$d1.rc; } & \
+	    >"$$d1.out" 2>&1; echo $$? >"$$d1.rc"; } & \
 	UDPCAT_VALGRIND=$$d0 $(PYTHON) tests/blackbox.py ./udpcat -s 0/2; \
-	s0=$$?; wait; cat $$d1.out; s1=$$(cat $$d1.rc); \
-	rm -rf "$$d0" "$$d1" $$d1.out $$d1.rc; \
-	[ $$s0 = 0 ] && [ $$s1 = 0 ]
+	s0=$$?; wait; cat "$$d1.out"; s1=$$(cat "$$d1.rc"); \
+	rm -rf "$$d0" "$$d1" "$$d1.out" "$$d1.rc"; \
+	[ "$$s0" = 0 ] && [ "$$s1" = 0 ]
 
 sanitize:
 	$(MAKE) clean
