@@ -12,9 +12,11 @@
 #include <netinet/in.h>
 
 #include "allow.h"
+#include "child.h"
 #include "cmd.h"
 #include "parse.h"
 #include "portfile.h"
+#include "talk.h"
 #include "udpcat.h"
 
 #define MAX_JOIN	64
@@ -34,6 +36,14 @@ struct listen_opts {
 	const char	*until;
 	int		 echo;
 	const char	*reply;
+	const char	*exec;		/* --exec CMD */
+	unsigned	 jobs;
+	uint64_t	 exec_timeout_ms;
+	struct in_frame	 reply_framing;
+	int		 exec_set;	/* an option that needs --exec */
+	int		 talk;
+	struct in_frame	 inf;		/* --talk: standard input's framing */
+	int		 inf_set;
 	const char	*join[MAX_JOIN];
 	int		 njoin;
 	const char	*ifname;
@@ -91,12 +101,6 @@ parse_socket_opt(struct listen_opts *o, int id)
 	case OPT_UNTIL:
 		o->until = optarg;
 		break;
-	case OPT_ECHO:
-		o->echo = 1;
-		break;
-	case OPT_REPLY:
-		o->reply = optarg;
-		break;
 	case OPT_JOIN:
 		if (o->njoin == MAX_JOIN)
 			die_usage("too many --join groups (at most %d)",
@@ -120,6 +124,53 @@ parse_socket_opt(struct listen_opts *o, int id)
 	case OPT_PORT_FILE:
 		o->port_file = optarg;
 		break;
+	}
+}
+
+/* Takes option id, its value in optarg, if it is about answering. */
+static void
+parse_answer_opt(struct listen_opts *o, int id)
+{
+	const char *why;
+
+	switch (id) {
+	case OPT_ECHO:
+		o->echo = 1;
+		break;
+	case OPT_REPLY:
+		o->reply = optarg;
+		break;
+	case OPT_EXEC:
+		o->exec = optarg;
+		break;
+	case OPT_JOBS:
+		o->jobs = (unsigned)opt_number("--jobs", optarg, 1, JOBS_MAX);
+		o->exec_set = id;
+		break;
+	case OPT_EXEC_TIMEOUT:
+		o->exec_timeout_ms = opt_duration("--exec-timeout", optarg);
+		o->exec_set = id;
+		break;
+	case OPT_REPLY_FRAMING:
+		if (frame_parse_in(optarg, MAX_DGRAM6, &o->reply_framing,
+		    &why) == -1)
+			die_usage("invalid framing '%s': %s", optarg, why);
+		if (o->reply_framing.mode == IN_JSON ||
+		    o->reply_framing.mode == IN_PCAP)
+			die_usage("--reply-framing takes whole, line, nul, "
+			    "chunk:N or length, not '%s'", optarg);
+		o->exec_set = id;
+		break;
+	case OPT_TALK:
+		o->talk = 1;
+		break;
+	case OPT_INPUT_FRAMING:
+		if (frame_parse_in(optarg, MAX_DGRAM6, &o->inf, &why) == -1)
+			die_usage("invalid framing '%s': %s", optarg, why);
+		o->inf_set = 1;
+		break;
+	default:
+		parse_socket_opt(o, id);
 	}
 }
 
@@ -164,7 +215,7 @@ parse_opt(struct listen_opts *o, int id)
 		o->verbose = 1;
 		break;
 	default:
-		parse_socket_opt(o, id);
+		parse_answer_opt(o, id);
 	}
 }
 
@@ -180,6 +231,25 @@ check_unix(const struct listen_opts *o)
 	if (ip != NULL)
 		die_usage("%s do not apply to a Unix socket ('%s')", ip,
 		    o->address);
+}
+
+/* The ways of answering exclude each other; their options need them. */
+static void
+check_answer(struct listen_opts *o)
+{
+	if (o->echo + (o->reply != NULL) + (o->exec != NULL) + o->talk > 1)
+		die_usage("--echo, --reply, --exec and --talk exclude each "
+		    "other");
+	if (o->exec_set && o->exec == NULL)
+		die_usage("--%s needs --exec", opt_decls[o->exec_set].name);
+	if (o->inf_set && !o->talk)
+		die_usage("--input-framing needs --talk");
+	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH ||
+	    o->inf.mode == IN_PCAP) && o->enc_set && o->enc != ENC_RAW)
+		die_usage("--input-framing %s reads raw bytes: it does not "
+		    "take -e %s", o->inf.mode == IN_CHUNK ? "chunk" :
+		    o->inf.mode == IN_LENGTH ? "length" : "pcap",
+		    enc_name(o->enc));
 }
 
 /* Checks the operands and the options that exclude each other. */
@@ -200,8 +270,7 @@ check_opts(struct listen_opts *o, int argc, char **argv)
 			o->address = argv[0];
 		o->port = opt_port(argv[argc - 1], 1);
 	}
-	if (o->echo && o->reply != NULL)
-		die_usage("--echo and --reply exclude each other");
+	check_answer(o);
 	if (o->json && o->framing_set)
 		die_usage("--json and -F exclude each other");
 	if (o->ifname != NULL && (o->ifindex = if_nametoindex(o->ifname)) == 0)
@@ -253,14 +322,15 @@ wildcard_family(const struct listen_opts *o)
 
 /*
  * True when anything looks at who sent a datagram: -P, --json, --allow,
- * --echo/--reply, the sender count of --stats and -v, and the warning
+ * --echo/--reply/--exec/--talk, the sender count of --stats and -v, and the warning
  * that names the sender of a truncated datagram.
  */
 static int
 needs_senders(const struct listen_opts *o)
 {
 	return o->show_peer || o->json || o->framing == OUT_PCAP ||
-	    o->nallow > 0 || o->echo || o->reply != NULL || o->stats ||
+	    o->nallow > 0 || o->echo || o->reply != NULL || o->exec != NULL ||
+	    o->talk || o->stats ||
 	    o->verbose || o->max_size < 65535;
 }
 
@@ -323,6 +393,9 @@ struct listener {
 	struct stats		 st;
 	uint64_t		 reply_failed;
 	uint64_t		 self;		/* from our own address */
+	struct jobs		 jobs;		/* --exec */
+	uint64_t		 late;		/* came after a signal: not run */
+	struct talker		 talk;		/* --talk */
 };
 
 /*
@@ -371,6 +444,12 @@ on_dgram(void *arg, const struct dgram *d)
 	stats_peer(&l->st, d->from);
 	if (o->echo || o->reply != NULL)
 		answer(l, d);
+	else if (o->exec != NULL && cmd_signal == 0)
+		jobs_start(&l->jobs, d);
+	else if (o->exec != NULL)
+		l->late++;
+	else if (o->talk)
+		talk_peer(&l->talk, d);
 	if (o->until != NULL && d->len == l->d.until_len &&
 	    d->size == d->len && memcmp(d->data, l->d.until, d->len) == 0)
 		return RUN_DONE;
@@ -394,7 +473,8 @@ on_whole(void *arg, const struct dgram *d, size_t seg)
 	uint64_t n = (d->size + seg - 1) / seg;
 
 	if (!l->pr.direct || l->pr.fmt.framing != OUT_NONE || o->nallow > 0 ||
-	    o->echo || o->reply != NULL || o->until != NULL ||
+	    o->echo || o->reply != NULL || o->exec != NULL || o->talk ||
+	    o->until != NULL ||
 	    (o->count != 0 && o->count - l->st.dgrams < n))
 		return -1;
 	l->st.dgrams += n;
@@ -431,7 +511,8 @@ setup(struct listener *l)
 	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->buffer)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
-	gro = sock_rx_gro(l->ep.fd, &l->rx.rx);
+	/* A command runs for each datagram: room for one means one. */
+	gro = o->exec == NULL ? sock_rx_gro(l->ep.fd, &l->rx.rx) : 0;
 	if (o->json && l->ep.family != AF_UNIX &&
 	    sock_rx_info(l->ep.fd, l->ep.family, &l->rx.rx) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot ask for what datagrams "
@@ -439,8 +520,9 @@ setup(struct listener *l)
 	if ((o->json || o->framing == OUT_PCAP) &&
 	    sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
 		note("no kernel timestamps: times are when udpcat read");
-	/* A capture names the address each datagram came to. */
-	if (o->framing == OUT_PCAP && !o->json && l->ep.family != AF_UNIX &&
+	/* A capture, and a command, name the address each datagram came to. */
+	if ((o->framing == OUT_PCAP || o->exec != NULL) && !o->json &&
+	    l->ep.family != AF_UNIX &&
 	    sock_rx_pktinfo(l->ep.fd, &l->rx.rx) == -1 && o->verbose)
 		note("no local addresses from the kernel: the bound one is "
 		    "written");
@@ -453,11 +535,33 @@ setup(struct listener *l)
 	l->st.drops_floor = gro;
 	/* After resolving, which SIGINT must still be able to cut short. */
 	signals_install();
+	if (o->exec != NULL)
+		signals_children();
 	if (o->port_file != NULL && portfile_write(o->port_file,
 	    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot write the port file '%s': "
 		    "%s", o->port_file, strerror(errno));
 	return 0;
+}
+
+/* --exec's counters: with --stats or -v, and the failures in all. */
+static void
+exec_report(const struct listener *l)
+{
+	const struct jobs *j = &l->jobs;
+
+	if (l->st.enabled)
+		note("%llu commands run, %llu replies sent, %llu failed, %llu "
+		    "replies too large", (unsigned long long)j->started,
+		    (unsigned long long)j->replies,
+		    (unsigned long long)j->failed,
+		    (unsigned long long)j->too_big);
+	if (j->warned > JOBS_WARN_MAX)
+		warning("%llu commands gave no reply in all",
+		    (unsigned long long)j->failed);
+	if (l->late > 0)
+		warning("%llu datagrams came after the signal: their command "
+		    "was not run", (unsigned long long)l->late);
 }
 
 /* The exit status of a listener that ran (r: how it ended). */
@@ -477,12 +581,16 @@ finish(struct listener *l, enum run_end r)
 	if (l->reply_failed > 0)
 		warning("%llu answers could not be sent",
 		    (unsigned long long)l->reply_failed);
-	if (l->self > 0 && l->st.enabled)
+	if (l->self + l->jobs.self > 0 && l->st.enabled)
 		note("%llu datagrams from the listener's own address were not "
-		    "answered", (unsigned long long)l->self);
+		    "answered", (unsigned long long)(l->self + l->jobs.self));
+	if (o->exec != NULL)
+		exec_report(l);
 	printer_report(&l->pr);
 	if (r == RUN_SIGNAL)
 		return EXIT_SIGNAL + cmd_signal;
+	if (r == RUN_EINPUT)
+		return EXIT_USAGE;
 	if (r == RUN_ERROR || l->pr.err != 0)
 		return EXIT_RUNTIME;
 	/* --timeout: success only when something came and --count is met. */
@@ -490,6 +598,36 @@ finish(struct listener *l, enum run_end r)
 	    l->st.dgrams < o->count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
+}
+
+/* --exec and --talk: their parts, on the receiver; 0 or an exit status. */
+static int
+answer_init(struct listener *l)
+{
+	const struct listen_opts *o = l->o;
+	struct tx_conf c;
+	int rc;
+
+	if (o->exec != NULL) {
+		if ((rc = jobs_init(&l->jobs, o->exec, o->jobs,
+		    o->exec_timeout_ms * 1000000, o->reply_framing,
+		    &l->ep)) != 0)
+			return rc;
+		l->rx.room = &l->jobs.room;
+		l->rx.hook = &l->jobs.hook;
+	}
+	if (o->talk) {
+		memset(&c, 0, sizeof(c));
+		c.enc = o->enc_set ? o->enc : ENC_RAW;
+		c.inf = o->inf;
+		/* JSON carries base64 unless -e says otherwise. */
+		if (o->inf.mode == IN_JSON && !o->enc_set)
+			c.enc = ENC_BASE64;
+		if ((rc = talk_init(&l->talk, &l->ep, &c)) != 0)
+			return rc;
+		l->rx.hook = &l->talk.hook;
+	}
+	return 0;
 }
 
 /* Sets up the parts, runs them and returns the exit status. */
@@ -517,12 +655,14 @@ listen_run(struct listener *l)
 	l->rx.whole = on_whole;
 	l->rx.counted = &l->st.dgrams;
 	l->rx.limit = o->count;
-	if ((rc = setup(l)) != 0)
+	if ((rc = setup(l)) != 0 || (rc = answer_init(l)) != 0)
 		return rc;
 	r = recv_loop(&l->rx, o->timeout_ms, o->timeout_set, o->progress);
 	/* What waits in the socket came before the signal. */
 	if (r == RUN_SIGNAL)
 		(void)recv_drain(&l->rx, 1);
+	if (o->exec != NULL)
+		jobs_finish(&l->jobs);
 	return finish(l, r);
 }
 
@@ -559,6 +699,9 @@ cmd_listen(int argc, char **argv)
 	o.family = AF_UNSPEC;
 	o.framing = OUT_LINE;
 	o.max_size = 65535;
+	o.jobs = 16;
+	o.exec_timeout_ms = 10000;
+	o.reply_framing.mode = IN_WHOLE;
 	opt_begin(&op, &opt_listen, argc, argv);
 	while ((id = opt_next(&op)) != -1)
 		parse_opt(&o, id);
@@ -574,6 +717,10 @@ cmd_listen(int argc, char **argv)
 	printer_free(&l.pr);
 	recv_free(&l.rx);
 	stats_free(&l.st);
+	if (o.exec != NULL)
+		jobs_free(&l.jobs);
+	if (o.talk)
+		talk_free(&l.talk);
 	free(l.d.until);
 	free(l.d.reply);
 	endp_close(&l.ep);
