@@ -35,9 +35,10 @@ LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/obuf.c src/mem.c \
 	src/sock.c src/sockio.c \
 	src/allow.c src/portfile.c src/probe.c src/rtt.c \
 	src/pcap.c src/pcapread.c src/jsonrec.c src/impair.c
-CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_ping.c \
-	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
-	src/endp_unix.c src/receive.c src/transmit.c src/source.c src/child.c src/cmdline.c src/talk.c \
+CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/listen_opts.c \
+	src/cmd_ping.c src/msg.c src/proc.c src/stats.c src/printer.c \
+	src/endpoint.c src/endp_unix.c src/receive.c src/transmit.c \
+	src/source.c src/child.c src/cmdline.c src/talk.c \
 	src/opt.c src/options.c src/completion.c src/relay.c src/relay_opts.c \
 	src/cmd_relay.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)

@@ -1,4 +1,4 @@
-/* talk.h: listen --talk: standard input to the sender of the latest datagram. */
+/* talk.h: listen --talk: standard input to the latest sender. */
 #ifndef TALK_H
 #define TALK_H
 

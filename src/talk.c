@@ -1,4 +1,4 @@
-/* talk.c: listen --talk: standard input to the sender of the latest datagram. */
+/* talk.c: listen --talk: standard input to the latest sender. */
 #include <string.h>
 #include <unistd.h>
 
