@@ -374,14 +374,17 @@ jobs_finish(struct jobs *j)
 {
 	struct pollfd fds[JOBS_MAX * 2];
 	uint64_t deadline, t;
-	int n, signals = cmd_signals;
+	int n, i, signals = cmd_signals;
 
 	while (j->running > 0) {
 		deadline = 0;
 		n = jobs_fill(j, fds, JOBS_MAX * 2, &deadline);
 		t = now_ns();
-		(void)wait_fds(fds, (nfds_t)n, deadline == 0 ? -1 :
-		    deadline > t ? (int64_t)(deadline - t) : 0);
+		/* A signal, or a deadline with nothing ready: no revents. */
+		if (wait_fds(fds, (nfds_t)n, deadline == 0 ? -1 :
+		    deadline > t ? (int64_t)(deadline - t) : 0) <= 0)
+			for (i = 0; i < n; i++)
+				fds[i].revents = 0;
 		if (cmd_signals > signals)
 			jobs_kill(j);	/* a second signal: no more waiting */
 		(void)jobs_ready(j, fds, n);
