@@ -47,7 +47,8 @@ CMD_OBJS = $(CMD_SRCS:.c=.o)
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
 	tests/test_output tests/test_sock tests/test_opt tests/test_faults \
 	tests/test_allow tests/test_portfile tests/test_probe tests/test_rtt \
-	tests/test_pcap tests/test_jsonrec tests/test_impair tests/test_relay
+	tests/test_pcap tests/test_jsonrec tests/test_impair tests/test_relay \
+	tests/test_cmdline
 
 # The shell completions, printed by udpcat from its own option tables.
 COMPLETIONS = completion/udpcat.bash completion/_udpcat \
@@ -96,6 +97,10 @@ tests/test_opt: tests/test_opt.o $(LIB_OBJS) src/opt.o src/options.o \
 # The client table opens real sockets, so it takes the endpoint part.
 tests/test_relay: tests/test_relay.o $(LIB_OBJS) src/relay.o \
 	    src/endpoint.o src/msg.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+# A command run for a datagram: real processes, real pipes.
+tests/test_cmdline: tests/test_cmdline.o $(LIB_OBJS) src/cmdline.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 # The commands themselves under injected faults: main() left out, the
