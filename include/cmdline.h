@@ -12,6 +12,7 @@ struct cmdline {
 	const char	*cmd;
 	char		**argv;		/* CMD's words, run with no shell */
 	char		*words;		/* the storage of argv */
+	char		*path;		/* argv[0] found in $PATH, or NULL */
 	const char	*shell[4];	/* or sh -c CMD */
 	int		 use_shell;
 };

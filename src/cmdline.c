@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cmdline.h"
 
@@ -58,6 +59,37 @@ split_words(struct cmdline *j)
 	return 0;
 }
 
+/*
+ * Finds the program name in $PATH once, as execvp() would for each run,
+ * so that each run makes one execve() instead of one for each directory
+ * before it.  Not found, or no memory: NULL, and each run searches.
+ */
+static char *
+find_program(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	size_t dlen, nlen = strlen(name);
+	struct stat sb;
+	char *full;
+
+	if (strchr(name, '/') != NULL || path == NULL)
+		return NULL;
+	for (p = path; ; p = end + 1) {
+		end = p + strcspn(p, ":");
+		dlen = end > p ? (size_t)(end - p) : 1;
+		if ((full = malloc(dlen + nlen + 2)) == NULL)
+			return NULL;
+		/* An empty entry is the current directory. */
+		snprintf(full, dlen + nlen + 2, "%.*s/%s", (int)dlen,
+		    end > p ? p : ".", name);
+		if (stat(full, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    access(full, X_OK) == 0)
+			return full;
+		free(full);
+		if (*end == '\0')
+			return NULL;
+	}
+}
 
 int
 cmdline_init(struct cmdline *c, const char *cmd)
@@ -67,8 +99,10 @@ cmdline_init(struct cmdline *c, const char *cmd)
 	if (!needs_shell(cmd)) {
 		if (split_words(c) == -1)
 			return -1;
-		if (c->argv[0] != NULL)
+		if (c->argv[0] != NULL) {
+			c->path = find_program(c->argv[0]);
 			return 0;
+		}
 	}
 	c->shell[0] = "sh";
 	c->shell[1] = "-c";
@@ -83,8 +117,10 @@ cmdline_free(struct cmdline *c)
 {
 	free(c->argv);
 	free(c->words);
+	free(c->path);
 	c->argv = NULL;
 	c->words = NULL;
+	c->path = NULL;
 }
 
 /* Adds "NAME=VALUE" to the environment being built; -1 when no memory. */
@@ -224,6 +260,8 @@ spawn(const struct cmdline *j, pid_t *pid, int in, int out, char **env)
 		rc = j->use_shell ?
 		    posix_spawn(pid, "/bin/sh", &fa, &at, (char **)j->shell,
 		    env) :
+		    j->path != NULL ?
+		    posix_spawn(pid, j->path, &fa, &at, j->argv, env) :
 		    posix_spawnp(pid, j->argv[0], &fa, &at, j->argv, env);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);

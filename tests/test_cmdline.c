@@ -75,6 +75,29 @@ test_shell_or_words(void **state)
 	}
 }
 
+/* A program's place in $PATH is found once; a missing one is left. */
+static void
+test_path(void **state)
+{
+	struct cmdline c;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(cmdline_init(&c, "cat -u"), 0);
+	assert_non_null(c.path);
+	n = strlen(c.path);
+	assert_true(c.path[0] == '/' && n > 4);
+	assert_string_equal(c.path + n - 4, "/cat");
+	assert_int_equal(access(c.path, X_OK), 0);
+	cmdline_free(&c);
+	assert_int_equal(cmdline_init(&c, "udpcat-test-no-such-program"), 0);
+	assert_null(c.path);
+	cmdline_free(&c);
+	assert_int_equal(cmdline_init(&c, "./cat"), 0);
+	assert_null(c.path);
+	cmdline_free(&c);
+}
+
 /* Everything the command wrote, until it closed its output. */
 static size_t
 read_all(int fd, char *buf, size_t cap)
@@ -205,6 +228,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shell_or_words),
+		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_stdin_to_stdout),
 		cmocka_unit_test(test_environment),
 	};
