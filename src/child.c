@@ -69,6 +69,10 @@ job_warn(struct jobs *j, const struct job *b, const char *fmt, ...)
 	char peer[PEER_MAX], what[128];
 	va_list ap;
 
+	va_start(ap, fmt);
+	/* clang's analyzer loses the va_start() over the tree, as in msg.c. */
+	vsnprintf(what, sizeof(what), fmt, ap);	/* NOLINT */
+	va_end(ap);
 	j->failed++;
 	if (j->warned++ >= JOBS_WARN_MAX) {
 		if (j->warned == JOBS_WARN_MAX + 1)
@@ -77,9 +81,6 @@ job_warn(struct jobs *j, const struct job *b, const char *fmt, ...)
 	}
 	if (out_peer((const struct sockaddr *)&b->peer, b->peerlen, peer) < 0)
 		snprintf(peer, sizeof(peer), "?");
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	warning("'%s' %s for a datagram from %s: no reply", j->cmd, what,
 	    peer);
 }

@@ -324,6 +324,7 @@ static int
 finish(struct listener *l, enum run_end r)
 {
 	const struct listen_opts *o = l->o;
+	uint64_t self = l->self + l->jobs.self;
 
 	if (printer_flush(&l->pr) == RUN_EPIPE || r == RUN_EPIPE)
 		return EXIT_SIGNAL + SIGPIPE;
@@ -336,9 +337,9 @@ finish(struct listener *l, enum run_end r)
 	if (l->reply_failed > 0)
 		warning("%llu answers could not be sent",
 		    (unsigned long long)l->reply_failed);
-	if (l->self + l->jobs.self > 0 && l->st.enabled)
+	if (self > 0 && l->st.enabled)
 		note("%llu datagrams from the listener's own address were not "
-		    "answered", (unsigned long long)(l->self + l->jobs.self));
+		    "answered", (unsigned long long)self);
 	if (o->exec != NULL)
 		exec_report(l);
 	printer_report(&l->pr);

@@ -276,23 +276,22 @@ cmdline_spawn(const struct cmdline *c, const struct dgram *d,
 	int pin[2], pout[2], nnew = 0, rc;
 	char **env;
 
-	if ((env = make_env(local, d, &nnew)) == NULL)
-		return ENOMEM;
 	if (make_pipes(pin, pout) == -1)
-		rc = errno;
+		return errno;
+	if ((env = make_env(local, d, &nnew)) == NULL)
+		rc = ENOMEM;
 	else {
 		rc = spawn(c, pid, pin[0], pout[1], env);
-		close(pin[0]);
-		close(pout[1]);
-		if (rc != 0) {
-			close(pin[1]);
-			close(pout[0]);
-		}
+		free_env(env, nnew);
 	}
-	free_env(env, nnew);
-	if (rc == 0) {
-		*in = pin[1];
-		*out = pout[0];
+	close(pin[0]);
+	close(pout[1]);
+	if (rc != 0) {
+		close(pin[1]);
+		close(pout[0]);
+		return rc;
 	}
-	return rc;
+	*in = pin[1];
+	*out = pout[0];
+	return 0;
 }
