@@ -35,9 +35,10 @@ LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/obuf.c src/mem.c \
 	src/sock.c src/sockio.c \
 	src/allow.c src/portfile.c src/probe.c src/rtt.c \
 	src/pcap.c src/pcapread.c src/jsonrec.c src/impair.c
-CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_ping.c \
-	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
-	src/endp_unix.c src/receive.c src/transmit.c src/source.c \
+CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/listen_opts.c \
+	src/cmd_ping.c src/msg.c src/proc.c src/stats.c src/printer.c \
+	src/endpoint.c src/endp_unix.c src/receive.c src/transmit.c \
+	src/source.c src/child.c src/cmdline.c src/talk.c \
 	src/opt.c src/options.c src/completion.c src/relay.c src/relay_opts.c \
 	src/cmd_relay.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
@@ -46,7 +47,8 @@ CMD_OBJS = $(CMD_SRCS:.c=.o)
 UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
 	tests/test_output tests/test_sock tests/test_opt tests/test_faults \
 	tests/test_allow tests/test_portfile tests/test_probe tests/test_rtt \
-	tests/test_pcap tests/test_jsonrec tests/test_impair tests/test_relay
+	tests/test_pcap tests/test_jsonrec tests/test_impair tests/test_relay \
+	tests/test_cmdline
 
 # The shell completions, printed by udpcat from its own option tables.
 COMPLETIONS = completion/udpcat.bash completion/_udpcat \
@@ -95,6 +97,10 @@ tests/test_opt: tests/test_opt.o $(LIB_OBJS) src/opt.o src/options.o \
 # The client table opens real sockets, so it takes the endpoint part.
 tests/test_relay: tests/test_relay.o $(LIB_OBJS) src/relay.o \
 	    src/endpoint.o src/msg.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+# A command run for a datagram: real processes, real pipes.
+tests/test_cmdline: tests/test_cmdline.o $(LIB_OBJS) src/cmdline.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 # The commands themselves under injected faults: main() left out, the

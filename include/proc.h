@@ -12,6 +12,9 @@ extern volatile sig_atomic_t cmd_signal;
 /* How many SIGINT and SIGTERM were received. */
 extern volatile sig_atomic_t cmd_signals;
 
+/* Set when a SIGCHLD came (signals_children()); the reaper clears it. */
+extern volatile sig_atomic_t cmd_child;
+
 /*
  * Holds the places of standard input, output and error that were closed
  * at start with /dev/null, so that no socket takes their numbers; returns
@@ -25,6 +28,12 @@ int	stdio_closed(int fd);
  * in wait_fds(); SIGPIPE ignored.
  */
 void	signals_install(void);
+
+/*
+ * Lets SIGCHLD in the same way, for a command that runs children: its
+ * handler only sets cmd_child.  After signals_install().
+ */
+void	signals_children(void);
 
 /*
  * ppoll() for at most ns nanoseconds (< 0: no limit), the one place where

@@ -2,6 +2,7 @@
 #ifndef RECEIVE_H
 #define RECEIVE_H
 
+#include <poll.h>
 #include <stdint.h>
 
 #include "endpoint.h"
@@ -26,6 +27,23 @@ typedef enum run_end (*recv_fn)(void *arg, const struct dgram *d);
  */
 typedef int (*recv_whole_fn)(void *arg, const struct dgram *d, size_t seg);
 
+/*
+ * Something else the receiver's wait watches while it waits for
+ * datagrams: the descriptors of another part (children's pipes, standard
+ * input) and the time it next wants to be woken.  fill() writes at most
+ * max pollfds, returns how many, and sets *deadline (a now_ns() time, 0
+ * for none); ready() gets them back after each wait, with their revents,
+ * and returns RUN_MORE or how the run ends.
+ */
+struct recv_hook {
+	int		(*fill)(void *arg, struct pollfd *fds, int max,
+			    uint64_t *deadline);
+	enum run_end	(*ready)(void *arg, const struct pollfd *fds, int n);
+	void		*arg;
+};
+
+#define RECV_HOOK_FDS	1024	/* pollfds a hook may ask for */
+
 struct receiver {
 	struct endp	*ep;
 	struct rxbatch	 rx;
@@ -38,6 +56,9 @@ struct receiver {
 	const uint64_t	*counted;	/* with limit: how many fn counted */
 	uint64_t	 limit;		/* ask for no more than limit - *counted */
 	int		 stop_refused;	/* ICMP port unreachable ends a wait */
+	const unsigned	*room;		/* datagrams the command can take now,
+					   or NULL for any number */
+	struct recv_hook *hook;		/* watched too, or NULL */
 	unsigned	 got;		/* buffers read by the last wait */
 };
 
@@ -60,7 +81,8 @@ enum run_end recv_drain(struct receiver *r, int final);
  * Waits up to ns nanoseconds (< 0: no limit) for datagrams, and for fd
  * (>= 0) to be readable, whose revents go to *revents; then drains.  A
  * signal ends the wait (RUN_SIGNAL); a pipe on standard output whose
- * reader went away ends it with RUN_EPIPE.
+ * reader went away ends it with RUN_EPIPE.  The hook, if any, is watched
+ * too, and its deadline shortens the wait.
  */
 enum run_end recv_wait(struct receiver *r, int64_t ns, int fd, short *revents);
 

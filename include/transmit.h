@@ -85,6 +85,13 @@ int	tx_init(struct sender *s, struct endp *ep, const struct tx_conf *c,
  */
 enum run_end tx_run(struct sender *s, uint64_t repeat);
 
+/*
+ * Reads standard input once (call it when a wait said it can be read)
+ * and sends every whole record that came.  Returns RUN_MORE for more to
+ * come, RUN_DONE at its end, or how the run ended.
+ */
+enum run_end tx_pump(struct sender *s);
+
 /* -v: how many packets of a capture were skipped, and why. */
 void	tx_note_skipped(const struct sender *s);
 

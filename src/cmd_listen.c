@@ -12,44 +12,17 @@
 #include <netinet/in.h>
 
 #include "allow.h"
+#include "child.h"
 #include "cmd.h"
+#include "listen_opts.h"
 #include "parse.h"
 #include "portfile.h"
+#include "talk.h"
 #include "udpcat.h"
 
-#define MAX_JOIN	64
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
 
-struct listen_opts {
-	int		 family;
-	enum encoding	 enc;
-	int		 enc_set;
-	enum out_framing framing;
-	int		 framing_set;
-	int		 json;
-	int		 show_peer;
-	uint64_t	 count;		/* 0: no limit */
-	uint64_t	 timeout_ms;
-	int		 timeout_set;
-	const char	*until;
-	int		 echo;
-	const char	*reply;
-	const char	*join[MAX_JOIN];
-	int		 njoin;
-	const char	*ifname;
-	unsigned	 ifindex;
-	int		 nallow;	/* --allow options */
-	struct allow	 allow;
-	int		 reuse;
-	size_t		 max_size;
-	size_t		 buffer;	/* 0: as large as allowed */
-	const char	*port_file;
-	int		 stats;
-	int		 progress;
-	int		 verbose;
-	const char	*address;
-	uint16_t	 port;
-};
+
 
 /* Decoded --until and --reply payloads. */
 struct listen_data {
@@ -58,155 +31,6 @@ struct listen_data {
 	unsigned char	*reply;
 	size_t		 reply_len;
 };
-
-/*
- * Checks an --allow prefix, or exits with a usage error; with set, adds
- * it there and returns -1 when memory runs out.
- */
-static int
-add_allow(struct allow *set, const char *arg)
-{
-	unsigned char addr[16];
-	const char *why;
-	unsigned len;
-	int family;
-
-	if (parse_prefix(arg, &family, addr, &len, &why) == -1)
-		die_usage("invalid prefix '%s' for --allow: %s", arg, why);
-	return set != NULL ? allow_add(set, family, addr, len) : 0;
-}
-
-/*
- * Takes option id, its value in optarg, if it is about the socket or
- * what is done with a datagram besides writing it out.
- */
-static void
-parse_socket_opt(struct listen_opts *o, int id)
-{
-	switch (id) {
-	case OPT_IPV4:
-	case OPT_IPV6:
-		o->family = opt_family(o->family, id);
-		break;
-	case OPT_UNTIL:
-		o->until = optarg;
-		break;
-	case OPT_ECHO:
-		o->echo = 1;
-		break;
-	case OPT_REPLY:
-		o->reply = optarg;
-		break;
-	case OPT_JOIN:
-		if (o->njoin == MAX_JOIN)
-			die_usage("too many --join groups (at most %d)",
-			    MAX_JOIN);
-		o->join[o->njoin++] = optarg;
-		break;
-	case OPT_INTERFACE:
-		o->ifname = optarg;
-		break;
-	case OPT_ALLOW:
-		/* Only checked: the set is built once no usage error can come. */
-		(void)add_allow(NULL, optarg);
-		o->nallow++;
-		break;
-	case OPT_REUSE:
-		o->reuse = 1;
-		break;
-	case OPT_BUFFER:
-		o->buffer = opt_number("--buffer", optarg, 1024, 1U << 30);
-		break;
-	case OPT_PORT_FILE:
-		o->port_file = optarg;
-		break;
-	}
-}
-
-/* Takes option id, its value in optarg. */
-static void
-parse_opt(struct listen_opts *o, int id)
-{
-	switch (id) {
-	case OPT_ENCODING:
-		o->enc = opt_encoding(optarg);
-		o->enc_set = 1;
-		break;
-	case OPT_FRAMING:
-		if (frame_parse_out(optarg, &o->framing) == -1)
-			die_usage("unknown framing '%s': use line, nul, none, "
-			    "length or pcap", optarg);
-		o->framing_set = 1;
-		break;
-	case OPT_JSON:
-		o->json = 1;
-		break;
-	case OPT_SHOW_PEER:
-		o->show_peer = 1;
-		break;
-	case OPT_COUNT:
-		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
-		break;
-	case OPT_TIMEOUT:
-		o->timeout_ms = opt_duration("--timeout", optarg);
-		o->timeout_set = 1;
-		break;
-	case OPT_MAX_SIZE:
-		o->max_size = opt_number("--max-size", optarg, 1, 65535);
-		break;
-	case OPT_STATS:
-		o->stats = 1;
-		break;
-	case OPT_PROGRESS:
-		o->progress = 1;
-		break;
-	case OPT_VERBOSE:
-		o->verbose = 1;
-		break;
-	default:
-		parse_socket_opt(o, id);
-	}
-}
-
-/* A Unix socket: the options that only IP has are refused. */
-static void
-check_unix(const struct listen_opts *o)
-{
-	const char *ip = o->family != AF_UNSPEC ? "-4 and -6" :
-	    o->ifname != NULL ? "-I" : o->njoin > 0 ? "--join" :
-	    o->nallow > 0 ? "--allow" : o->reuse ? "--reuse" :
-	    o->port_file != NULL ? "--port-file" : NULL;
-
-	if (ip != NULL)
-		die_usage("%s do not apply to a Unix socket ('%s')", ip,
-		    o->address);
-}
-
-/* Checks the operands and the options that exclude each other. */
-static void
-check_opts(struct listen_opts *o, int argc, char **argv)
-{
-	if (argc < 1)
-		die_usage("missing PORT");
-	if (argc > 2)
-		die_usage("too many operands: '%s'", argv[2]);
-	if (endp_is_unix(argv[0])) {
-		if (argc > 1)
-			die_usage("too many operands: '%s'", argv[1]);
-		o->address = argv[0];
-		check_unix(o);
-	} else {
-		if (argc == 2)
-			o->address = argv[0];
-		o->port = opt_port(argv[argc - 1], 1);
-	}
-	if (o->echo && o->reply != NULL)
-		die_usage("--echo and --reply exclude each other");
-	if (o->json && o->framing_set)
-		die_usage("--json and -F exclude each other");
-	if (o->ifname != NULL && (o->ifindex = if_nametoindex(o->ifname)) == 0)
-		die_usage("unknown interface '%s'", o->ifname);
-}
 
 /*
  * Decodes a DATA option value with the encoding given by -e (raw if
@@ -253,14 +77,15 @@ wildcard_family(const struct listen_opts *o)
 
 /*
  * True when anything looks at who sent a datagram: -P, --json, --allow,
- * --echo/--reply, the sender count of --stats and -v, and the warning
- * that names the sender of a truncated datagram.
+ * --echo, --reply, --exec, --talk, the sender count of --stats and -v,
+ * and the warning that names the sender of a truncated datagram.
  */
 static int
 needs_senders(const struct listen_opts *o)
 {
 	return o->show_peer || o->json || o->framing == OUT_PCAP ||
-	    o->nallow > 0 || o->echo || o->reply != NULL || o->stats ||
+	    o->nallow > 0 || o->echo || o->reply != NULL || o->exec != NULL ||
+	    o->talk || o->stats ||
 	    o->verbose || o->max_size < 65535;
 }
 
@@ -323,6 +148,9 @@ struct listener {
 	struct stats		 st;
 	uint64_t		 reply_failed;
 	uint64_t		 self;		/* from our own address */
+	struct jobs		 jobs;		/* --exec */
+	uint64_t		 late;		/* came after a signal: not run */
+	struct talker		 talk;		/* --talk */
 };
 
 /*
@@ -371,6 +199,12 @@ on_dgram(void *arg, const struct dgram *d)
 	stats_peer(&l->st, d->from);
 	if (o->echo || o->reply != NULL)
 		answer(l, d);
+	else if (o->exec != NULL && cmd_signal == 0)
+		jobs_start(&l->jobs, d);
+	else if (o->exec != NULL)
+		l->late++;
+	else if (o->talk)
+		talk_peer(&l->talk, d);
 	if (o->until != NULL && d->len == l->d.until_len &&
 	    d->size == d->len && memcmp(d->data, l->d.until, d->len) == 0)
 		return RUN_DONE;
@@ -394,7 +228,8 @@ on_whole(void *arg, const struct dgram *d, size_t seg)
 	uint64_t n = (d->size + seg - 1) / seg;
 
 	if (!l->pr.direct || l->pr.fmt.framing != OUT_NONE || o->nallow > 0 ||
-	    o->echo || o->reply != NULL || o->until != NULL ||
+	    o->echo || o->reply != NULL || o->exec != NULL || o->talk ||
+	    o->until != NULL ||
 	    (o->count != 0 && o->count - l->st.dgrams < n))
 		return -1;
 	l->st.dgrams += n;
@@ -431,7 +266,8 @@ setup(struct listener *l)
 	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->buffer)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
-	gro = sock_rx_gro(l->ep.fd, &l->rx.rx);
+	/* A command runs for each datagram: room for one means one. */
+	gro = o->exec == NULL ? sock_rx_gro(l->ep.fd, &l->rx.rx) : 0;
 	if (o->json && l->ep.family != AF_UNIX &&
 	    sock_rx_info(l->ep.fd, l->ep.family, &l->rx.rx) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot ask for what datagrams "
@@ -439,8 +275,9 @@ setup(struct listener *l)
 	if ((o->json || o->framing == OUT_PCAP) &&
 	    sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
 		note("no kernel timestamps: times are when udpcat read");
-	/* A capture names the address each datagram came to. */
-	if (o->framing == OUT_PCAP && !o->json && l->ep.family != AF_UNIX &&
+	/* A capture, and a command, name the address each datagram came to. */
+	if ((o->framing == OUT_PCAP || o->exec != NULL) && !o->json &&
+	    l->ep.family != AF_UNIX &&
 	    sock_rx_pktinfo(l->ep.fd, &l->rx.rx) == -1 && o->verbose)
 		note("no local addresses from the kernel: the bound one is "
 		    "written");
@@ -453,6 +290,8 @@ setup(struct listener *l)
 	l->st.drops_floor = gro;
 	/* After resolving, which SIGINT must still be able to cut short. */
 	signals_install();
+	if (o->exec != NULL)
+		signals_children();
 	if (o->port_file != NULL && portfile_write(o->port_file,
 	    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot write the port file '%s': "
@@ -460,11 +299,32 @@ setup(struct listener *l)
 	return 0;
 }
 
+/* --exec's counters: with --stats or -v, and the failures in all. */
+static void
+exec_report(const struct listener *l)
+{
+	const struct jobs *j = &l->jobs;
+
+	if (l->st.enabled)
+		note("%llu commands run, %llu replies sent, %llu failed, %llu "
+		    "replies too large", (unsigned long long)j->started,
+		    (unsigned long long)j->replies,
+		    (unsigned long long)j->failed,
+		    (unsigned long long)j->too_big);
+	if (j->warned > JOBS_WARN_MAX)
+		warning("%llu commands gave no reply in all",
+		    (unsigned long long)j->failed);
+	if (l->late > 0)
+		warning("%llu datagrams came after the signal: their command "
+		    "was not run", (unsigned long long)l->late);
+}
+
 /* The exit status of a listener that ran (r: how it ended). */
 static int
 finish(struct listener *l, enum run_end r)
 {
 	const struct listen_opts *o = l->o;
+	uint64_t self = l->self + l->jobs.self;
 
 	if (printer_flush(&l->pr) == RUN_EPIPE || r == RUN_EPIPE)
 		return EXIT_SIGNAL + SIGPIPE;
@@ -477,12 +337,16 @@ finish(struct listener *l, enum run_end r)
 	if (l->reply_failed > 0)
 		warning("%llu answers could not be sent",
 		    (unsigned long long)l->reply_failed);
-	if (l->self > 0 && l->st.enabled)
+	if (self > 0 && l->st.enabled)
 		note("%llu datagrams from the listener's own address were not "
-		    "answered", (unsigned long long)l->self);
+		    "answered", (unsigned long long)self);
+	if (o->exec != NULL)
+		exec_report(l);
 	printer_report(&l->pr);
 	if (r == RUN_SIGNAL)
 		return EXIT_SIGNAL + cmd_signal;
+	if (r == RUN_EINPUT)
+		return EXIT_USAGE;
 	if (r == RUN_ERROR || l->pr.err != 0)
 		return EXIT_RUNTIME;
 	/* --timeout: success only when something came and --count is met. */
@@ -490,6 +354,36 @@ finish(struct listener *l, enum run_end r)
 	    l->st.dgrams < o->count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
+}
+
+/* --exec and --talk: their parts, on the receiver; 0 or an exit status. */
+static int
+answer_init(struct listener *l)
+{
+	const struct listen_opts *o = l->o;
+	struct tx_conf c;
+	int rc;
+
+	if (o->exec != NULL) {
+		if ((rc = jobs_init(&l->jobs, o->exec, o->jobs,
+		    o->exec_timeout_ms * 1000000, o->reply_framing,
+		    &l->ep)) != 0)
+			return rc;
+		l->rx.room = &l->jobs.room;
+		l->rx.hook = &l->jobs.hook;
+	}
+	if (o->talk) {
+		memset(&c, 0, sizeof(c));
+		c.enc = o->enc_set ? o->enc : ENC_RAW;
+		c.inf = o->inf;
+		/* JSON carries base64 unless -e says otherwise. */
+		if (o->inf.mode == IN_JSON && !o->enc_set)
+			c.enc = ENC_BASE64;
+		if ((rc = talk_init(&l->talk, &l->ep, &c)) != 0)
+			return rc;
+		l->rx.hook = &l->talk.hook;
+	}
+	return 0;
 }
 
 /* Sets up the parts, runs them and returns the exit status. */
@@ -517,34 +411,15 @@ listen_run(struct listener *l)
 	l->rx.whole = on_whole;
 	l->rx.counted = &l->st.dgrams;
 	l->rx.limit = o->count;
-	if ((rc = setup(l)) != 0)
+	if ((rc = setup(l)) != 0 || (rc = answer_init(l)) != 0)
 		return rc;
 	r = recv_loop(&l->rx, o->timeout_ms, o->timeout_set, o->progress);
 	/* What waits in the socket came before the signal. */
 	if (r == RUN_SIGNAL)
 		(void)recv_drain(&l->rx, 1);
+	if (o->exec != NULL)
+		jobs_finish(&l->jobs);
 	return finish(l, r);
-}
-
-/*
- * Builds the --allow set from the options, read once more now that they
- * are known to be valid.  Returns 0, or an exit status after a message.
- */
-static int
-build_allow(struct listen_opts *o, int argc, char **argv)
-{
-	struct opt_parser op;
-	int id;
-
-	if (o->nallow == 0)
-		return 0;
-	opt_begin(&op, &opt_listen, argc, argv);
-	while ((id = opt_next(&op)) != -1)
-		if (id == OPT_ALLOW && add_allow(&o->allow, optarg) == -1)
-			return msg_fail(EXIT_RUNTIME, "cannot add --allow prefix "
-			    "'%s': %s", optarg, strerror(errno));
-	allow_sort(&o->allow);
-	return 0;
 }
 
 int
@@ -552,28 +427,24 @@ cmd_listen(int argc, char **argv)
 {
 	struct listen_opts o;
 	struct listener l;
-	struct opt_parser op;
-	int id, status;
+	int status;
 
-	memset(&o, 0, sizeof(o));
-	o.family = AF_UNSPEC;
-	o.framing = OUT_LINE;
-	o.max_size = 65535;
-	opt_begin(&op, &opt_listen, argc, argv);
-	while ((id = opt_next(&op)) != -1)
-		parse_opt(&o, id);
-	check_opts(&o, argc - optind, argv + optind);
+	listen_opts_parse(&o, argc, argv);
 
 	memset(&l, 0, sizeof(l));
 	l.o = &o;
 	endp_init(&l.ep);
 	l.pr.fd = -1;
-	if ((status = build_allow(&o, argc, argv)) == 0)
+	if ((status = listen_opts_allow(&o, argc, argv)) == 0)
 		status = listen_run(&l);
 	allow_free(&o.allow);
 	printer_free(&l.pr);
 	recv_free(&l.rx);
 	stats_free(&l.st);
+	if (o.exec != NULL)
+		jobs_free(&l.jobs);
+	if (o.talk)
+		talk_free(&l.talk);
 	free(l.d.until);
 	free(l.d.reply);
 	endp_close(&l.ep);

@@ -9,6 +9,7 @@
 
 volatile sig_atomic_t cmd_signal;
 volatile sig_atomic_t cmd_signals;
+volatile sig_atomic_t cmd_child;
 
 static int closed_stdio;	/* bit fd set: fd was closed at start */
 
@@ -71,6 +72,30 @@ signals_install(void)
 	sigdelset(&wait_mask, SIGINT);
 	sigdelset(&wait_mask, SIGTERM);
 	signals_on = 1;
+}
+
+static void
+on_child(int sig)
+{
+	(void)sig;
+	cmd_child = 1;
+}
+
+void
+signals_children(void)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigdelset(&wait_mask, SIGCHLD);
 }
 
 int

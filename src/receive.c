@@ -92,15 +92,16 @@ adapt(struct receiver *r, unsigned got, unsigned asked)
 		r->want = r->want * 2 > SOCK_BATCH ? SOCK_BATCH : r->want * 2;
 }
 
-/* How many datagrams to ask for now: the batch, within the limit. */
+/* How many datagrams to ask for now: the batch, within the limit and room. */
 static unsigned
 wanted(const struct receiver *r)
 {
-	uint64_t left;
+	uint64_t left = r->want;
 
-	if (r->limit == 0)
-		return r->want;
-	left = *r->counted < r->limit ? r->limit - *r->counted : 0;
+	if (r->limit != 0)
+		left = *r->counted < r->limit ? r->limit - *r->counted : 0;
+	if (r->room != NULL && *r->room < left)
+		left = *r->room;
 	return left < r->want ? (unsigned)left : r->want;
 }
 
@@ -173,30 +174,76 @@ recv_drain(struct receiver *r, int final)
 	return RUN_MORE;
 }
 
-enum run_end
-recv_wait(struct receiver *r, int64_t ns, int fd, short *revents)
+/*
+ * The pollfds of a wait: the socket (not read while the command has no
+ * room), standard output's pipe, fd, and the hook's; *nhook and *deadline
+ * say what the hook asked for.
+ */
+static nfds_t
+wait_set(struct receiver *r, struct pollfd *pfd, int fd, nfds_t *pipe_i,
+    nfds_t *fd_i, int *nhook, uint64_t *deadline)
 {
-	struct pollfd pfd[3];
-	nfds_t n = 1, pipe_i = 0, fd_i = 0;
-	enum run_end s;
-	int rc;
+	nfds_t n = 1;
 
-	r->got = 0;
 	pfd[0].fd = r->ep->fd;
-	pfd[0].events = POLLIN;
+	pfd[0].events = r->room != NULL && *r->room == 0 ? 0 : POLLIN;
+	*pipe_i = *fd_i = 0;
 	if (r->pr != NULL && r->pr->watch_pipe) {
-		pipe_i = n;
+		*pipe_i = n;
 		pfd[n].fd = r->pr->fd;
 		pfd[n++].events = 0;
 	}
 	if (fd >= 0) {
-		fd_i = n;
+		*fd_i = n;
 		pfd[n].fd = fd;
 		pfd[n++].events = POLLIN;
 	}
-	if ((rc = wait_fds(pfd, n, ns)) == -1 && errno != EINTR) {
+	*nhook = 0;
+	*deadline = 0;
+	if (r->hook != NULL)
+		*nhook = r->hook->fill(r->hook->arg, pfd + n, RECV_HOOK_FDS,
+		    deadline);
+	return n;
+}
+
+/* The wait's timeout: ns, or less to meet the hook's deadline. */
+static int64_t
+wait_ns(int64_t ns, uint64_t deadline)
+{
+	uint64_t t;
+
+	if (deadline == 0)
+		return ns;
+	t = now_ns();
+	if (deadline <= t)
+		return 0;
+	return ns < 0 || (uint64_t)ns > deadline - t ?
+	    (int64_t)(deadline - t) : ns;
+}
+
+enum run_end
+recv_wait(struct receiver *r, int64_t ns, int fd, short *revents)
+{
+	struct pollfd pfd[3 + RECV_HOOK_FDS];
+	nfds_t n, pipe_i, fd_i;
+	uint64_t deadline;
+	enum run_end s;
+	int rc, nhook, i;
+
+	r->got = 0;
+	n = wait_set(r, pfd, fd, &pipe_i, &fd_i, &nhook, &deadline);
+	if ((rc = wait_fds(pfd, n + (nfds_t)nhook, wait_ns(ns, deadline))) ==
+	    -1 && errno != EINTR) {
 		msg_fail(EXIT_RUNTIME, "poll: %s", strerror(errno));
 		return RUN_ERROR;
+	}
+	if (r->hook != NULL) {
+		/* Its timers come due with no descriptor ready. */
+		for (i = 0; rc <= 0 && i < nhook; i++)
+			pfd[n + (nfds_t)i].revents = 0;
+		if ((s = r->hook->ready(r->hook->arg, pfd + n, nhook)) !=
+		    RUN_MORE)
+			return s;
 	}
 	if (cmd_signal != 0)
 		return RUN_SIGNAL;

@@ -474,6 +474,34 @@ tx_run(struct sender *s, uint64_t repeat)
 	return RUN_DONE;
 }
 
+enum run_end
+tx_pump(struct sender *s)
+{
+	const unsigned char *rec;
+	int may_read = FRAME_READ_ONCE, got;
+	enum run_end r;
+	size_t len;
+
+	for (;;) {
+		got = source_next(&s->src, may_read, &rec, &len);
+		may_read = FRAME_NO_READ;
+		if (got == FRAME_RECORD) {
+			if ((r = add_record(s, rec, len)) != RUN_MORE)
+				return r;
+			if (s->b.n < s->b.max)
+				continue;
+		}
+		if (s->b.n > 0 && (r = send_batch(s)) != RUN_MORE)
+			return r;
+		if (got == FRAME_END)
+			return RUN_DONE;
+		if (got == FRAME_AGAIN)
+			return RUN_MORE;
+		if (got < FRAME_AGAIN)
+			return source_failed(&s->src, got);
+	}
+}
+
 void
 tx_note_skipped(const struct sender *s)
 {

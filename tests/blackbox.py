@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bb import util  # noqa: E402
 from bb import t_cli, t_send, t_listen, t_interop, t_conv, t_faults  # noqa
 from bb import t_load, t_unix, t_hostile, t_ping, t_capture, t_relay  # noqa
+from bb import t_exec  # noqa
 
 
 def valgrind_findings(logdir):
