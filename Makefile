@@ -39,6 +39,7 @@ CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/cmd_ping.c \
 	src/msg.c src/proc.c src/stats.c src/printer.c src/endpoint.c \
 	src/endp_unix.c src/receive.c src/transmit.c src/source.c \
 	src/opt.c src/options.c src/completion.c src/relay.c src/relay_opts.c \
+	src/relay_fwd.c src/relay_tap.c \
 	src/cmd_relay.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)

@@ -1,0 +1,209 @@
+/* relay_fwd.c: the relay's forwarding stage: impairment, tees, send queue. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "msg.h"
+#include "relay_fwd.h"
+
+int
+fwd_init(struct fwd *f, const struct relay_opts *o, struct relay_table *t,
+    struct endp *ep, struct endp *tee)
+{
+	int d;
+
+	memset(f, 0, sizeof(*f));
+	f->t = t;
+	f->ep = ep;
+	f->tee = tee;
+	f->ntee = o->ntee;
+	f->df = o->df;
+	for (d = UP; d <= DOWN; d++) {
+		f->impaired[d] = impair_active(&o->imp[d]);
+		impair_init(&f->imp[d], &o->imp[d], d == UP ? o->seed :
+		    ~o->seed);
+	}
+	f->q.gso = 1;
+	return (f->q.buf = malloc(FWD_QBYTES)) == NULL ? -1 : 0;
+}
+
+/* Warns, once, that the tee on fd refused a copy. */
+static void
+tee_refused(struct fwd *f, int fd)
+{
+	int i;
+
+	for (i = 0; i < f->ntee; i++)
+		if (f->tee[i].fd == fd)
+			endp_refused(&f->tee[i]);
+}
+
+/*
+ * --df: a datagram over the path MTU was refused; said once, with the
+ * size and the MTU, and counted as not sent.
+ */
+static void
+too_big(struct fwd *f, int fd, const struct endpoint *dst, size_t len)
+{
+	int mtu = dst != NULL ? sock_path_mtu(dst) : sock_mtu(fd);
+
+	if (f->mtu_warned++ == 0)
+		warning("a datagram of %zu bytes exceeds the path MTU of %d "
+		    "(--df): not forwarded (counted in --stats)", len, mtu);
+}
+
+/* Counts and says why datagram i of the queue was not sent (err). */
+static void
+not_sent(struct fwd *f, unsigned i, int err)
+{
+	struct txq *q = &f->q;
+
+	f->c[q->dir[i]].not_sent++;
+	if (err == ECONNREFUSED && q->m[i] != NULL) {
+		f->refused++;
+		endp_refused(&q->m[i]->up);
+	} else if (err == ECONNREFUSED && q->dir[i] == TEE) {
+		f->refused++;
+		tee_refused(f, q->fd[i]);
+	} else if (err == EMSGSIZE && f->df)
+		too_big(f, q->fd[i], q->dst[i], q->iov[i].iov_len);
+	else if (f->send_warned++ == 0)
+		warning("cannot forward a datagram: %s (counted in --stats)",
+		    strerror(err));
+}
+
+/* Sends the queue, runs of one socket and destination at a time. */
+void
+fwd_flush(struct fwd *f)
+{
+	struct txq *q = &f->q;
+	unsigned i = 0, j, sent;
+	int err;
+
+	while (i < q->n) {
+		for (j = i + 1; j < q->n && q->fd[j] == q->fd[i] &&
+		    q->dst[j] == q->dst[i]; j++)
+			;
+		/* GSO joins the runs of equal sizes. */
+		sent = sock_tx(q->fd[i], q->dst[i], q->iov + i, j - i, &q->gso,
+		    &err);
+		f->c[q->dir[i]].forwarded += sent;
+		i += sent;
+		if (err != 0)
+			not_sent(f, i++, err);
+	}
+	q->n = 0;
+	q->used = 0;
+}
+
+/* Queues a copy of a datagram for fd (to dst, or its peer when NULL). */
+static void
+put(struct fwd *f, int dir, struct mapping *m, int fd,
+    const struct endpoint *dst, const void *data, size_t len)
+{
+	struct txq *q = &f->q;
+
+	if (q->n == FWD_QLEN || q->used + len > FWD_QBYTES)
+		fwd_flush(f);
+	q->fd[q->n] = fd;
+	q->dst[q->n] = dst;
+	q->m[q->n] = m;
+	q->dir[q->n] = dir;
+	if (len > 0)
+		memcpy(q->buf + q->used, data, len);
+	q->iov[q->n].iov_base = q->buf + q->used;
+	q->iov[q->n].iov_len = len;
+	q->used += len;
+	q->n++;
+}
+
+/* Queues a datagram of m in direction dir. */
+static void
+send_on(struct fwd *f, int dir, struct mapping *m, const void *data,
+    size_t len)
+{
+	if (dir == UP)
+		put(f, UP, m, m->up.fd, NULL, data, len);
+	else
+		put(f, DOWN, m, f->ep->fd, &m->client, data, len);
+}
+
+int
+fwd_in(struct fwd *f, int dir, struct mapping *m, const void *data,
+    size_t len, uint64_t now)
+{
+	int fates;
+
+	if (!f->impaired[dir]) {
+		send_on(f, dir, m, data, len);
+		return 0;
+	}
+	if ((fates = impair_in(&f->imp[dir], now, data, len,
+	    relay_tag(f->t, m))) == -1)
+		f->c[dir].not_sent++;
+	return fates;
+}
+
+void
+fwd_tee(struct fwd *f, const void *data, size_t len)
+{
+	int i;
+
+	for (i = 0; i < f->ntee; i++)
+		put(f, TEE, NULL, f->tee[i].fd, NULL, data, len);
+}
+
+void
+fwd_release(struct fwd *f, uint64_t now)
+{
+	struct imp_item *it;
+	struct mapping *m;
+	int dir;
+
+	for (dir = UP; dir <= DOWN; dir++) {
+		if (!f->impaired[dir])
+			continue;
+		while ((it = impair_pop(&f->imp[dir], now)) != NULL) {
+			if ((m = relay_by_tag(f->t, it->tag)) != NULL)
+				send_on(f, dir, m, it->data, it->len);
+			else
+				f->c[dir].not_sent++;	/* its mapping closed */
+			free(it);
+		}
+	}
+}
+
+uint64_t
+fwd_next(const struct fwd *f)
+{
+	uint64_t t = UINT64_MAX, x;
+	int dir;
+
+	for (dir = UP; dir <= DOWN; dir++)
+		if (f->impaired[dir] && (x = impair_next(&f->imp[dir])) < t)
+			t = x;
+	return t;
+}
+
+void
+fwd_tee_drain(struct fwd *f, int i, short revents)
+{
+	char buf[1];
+
+	if (revents & POLLERR)
+		endp_read_errors(&f->tee[i]);
+	while (recv(f->tee[i].fd, buf, sizeof(buf), MSG_DONTWAIT |
+	    MSG_TRUNC) >= 0)
+		f->tee_replies++;
+}
+
+void
+fwd_free(struct fwd *f)
+{
+	impair_free(&f->imp[UP]);
+	impair_free(&f->imp[DOWN]);
+	free(f->q.buf);
+	f->q.buf = NULL;
+}
