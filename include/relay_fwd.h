@@ -12,7 +12,7 @@
 #include "relay_opts.h"
 
 #define TEE		2		/* the copies to the --tee addresses */
-#define FWD_QLEN	SOCK_BATCH	/* datagrams the send queue holds */
+#define FWD_QLEN	(SOCK_BATCH * 16)	/* datagrams the queue holds */
 #define FWD_QBYTES	(1 << 20)	/* ... and their bytes */
 
 /* What happened in one direction (UP, DOWN, TEE), for --stats. */
@@ -69,6 +69,16 @@ int	fwd_init(struct fwd *f, const struct relay_opts *o,
  */
 int	fwd_in(struct fwd *f, int dir, struct mapping *m, const void *data,
 	    size_t len, uint64_t now);
+
+/*
+ * Queues a GRO buffer of size bytes from the client of m (UP) or the
+ * service (DOWN): datagrams of seg bytes each but the last, which go out
+ * joined again as GSO sends, never split or merged otherwise.  Returns
+ * 0, or -1 (nothing done) when that direction is impaired or the buffer
+ * does not fit the queue: then it must be split.
+ */
+int	fwd_whole(struct fwd *f, int dir, struct mapping *m, const void *data,
+	    size_t size, size_t seg);
 
 /* Queues a copy of a client datagram for each tee. */
 void	fwd_tee(struct fwd *f, const void *data, size_t len);

@@ -45,6 +45,16 @@ struct relay {
 	uint64_t		 open_failed;
 };
 
+/* Counts n datagrams of size bytes in all, arrived in direction dir. */
+static void
+arrived(struct relay *r, int dir, uint64_t n, size_t size)
+{
+	r->f.c[dir].received += n;
+	r->f.c[dir].bytes += size;
+	r->st.dgrams += n;
+	r->st.bytes += size;
+}
+
 /* Forwards a datagram that arrived in direction dir for m, and shows it. */
 static void
 forward(struct relay *r, int dir, struct mapping *m, const struct dgram *d,
@@ -89,10 +99,7 @@ on_client(void *arg, const struct dgram *d)
 			    "address %s", r->ep.name);
 		return RUN_MORE;
 	}
-	r->f.c[UP].received++;
-	r->f.c[UP].bytes += d->size;
-	r->st.dgrams++;
-	r->st.bytes += d->size;
+	arrived(r, UP, 1, d->size);
 	fwd_tee(&r->f, d->data, d->len);
 	if ((m = relay_find(&r->t, d->from, d->fromlen)) == NULL &&
 	    (m = open_mapping(r, d, now)) == NULL) {
@@ -115,12 +122,54 @@ on_service(void *arg, const struct dgram *d)
 	uint64_t now = now_ns();
 
 	r->last_ns = now;
-	r->f.c[DOWN].received++;
-	r->f.c[DOWN].bytes += d->size;
-	r->st.dgrams++;
-	r->st.bytes += d->size;
+	arrived(r, DOWN, 1, d->size);
 	relay_touch(&r->t, r->cur, now);
 	forward(r, DOWN, r->cur, d, now);
+	return RUN_MORE;
+}
+
+/*
+ * A GRO buffer from a client that has its mapping goes on whole, as GSO
+ * sends, when nothing looks at its single datagrams: no impairment up,
+ * no tap, JSON or tee, and -n not within reach.  -1: split it.
+ */
+static int
+client_whole(void *arg, const struct dgram *d, size_t seg)
+{
+	struct relay *r = arg;
+	const struct relay_opts *o = r->o;
+	uint64_t n = (d->size + seg - 1) / seg, now;
+	struct mapping *m;
+
+	if (r->tap.on || o->ntee > 0 ||
+	    (o->count != 0 && o->count - r->f.c[UP].received < n) ||
+	    endp_is_self(&r->ep, d->from, d->fromlen) ||
+	    (m = relay_find(&r->t, d->from, d->fromlen)) == NULL ||
+	    fwd_whole(&r->f, UP, m, d->data, d->size, seg) == -1)
+		return -1;
+	now = now_ns();
+	r->last_ns = now;
+	arrived(r, UP, n, d->size);
+	relay_touch(&r->t, m, now);
+	if (o->count != 0 && r->f.c[UP].received >= o->count)
+		return RUN_DONE;
+	return RUN_MORE;
+}
+
+/* A GRO buffer from the service, the same way back to its client. */
+static int
+service_whole(void *arg, const struct dgram *d, size_t seg)
+{
+	struct relay *r = arg;
+	uint64_t now;
+
+	if (r->tap.on || fwd_whole(&r->f, DOWN, r->cur, d->data, d->size,
+	    seg) == -1)
+		return -1;
+	now = now_ns();
+	r->last_ns = now;
+	arrived(r, DOWN, (d->size + seg - 1) / seg, d->size);
+	relay_touch(&r->t, r->cur, now);
 	return RUN_MORE;
 }
 
@@ -530,6 +579,8 @@ alloc_parts(struct relay *r)
 	r->t.rcvbuf = UP_RCVBUF;
 	r->t.df = o->df;
 	r->rx_up.st = &r->st;
+	r->rx_up.whole = client_whole;
+	r->rx_down.whole = service_whole;
 	r->rx_up.counted = &r->f.c[UP].received;
 	r->rx_up.limit = o->count;
 	return 0;

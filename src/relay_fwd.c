@@ -98,25 +98,43 @@ fwd_flush(struct fwd *f)
 	q->used = 0;
 }
 
+/*
+ * Makes room for n datagrams of len bytes in all, flushing the queue
+ * when they would not fit; the caller makes sure that they fit then.
+ */
+static void
+room(struct fwd *f, unsigned n, size_t len)
+{
+	if (f->q.n + n > FWD_QLEN || f->q.used + len > FWD_QBYTES)
+		fwd_flush(f);
+}
+
+/* Adds the len bytes at q->buf + off, already in place, to the queue. */
+static void
+put_at(struct fwd *f, int dir, struct mapping *m, int fd,
+    const struct endpoint *dst, size_t off, size_t len)
+{
+	struct txq *q = &f->q;
+
+	q->fd[q->n] = fd;
+	q->dst[q->n] = dst;
+	q->m[q->n] = m;
+	q->dir[q->n] = dir;
+	q->iov[q->n].iov_base = q->buf + off;
+	q->iov[q->n].iov_len = len;
+	q->n++;
+}
+
 /* Queues a copy of a datagram for fd (to dst, or its peer when NULL). */
 static void
 put(struct fwd *f, int dir, struct mapping *m, int fd,
     const struct endpoint *dst, const void *data, size_t len)
 {
-	struct txq *q = &f->q;
-
-	if (q->n == FWD_QLEN || q->used + len > FWD_QBYTES)
-		fwd_flush(f);
-	q->fd[q->n] = fd;
-	q->dst[q->n] = dst;
-	q->m[q->n] = m;
-	q->dir[q->n] = dir;
+	room(f, 1, len);
 	if (len > 0)
-		memcpy(q->buf + q->used, data, len);
-	q->iov[q->n].iov_base = q->buf + q->used;
-	q->iov[q->n].iov_len = len;
-	q->used += len;
-	q->n++;
+		memcpy(f->q.buf + f->q.used, data, len);
+	put_at(f, dir, m, fd, dst, f->q.used, len);
+	f->q.used += len;
 }
 
 /* Queues a datagram of m in direction dir. */
@@ -128,6 +146,28 @@ send_on(struct fwd *f, int dir, struct mapping *m, const void *data,
 		put(f, UP, m, m->up.fd, NULL, data, len);
 	else
 		put(f, DOWN, m, f->ep->fd, &m->client, data, len);
+}
+
+int
+fwd_whole(struct fwd *f, int dir, struct mapping *m, const void *data,
+    size_t size, size_t seg)
+{
+	size_t n = (size + seg - 1) / seg, off, base;
+	int fd = dir == UP ? m->up.fd : f->ep->fd;
+	const struct endpoint *dst = dir == UP ? NULL : &m->client;
+
+	if (f->impaired[dir] || seg == 0 || n > FWD_QLEN ||
+	    size > FWD_QBYTES)
+		return -1;
+	room(f, (unsigned)n, size);
+	base = f->q.used;
+	memcpy(f->q.buf + base, data, size);
+	f->q.used += size;
+	/* One after the other, equal: sock_tx() joins them again. */
+	for (off = 0; off < size; off += seg)
+		put_at(f, dir, m, fd, dst, base + off, size - off < seg ?
+		    size - off : seg);
+	return 0;
 }
 
 int

@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import tempfile
 import threading
@@ -254,6 +255,54 @@ def _():
 	st = parse_stats(r.stop().err)
 	eq(st["all"]["tee copies"], 5, "tee copies")
 	eq(st["all"]["tee replies dropped"], 5, "tee replies")
+
+
+# --- GRO in, GSO out ------------------------------------------------------
+
+SOL_UDP, UDP_SEGMENT = 17, 103
+
+
+def gso_send(sock, dgrams, addr):
+	"""dgrams (equal sizes, the last may be shorter) as one UDP GSO send;
+	skips the test where the kernel has no GSO."""
+	try:
+		sock.sendmsg([b"".join(dgrams)], [(SOL_UDP, UDP_SEGMENT,
+		    struct.pack("=H", len(dgrams[0])))], 0, addr)
+	except OSError as e:
+		util.skip("no UDP GSO here: %s" % e)
+
+
+def gso_burst(tag, k, n=41, size=1000, last=123):
+	"""n numbered datagrams of size bytes, the last one of last bytes."""
+	return [(b"%s%04d:%04d:" % (tag, k, i)).ljust(size if i < n - 1 else
+	    last, b".") for i in range(n)]
+
+
+@test("relay/GSO bursts both ways: forwarded whole, every datagram apart")
+def _():
+	s = Service(answer=False)
+	r = Relay(["--stats"], s.port)
+	c = Peer()
+	c.send(b"open", r.port)
+	up_addr = s.wait(1)[0][1]
+	sent_up, sent_down, got_down = [b"open"], [], []
+	for k in range(25):
+		b = gso_burst(b"u", k)
+		gso_send(c.sock, b, ("127.0.0.1", r.port))
+		sent_up += b
+		s.wait(len(sent_up))
+		b = gso_burst(b"d", k)
+		gso_send(s.sock, b, up_addr)
+		sent_down += b
+		got_down += c.recv_n(len(b))
+	eq([d for d, _, _ in s.got], sent_up, "datagrams the service got")
+	eq({a for _, a, _ in s.got}, {up_addr}, "upstream addresses")
+	eq(got_down, sent_down, "datagrams the client got")
+	eq(c.drain(0.1), [], "nothing more for the client")
+	st = parse_stats(r.stop().err)
+	for d, n in (("up", len(sent_up)), ("down", len(sent_down))):
+		eq((st[d]["received"], st[d]["forwarded"], st[d]["not sent"]),
+		    (n, n, 0), d + ": received, forwarded, not sent")
 
 
 # --- impairments ----------------------------------------------------------
