@@ -152,12 +152,12 @@ int
 fwd_whole(struct fwd *f, int dir, struct mapping *m, const void *data,
     size_t size, size_t seg)
 {
-	size_t n = (size + seg - 1) / seg, off, base;
+	size_t n, off, base;
 	int fd = dir == UP ? m->up.fd : f->ep->fd;
 	const struct endpoint *dst = dir == UP ? NULL : &m->client;
 
-	if (f->impaired[dir] || seg == 0 || n > FWD_QLEN ||
-	    size > FWD_QBYTES)
+	if (f->impaired[dir] || seg == 0 || size > FWD_QBYTES ||
+	    (n = (size + seg - 1) / seg) > FWD_QLEN)
 		return -1;
 	room(f, (unsigned)n, size);
 	base = f->q.used;
