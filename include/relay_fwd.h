@@ -51,6 +51,10 @@ struct fwd {
 	uint64_t		 tee_replies;
 	uint64_t		 send_warned;
 	uint64_t		 mtu_warned;
+	/* Told when a copy left the stage (passed: sent on), or NULL. */
+	void			(*settle)(void *arg, int dir, uint64_t id,
+				    int passed);
+	void			*settle_arg;
 };
 
 /*
@@ -79,6 +83,14 @@ int	fwd_in(struct fwd *f, int dir, struct mapping *m, const void *data,
  */
 int	fwd_whole(struct fwd *f, int dir, struct mapping *m, const void *data,
 	    size_t size, size_t seg);
+
+/*
+ * After fwd_in() gave fates for dir: how many copies of that datagram
+ * wait in the stage with their fate still open (a copy that waits for
+ * the delay or for reordering may be dropped from the rate's queue when
+ * it gets there), and its id in *id; 0 when its fate is known.
+ */
+unsigned fwd_open(const struct fwd *f, int dir, int fates, uint64_t *id);
 
 /* Queues a copy of a client datagram for each tee. */
 void	fwd_tee(struct fwd *f, const void *data, size_t len);

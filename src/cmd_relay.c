@@ -61,9 +61,20 @@ forward(struct relay *r, int dir, struct mapping *m, const struct dgram *d,
     uint64_t now)
 {
 	int f = fwd_in(&r->f, dir, m, d->data, d->len, now);
+	uint64_t id = 0;
+	unsigned open = fwd_open(&r->f, dir, f, &id);
 
 	tap_show(&r->tap, d, dir, (const struct sockaddr *)&m->client.ss,
-	    m->client.len, f);
+	    m->client.len, f, id, open);
+}
+
+/* A copy of datagram id left dir's stage: its record may be due. */
+static void
+settle(void *arg, int dir, uint64_t id, int passed)
+{
+	struct relay *r = arg;
+
+	tap_settle(&r->tap, dir, id, passed);
 }
 
 /* The mapping of a new client; NULL after a count (and a warning). */
@@ -104,7 +115,7 @@ on_client(void *arg, const struct dgram *d)
 	if ((m = relay_find(&r->t, d->from, d->fromlen)) == NULL &&
 	    (m = open_mapping(r, d, now)) == NULL) {
 		r->f.c[UP].not_sent++;
-		tap_show(&r->tap, d, UP, d->from, d->fromlen, -1);
+		tap_show(&r->tap, d, UP, d->from, d->fromlen, -1, 0, 0);
 	} else {
 		relay_touch(&r->t, m, now);
 		forward(r, UP, m, d, now);
@@ -321,7 +332,7 @@ relay_loop(struct relay *r)
 		/* The traffic first: a slow reader of --tap delays no one. */
 		fwd_flush(&r->f);
 		if (s == RUN_MORE && r->tap.on)
-			s = printer_flush(&r->tap.pr);
+			s = tap_flush(&r->tap, 0);
 		if (s != RUN_MORE)
 			return s;
 		stats_progress(&r->st, 0);
@@ -510,7 +521,7 @@ finish(struct relay *r, enum run_end s)
 	const struct relay_opts *o = r->o;
 	int printing = r->tap.on;
 
-	if ((printing && printer_flush(&r->tap.pr) == RUN_EPIPE) ||
+	if ((printing && tap_flush(&r->tap, 1) == RUN_EPIPE) ||
 	    s == RUN_EPIPE)
 		return EXIT_SIGNAL + SIGPIPE;
 	if (s != RUN_ERROR && signal_check() != 0)
@@ -580,6 +591,10 @@ alloc_parts(struct relay *r)
 	r->t.df = o->df;
 	r->rx_up.st = &r->st;
 	r->rx_up.whole = client_whole;
+	if (r->tap.on) {
+		r->f.settle = settle;
+		r->f.settle_arg = r;
+	}
 	r->rx_down.whole = service_whole;
 	r->rx_up.counted = &r->f.c[UP].received;
 	r->rx_up.limit = o->count;

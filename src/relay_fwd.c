@@ -170,6 +170,19 @@ fwd_whole(struct fwd *f, int dir, struct mapping *m, const void *data,
 	return 0;
 }
 
+/* Tells of the copies in dir dropped from the rate's queue just now. */
+static void
+late(struct fwd *f, int dir)
+{
+	struct imp_item *it;
+
+	while ((it = impair_late(&f->imp[dir])) != NULL) {
+		if (f->settle != NULL)
+			f->settle(f->settle_arg, dir, it->id, 0);
+		free(it);
+	}
+}
+
 int
 fwd_in(struct fwd *f, int dir, struct mapping *m, const void *data,
     size_t len, uint64_t now)
@@ -183,7 +196,20 @@ fwd_in(struct fwd *f, int dir, struct mapping *m, const void *data,
 	if ((fates = impair_in(&f->imp[dir], now, data, len,
 	    relay_tag(f->t, m))) == -1)
 		f->c[dir].not_sent++;
+	late(f, dir);
 	return fates;
+}
+
+unsigned
+fwd_open(const struct fwd *f, int dir, int fates, uint64_t *id)
+{
+	const struct impair *im = &f->imp[dir];
+
+	if (!f->impaired[dir] || fates <= 0 || im->c.rate == 0 ||
+	    !(fates & (IMP_DELAYED | IMP_REORDERED)))
+		return 0;
+	*id = im->st.in;
+	return im->last_open;
 }
 
 void
@@ -210,8 +236,11 @@ fwd_release(struct fwd *f, uint64_t now)
 				send_on(f, dir, m, it->data, it->len);
 			else
 				f->c[dir].not_sent++;	/* its mapping closed */
+			if (f->settle != NULL)
+				f->settle(f->settle_arg, dir, it->id, 1);
 			free(it);
 		}
+		late(f, dir);
 	}
 }
 

@@ -3,6 +3,7 @@
 # tap and JSON, impairments (seeded, so bounds are exact), --max-clients,
 # a service that goes away and comes back, and accounting per direction.
 
+import base64
 import json
 import os
 import re
@@ -375,6 +376,37 @@ def _():
 	eq(st["up"]["forwarded"], 0, "forwarded")
 	st, got = loss_run("0", 2000)
 	eq(got, [b"%d" % i for i in range(2000)], "datagrams through --loss 0")
+
+
+@test("relay/--rate queue drops after --delay, --reorder: one true fate each")
+def _():
+	# Delayed or held back, a datagram meets the rate's queue later: its
+	# record waits for its fate, and says "dropped" if it was.
+	s = Service(answer=False)
+	n = 40
+	r = Relay(["--json", "--stats", "--seed", "3", "--delay", "50ms",
+	    "--reorder", "20", "--rate", "20", "--queue", "3", "-n", str(n),
+	    "-w", "3"], s.port)
+	c = Peer()
+	sent = [b"q%02d" % i for i in range(n)]
+	for d in sent:
+		c.send(d, r.port)
+	res = counted(r)
+	recs = [json.loads(l) for l in res.out.splitlines()]
+	eq(sorted(base64.b64decode(x["data"]) for x in recs), sent,
+	    "one record per datagram")
+	fates = {base64.b64decode(x["data"]): x.get("fate") for x in recs}
+	passed = sorted(d for d, f in fates.items() if f != "dropped")
+	ok_(0 < len(passed) < n, "some dropped from the queue: %r" % fates)
+	ok_(set(fates.values()) <= {"dropped", "delayed", "reordered"},
+	    "fates: %r" % fates)
+	Peer().send(b"FENCE", s.port)
+	got = [d for d, _, _ in s.wait(len(passed) + 1)]
+	eq(sorted(got[:-1]), passed, "what the service got")
+	eq(got[-1], b"FENCE", "nothing more")
+	st = parse_stats(res.err)["up"]
+	eq((st["forwarded"], st["queue drops"]), (len(passed), n - len(passed)),
+	    "forwarded, queue drops")
 
 
 @test("relay/--delay 50ms --jitter 10ms: every latency in [40, 60] ms")
