@@ -634,6 +634,37 @@ def _():
 	check_rc(r.finish(), 143)
 
 
+@test("relay/-n N: exits after N client datagrams, held ones gone, no reply waited for")
+def _():
+	# SPEC: "-n, --count N: exit after N client datagrams".  The service
+	# never answers and there is no -w: a relay that waited for replies
+	# would not exit.
+	s = Service(answer=False)
+	r = Relay(["-n", "3", "--delay", "100ms", "--stats"], s.port)
+	c = Peer()
+	for i in range(5):
+		c.send(b"n%d" % i, r.port)
+	res = counted(r)
+	Peer().send(b"FENCE", s.port)
+	eq([d for d, _, _ in s.wait(4)], [b"n0", b"n1", b"n2", b"FENCE"],
+	    "the service got the first 3, delayed, before the relay exited")
+	eq(parse_stats(res.err)["up"]["received"], 3, "received")
+	# Under GRO: a burst that -n falls inside is split, and cut there.
+	s = Service(answer=False)
+	r = Relay(["-n", "50"], s.port)
+	c.send(b"open", r.port)
+	s.wait(1)
+	sent = [b"open"]
+	for k in range(2):
+		b = gso_burst(b"n", k)
+		gso_send(c.sock, b, ("127.0.0.1", r.port))
+		sent += b
+	counted(r)
+	Peer().send(b"FENCE", s.port)
+	eq([d for d, _, _ in s.wait(51)], sent[:50] + [b"FENCE"],
+	    "-n 50 across GSO bursts of 41")
+
+
 # --- Unix datagram sockets -----------------------------------------------
 
 def unix_sock(name):
