@@ -108,6 +108,20 @@ void	fwd_flush(struct fwd *f);
 /* When the next impaired datagram falls due: UINT64_MAX when none. */
 uint64_t fwd_next(const struct fwd *f);
 
+/*
+ * Resolves the --tee addresses of o into dst and opens the tees.
+ * Returns 0, or an exit status after a message.
+ */
+int	fwd_dial_tees(struct fwd *f, const struct relay_opts *o,
+	    struct endpoint *dst);
+
+/*
+ * Says, for --stats, what happened in each direction; kd: the kernel's
+ * drops each way, gro: whether GRO was on (a drop may then be several).
+ */
+void	fwd_report(const struct fwd *f, const uint64_t kd[2],
+	    const int gro[2]);
+
 /* Reads and drops what tee i sent back; revents: its poll()'s. */
 void	fwd_tee_drain(struct fwd *f, int i, short revents);
 

@@ -4,15 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "cmd.h"
-#include "opt.h"
-#include "parse.h"
 #include "portfile.h"
 #include "relay.h"
 #include "relay_fwd.h"
@@ -363,10 +359,7 @@ static int
 setup_peers(struct relay *r)
 {
 	const struct relay_opts *o = r->o;
-	struct endp_conf c;
-	char host[300], *colon;
-	uint16_t port;
-	int i, rc;
+	int rc;
 
 	if (endp_is_unix(o->host))
 		rc = endp_unix_addr(o->host, &r->dst);
@@ -377,22 +370,7 @@ setup_peers(struct relay *r)
 	if (out_peer((struct sockaddr *)&r->dst.ss, r->dst.len,
 	    r->dst_name) < 0)
 		memcpy(r->dst_name, "?", 2);
-	memset(&c, 0, sizeof(c));
-	c.family = o->family;
-	c.ttl = c.tos = c.loop = -1;
-	for (i = 0; i < o->ntee; i++) {
-		if ((size_t)snprintf(host, sizeof(host), "%s", o->tee[i]) >=
-		    sizeof(host) || (colon = strrchr(host, ':')) == NULL)
-			return msg_fail_usage("invalid --tee '%s': use "
-			    "HOST:PORT, IPv6 as [ADDRESS]:PORT", o->tee[i]);
-		*colon = '\0';
-		port = opt_port(colon + 1, 0);
-		if ((rc = resolve("--tee host", host, port, o->family, 0,
-		    &r->tee_dst[i])) != 0 ||
-		    (rc = endp_dial(&r->tee[i], &c, &r->tee_dst[i], 1)) != 0)
-			return rc;
-	}
-	return 0;
+	return fwd_dial_tees(&r->f, o, r->tee_dst);
 }
 
 /* Opens and binds the clients' side: UDP as listen's, or Unix. */
@@ -474,33 +452,12 @@ up_drops(const struct relay *r)
 static void
 print_stats(struct relay *r)
 {
-	static const char *const name[] = { "up", "down" };
-	uint64_t kd[2] = { up_drops(r), relay_drops(&r->t) };
-	/* With GRO the kernel counts a buffer of several as one drop. */
+	const uint64_t kd[2] = { up_drops(r), relay_drops(&r->t) };
 	const int gro[2] = { r->rx_up.rx.gro, r->rx_down.rx.gro };
 	const struct fwd *f = &r->f;
 	uint64_t closed = r->t.closed_idle + r->t.closed_full;
-	int d;
 
-	for (d = UP; d <= DOWN; d++) {
-		const struct impair_stats *i = &f->imp[d].st;
-		const struct fwd_count *s = &f->c[d];
-
-		note("%s: %llu received, %llu forwarded, %llu dropped, "
-		    "%llu duplicated, %llu reordered, %llu corrupted, "
-		    "%llu delayed, %llu queue drops, %llu%s kernel drops, "
-		    "%llu not sent", name[d],
-		    (unsigned long long)s->received,
-		    (unsigned long long)s->forwarded,
-		    (unsigned long long)i->dropped,
-		    (unsigned long long)i->duplicated,
-		    (unsigned long long)i->reordered,
-		    (unsigned long long)i->corrupted,
-		    (unsigned long long)i->delayed,
-		    (unsigned long long)i->queue_drops,
-		    (unsigned long long)kd[d], gro[d] && kd[d] > 0 ? "+" : "",
-		    (unsigned long long)s->not_sent);
-	}
+	fwd_report(f, kd, gro);
 	note("%llu clients, %llu mappings closed (%llu idle, %llu to make "
 	    "room), %llu refused, %llu from the relay itself, %llu tee "
 	    "copies, %llu tee replies dropped",
@@ -542,24 +499,6 @@ finish(struct relay *r, enum run_end s)
 	    r->f.c[UP].received < o->count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
-}
-
-/* A seed from the system, for a run without --seed. */
-static uint64_t
-draw_seed(void)
-{
-	struct timespec ts;
-	uint64_t s = 0;
-	FILE *f;
-
-	if ((f = fopen("/dev/urandom", "re")) != NULL) {
-		if (fread(&s, sizeof(s), 1, f) != 1)
-			s = 0;
-		fclose(f);
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return s ^ ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
-	    (uint64_t)getpid() << 40;
 }
 
 /* Allocates the parts; 0 or an exit status. */
@@ -625,8 +564,6 @@ cmd_relay(int argc, char **argv)
 	int i, status;
 
 	relay_opts_parse(&o, argc, argv);
-	if (!o.seed_set)
-		o.seed = draw_seed();
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;

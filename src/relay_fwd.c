@@ -1,11 +1,13 @@
 /* relay_fwd.c: the relay's forwarding stage: impairment, tees, send queue. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "msg.h"
+#include "opt.h"
 #include "relay_fwd.h"
 
 int
@@ -254,6 +256,59 @@ fwd_next(const struct fwd *f)
 		if (f->impaired[dir] && (x = impair_next(&f->imp[dir])) < t)
 			t = x;
 	return t;
+}
+
+int
+fwd_dial_tees(struct fwd *f, const struct relay_opts *o, struct endpoint *dst)
+{
+	struct endp_conf c;
+	char host[300], *colon;
+	uint16_t port;
+	int i, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.family = o->family;
+	c.ttl = c.tos = c.loop = -1;
+	for (i = 0; i < o->ntee; i++) {
+		if ((size_t)snprintf(host, sizeof(host), "%s", o->tee[i]) >=
+		    sizeof(host) || (colon = strrchr(host, ':')) == NULL)
+			return msg_fail_usage("invalid --tee '%s': use "
+			    "HOST:PORT, IPv6 as [ADDRESS]:PORT", o->tee[i]);
+		*colon = '\0';
+		port = opt_port(colon + 1, 0);
+		if ((rc = resolve("--tee host", host, port, o->family, 0,
+		    &dst[i])) != 0 ||
+		    (rc = endp_dial(&f->tee[i], &c, &dst[i], 1)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+fwd_report(const struct fwd *f, const uint64_t kd[2], const int gro[2])
+{
+	static const char *const name[] = { "up", "down" };
+	int d;
+
+	for (d = UP; d <= DOWN; d++) {
+		const struct impair_stats *i = &f->imp[d].st;
+		const struct fwd_count *s = &f->c[d];
+
+		note("%s: %llu received, %llu forwarded, %llu dropped, "
+		    "%llu duplicated, %llu reordered, %llu corrupted, "
+		    "%llu delayed, %llu queue drops, %llu%s kernel drops, "
+		    "%llu not sent", name[d],
+		    (unsigned long long)s->received,
+		    (unsigned long long)s->forwarded,
+		    (unsigned long long)i->dropped,
+		    (unsigned long long)i->duplicated,
+		    (unsigned long long)i->reordered,
+		    (unsigned long long)i->corrupted,
+		    (unsigned long long)i->delayed,
+		    (unsigned long long)i->queue_drops,
+		    (unsigned long long)kd[d], gro[d] && kd[d] > 0 ? "+" : "",
+		    (unsigned long long)s->not_sent);
+	}
 }
 
 void
