@@ -634,7 +634,7 @@ def _():
 	check_rc(r.finish(), 143)
 
 
-@test("relay/-n N: exits after N client datagrams, held ones gone, no reply waited for")
+@test("relay/-n N: exit after N client datagrams; no wait for replies")
 def _():
 	# SPEC: "-n, --count N: exit after N client datagrams".  The service
 	# never answers and there is no -w: a relay that waited for replies
