@@ -12,7 +12,7 @@
 #include "relay_opts.h"
 
 #define TEE		2		/* the copies to the --tee addresses */
-#define FWD_QLEN	(SOCK_BATCH * 16)	/* datagrams the queue holds */
+#define FWD_QLEN	1024		/* datagrams the queue holds (16 batches) */
 #define FWD_QBYTES	(1 << 20)	/* ... and their bytes */
 
 /* What happened in one direction (UP, DOWN, TEE), for --stats. */

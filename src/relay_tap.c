@@ -112,7 +112,7 @@ tap_show(struct tap *t, const struct dgram *d, int dir,
 	if (!t->on)
 		return;
 	if (open > 0 && t->held == NULL)
-		t->held = calloc(TAP_BUCKETS, sizeof(*t->held));
+		t->held = calloc(TAP_BUCKETS, sizeof(struct tap_rec *));
 	/* Without memory for the copy, the fate as it stands now. */
 	if (open == 0 || t->held == NULL ||
 	    (r = rec_new(d, sa, salen)) == NULL) {
