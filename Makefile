@@ -40,6 +40,7 @@ CMD_SRCS = src/udpcat.c src/cmd_send.c src/cmd_listen.c src/listen_opts.c \
 	src/endpoint.c src/endp_unix.c src/receive.c src/transmit.c \
 	src/source.c src/child.c src/cmdline.c src/talk.c \
 	src/opt.c src/options.c src/completion.c src/relay.c src/relay_opts.c \
+	src/relay_fwd.c src/relay_tap.c \
 	src/cmd_relay.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)

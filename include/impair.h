@@ -44,7 +44,9 @@ struct imp_item {
 	uint64_t	 key;		/* release time, ns */
 	uint64_t	 seq;		/* order among equal keys */
 	uint64_t	 tag;		/* the caller's: whose datagram */
+	uint64_t	 id;		/* its datagram's number, from 1 */
 	int		 rated;		/* in the rate's queue */
+	struct imp_item	*next;		/* on the list of late drops */
 	size_t		 len;
 	unsigned char	 data[];
 };
@@ -71,6 +73,11 @@ struct impair {
 	uint64_t		 next_slot;	/* the rate's next free time */
 	struct imp_item		*held;		/* held back to reorder */
 	uint64_t		 held_until;
+	struct imp_item		*late;		/* dropped after impair_in() */
+	struct imp_item		**late_end;
+	uint64_t		 arriving;	/* the id impair_in() takes */
+	unsigned		 arrive_drops;	/* ... and its copies dropped */
+	unsigned		 last_open;	/* its copies in the stage */
 	struct impair_stats	 st;
 };
 
@@ -85,6 +92,10 @@ int	impair_init(struct impair *im, const struct impair_conf *c,
  * Takes one datagram (copied) at time now (ns, any monotonic origin,
  * never going back); tag is handed back with each copy released.
  * Returns its fates (IMP_*), or -1 with errno when memory runs out.
+ * The datagram's id is then im->st.in, and im->last_open says how many
+ * copies of it wait in the stage.  With a rate, a copy that waits for
+ * the delay or for reordering may still be dropped from the rate's
+ * queue when it gets there: impair_late() hands it back then.
  */
 int	impair_in(struct impair *im, uint64_t now, const void *data,
 	    size_t len, uint64_t tag);
@@ -94,6 +105,13 @@ int	impair_in(struct impair *im, uint64_t now, const void *data,
  * it with free().
  */
 struct imp_item *impair_pop(struct impair *im, uint64_t now);
+
+/*
+ * The next copy dropped from the rate's queue after the call that took
+ * its datagram in (by impair_in() or impair_pop()), or NULL.  Its fate
+ * was not known when impair_in() returned.  The caller frees it.
+ */
+struct imp_item *impair_late(struct impair *im);
 
 /* When the next datagram falls due: UINT64_MAX when none waits. */
 uint64_t impair_next(const struct impair *im);

@@ -47,7 +47,8 @@ struct relay_opts {
 
 /*
  * Reads the options and operands of argv into o, exiting with a usage
- * error when they are wrong; the defaults are set first.
+ * error when they are wrong; the defaults are set first, and without
+ * --seed a seed is drawn from the system.
  */
 void	relay_opts_parse(struct relay_opts *o, int argc, char **argv);
 

@@ -1,50 +1,23 @@
 /* cmd_relay.c: "udpcat relay": a UDP proxy that keeps each client's path. */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "cmd.h"
-#include "impair.h"
-#include "opt.h"
-#include "parse.h"
 #include "portfile.h"
 #include "relay.h"
+#include "relay_fwd.h"
 #include "relay_opts.h"
+#include "relay_tap.h"
 #include "udpcat.h"
 
-#define TEE		2	/* copies to the --tee addresses */
-#define TXQ_BYTES	(1 << 20)
 #define TICK_NS		100000000	/* --progress redraws */
 #define UP_RCVBUF	(4 << 20)	/* each upstream socket's, at most */
-
-/* The datagrams waiting to go out, sent together by one flush. */
-struct txq {
-	int			 fd[SOCK_BATCH];
-	const struct endpoint	*dst[SOCK_BATCH];
-	struct mapping		*m[SOCK_BATCH];
-	int			 dir[SOCK_BATCH];
-	struct iovec		 iov[SOCK_BATCH];
-	unsigned		 n;
-	unsigned char		*buf;
-	size_t			 used;
-	int			 gso;
-};
-
-/* What happened in one direction, for --stats. */
-struct dir_stats {
-	uint64_t	received;
-	uint64_t	bytes;
-	uint64_t	forwarded;
-	uint64_t	not_sent;	/* send errors, no mapping, gone */
-};
 
 /* Everything a relay holds, owned by cmd_relay(). */
 struct relay {
@@ -56,183 +29,48 @@ struct relay {
 	struct receiver		 rx_up;		/* from the clients */
 	struct receiver		 rx_down;	/* from the service */
 	struct mapping		*cur;		/* whose socket rx_down reads */
-	struct printer		 pr;
+	struct tap		 tap;		/* --tap, --json */
 	struct stats		 st;
-	struct impair		 imp[2];
-	int			 impaired[2];
+	struct fwd		 f;
 	struct endp		 tee[MAX_TEE];
 	struct endpoint		 tee_dst[MAX_TEE];
-	struct txq		 q;
-	struct dir_stats	 ds[3];
 	struct pollfd		*pfd;
 	struct mapping		**pm;		/* the mapping of each pfd */
 	uint64_t		 last_ns;	/* the last arrival */
 	uint64_t		 self;		/* from the relay's own name */
-	uint64_t		 refused;
-	uint64_t		 tee_replies;
-	uint64_t		 send_warned;
-	uint64_t		 mtu_warned;
 	uint64_t		 open_failed;
 };
 
-/* Warns, once, that the tee on fd refused a copy. */
+/* Counts n datagrams of size bytes in all, arrived in direction dir. */
 static void
-tee_refused(struct relay *r, int fd)
+arrived(struct relay *r, int dir, uint64_t n, size_t size)
 {
-	int i;
-
-	for (i = 0; i < r->o->ntee; i++)
-		if (r->tee[i].fd == fd)
-			endp_refused(&r->tee[i]);
+	r->f.c[dir].received += n;
+	r->f.c[dir].bytes += size;
+	r->st.dgrams += n;
+	r->st.bytes += size;
 }
 
-/*
- * --df: a datagram over the path MTU was refused; said once, with the
- * size and the MTU, and counted as not sent.
- */
-static void
-too_big(struct relay *r, int fd, const struct endpoint *dst, size_t len)
-{
-	int mtu = dst != NULL ? sock_path_mtu(dst) : sock_mtu(fd);
-
-	if (r->mtu_warned++ == 0)
-		warning("a datagram of %zu bytes exceeds the path MTU of %d "
-		    "(--df): not forwarded (counted in --stats)", len, mtu);
-}
-
-/*
- * Sends the queue, runs of one socket and destination at a time (GSO
- * joins equal sizes).  A refusal is the client's warning and a count;
- * any other failure loses that datagram alone, counted, warned once.
- */
-static void
-txq_flush(struct relay *r)
-{
-	struct txq *q = &r->q;
-	unsigned i = 0, j, sent;
-	int err;
-
-	while (i < q->n) {
-		for (j = i + 1; j < q->n && q->fd[j] == q->fd[i] &&
-		    q->dst[j] == q->dst[i]; j++)
-			;
-		sent = sock_tx(q->fd[i], q->dst[i], q->iov + i, j - i, &q->gso,
-		    &err);
-		r->ds[q->dir[i]].forwarded += sent;
-		i += sent;
-		if (err == 0)
-			continue;
-		r->ds[q->dir[i]].not_sent++;
-		if (err == ECONNREFUSED && q->m[i] != NULL) {
-			r->refused++;
-			endp_refused(&q->m[i]->up);
-		} else if (err == ECONNREFUSED && q->dir[i] == TEE) {
-			r->refused++;
-			tee_refused(r, q->fd[i]);
-		} else if (err == EMSGSIZE && r->o->df)
-			too_big(r, q->fd[i], q->dst[i], q->iov[i].iov_len);
-		else if (r->send_warned++ == 0)
-			warning("cannot forward a datagram: %s (counted in "
-			    "--stats)", strerror(err));
-		i++;
-	}
-	q->n = 0;
-	q->used = 0;
-}
-
-/* Queues a copy of a datagram for fd (to dst, or its peer when NULL). */
-static void
-txq_put(struct relay *r, int dir, struct mapping *m, int fd,
-    const struct endpoint *dst, const void *data, size_t len)
-{
-	struct txq *q = &r->q;
-
-	if (q->n == SOCK_BATCH || q->used + len > TXQ_BYTES)
-		txq_flush(r);
-	q->fd[q->n] = fd;
-	q->dst[q->n] = dst;
-	q->m[q->n] = m;
-	q->dir[q->n] = dir;
-	if (len > 0)
-		memcpy(q->buf + q->used, data, len);
-	q->iov[q->n].iov_base = q->buf + q->used;
-	q->iov[q->n].iov_len = len;
-	q->used += len;
-	q->n++;
-}
-
-/* Queues a datagram of m in direction dir. */
-static void
-send_on(struct relay *r, int dir, struct mapping *m, const void *data,
-    size_t len)
-{
-	if (dir == UP)
-		txq_put(r, UP, m, m->up.fd, NULL, data, len);
-	else
-		txq_put(r, DOWN, m, r->ep.fd, &m->client, data, len);
-}
-
-/* The one word --json gives an impaired datagram's fate, or NULL. */
-static const char *
-fate_name(int f)
-{
-	if (f & IMP_DROPPED)
-		return "dropped";
-	if (f & IMP_CORRUPTED)
-		return "corrupted";
-	if (f & IMP_DUPLICATED)
-		return "duplicated";
-	if (f & IMP_REORDERED)
-		return "reordered";
-	if (f & IMP_DELAYED)
-		return "delayed";
-	return NULL;
-}
-
-/* Writes a datagram out for --tap or --json, as it arrived. */
-static void
-show(struct relay *r, const struct dgram *d, int dir,
-    const struct sockaddr *client, socklen_t clientlen, const char *fate)
-{
-	struct dgram t = *d;
-
-	if (!r->o->tap && !r->o->json)
-		return;
-	t.dir = dir == UP ? "up" : "down";
-	t.fate = fate;
-	t.client = client;
-	t.clientlen = clientlen;
-	printer_put(&r->pr, &t);
-}
-
-/* Impairs or queues a datagram that arrived in direction dir for m. */
+/* Forwards a datagram that arrived in direction dir for m, and shows it. */
 static void
 forward(struct relay *r, int dir, struct mapping *m, const struct dgram *d,
     uint64_t now)
 {
-	const char *fate = NULL;
-	int f;
+	int f = fwd_in(&r->f, dir, m, d->data, d->len, now);
+	uint64_t id = 0;
+	unsigned open = fwd_open(&r->f, dir, f, &id);
 
-	if (!r->impaired[dir])
-		send_on(r, dir, m, d->data, d->len);
-	else if ((f = impair_in(&r->imp[dir], now, d->data, d->len,
-	    relay_tag(&r->t, m))) == -1) {
-		r->ds[dir].not_sent++;
-		fate = "dropped";
-	} else
-		fate = fate_name(f);
-	show(r, d, dir, (const struct sockaddr *)&m->client.ss, m->client.len,
-	    fate);
+	tap_show(&r->tap, d, dir, (const struct sockaddr *)&m->client.ss,
+	    m->client.len, f, id, open);
 }
 
-/* Sends the --tee copies of a client datagram. */
+/* A copy of datagram id left dir's stage: its record may be due. */
 static void
-tee_copy(struct relay *r, const struct dgram *d)
+settle(void *arg, int dir, uint64_t id, int passed)
 {
-	int i;
+	struct relay *r = arg;
 
-	for (i = 0; i < r->o->ntee; i++)
-		txq_put(r, TEE, NULL, r->tee[i].fd, NULL, d->data, d->len);
+	tap_settle(&r->tap, dir, id, passed);
 }
 
 /* The mapping of a new client; NULL after a count (and a warning). */
@@ -243,7 +81,7 @@ open_mapping(struct relay *r, const struct dgram *d, uint64_t now)
 
 	/* Closing one: nothing queued may point at it. */
 	if (r->t.free == NULL)
-		txq_flush(r);
+		fwd_flush(&r->f);
 	m = relay_open(&r->t, d->from, d->fromlen, &r->dst, now,
 	    &r->rx_down.rx);
 	if (m == NULL && r->open_failed++ == 0)
@@ -268,20 +106,17 @@ on_client(void *arg, const struct dgram *d)
 			    "address %s", r->ep.name);
 		return RUN_MORE;
 	}
-	r->ds[UP].received++;
-	r->ds[UP].bytes += d->size;
-	r->st.dgrams++;
-	r->st.bytes += d->size;
-	tee_copy(r, d);
+	arrived(r, UP, 1, d->size);
+	fwd_tee(&r->f, d->data, d->len);
 	if ((m = relay_find(&r->t, d->from, d->fromlen)) == NULL &&
 	    (m = open_mapping(r, d, now)) == NULL) {
-		r->ds[UP].not_sent++;
-		show(r, d, UP, d->from, d->fromlen, "dropped");
+		r->f.c[UP].not_sent++;
+		tap_show(&r->tap, d, UP, d->from, d->fromlen, -1, 0, 0);
 	} else {
 		relay_touch(&r->t, m, now);
 		forward(r, UP, m, d, now);
 	}
-	if (r->o->count != 0 && r->ds[UP].received >= r->o->count)
+	if (r->o->count != 0 && r->f.c[UP].received >= r->o->count)
 		return RUN_DONE;
 	return RUN_MORE;
 }
@@ -294,34 +129,55 @@ on_service(void *arg, const struct dgram *d)
 	uint64_t now = now_ns();
 
 	r->last_ns = now;
-	r->ds[DOWN].received++;
-	r->ds[DOWN].bytes += d->size;
-	r->st.dgrams++;
-	r->st.bytes += d->size;
+	arrived(r, DOWN, 1, d->size);
 	relay_touch(&r->t, r->cur, now);
 	forward(r, DOWN, r->cur, d, now);
 	return RUN_MORE;
 }
 
-/* Queues the impaired datagrams due at now. */
-static void
-release(struct relay *r, uint64_t now)
+/*
+ * A GRO buffer from a client that has its mapping goes on whole, as GSO
+ * sends, when nothing looks at its single datagrams: no impairment up,
+ * no tap, JSON or tee, and -n not within reach.  -1: split it.
+ */
+static int
+client_whole(void *arg, const struct dgram *d, size_t seg)
 {
-	struct imp_item *it;
+	struct relay *r = arg;
+	const struct relay_opts *o = r->o;
+	uint64_t n = (d->size + seg - 1) / seg, now;
 	struct mapping *m;
-	int dir;
 
-	for (dir = UP; dir <= DOWN; dir++) {
-		if (!r->impaired[dir])
-			continue;
-		while ((it = impair_pop(&r->imp[dir], now)) != NULL) {
-			if ((m = relay_by_tag(&r->t, it->tag)) != NULL)
-				send_on(r, dir, m, it->data, it->len);
-			else
-				r->ds[dir].not_sent++;	/* its mapping closed */
-			free(it);
-		}
-	}
+	if (r->tap.on || o->ntee > 0 ||
+	    (o->count != 0 && o->count - r->f.c[UP].received < n) ||
+	    endp_is_self(&r->ep, d->from, d->fromlen) ||
+	    (m = relay_find(&r->t, d->from, d->fromlen)) == NULL ||
+	    fwd_whole(&r->f, UP, m, d->data, d->size, seg) == -1)
+		return -1;
+	now = now_ns();
+	r->last_ns = now;
+	arrived(r, UP, n, d->size);
+	relay_touch(&r->t, m, now);
+	if (o->count != 0 && r->f.c[UP].received >= o->count)
+		return RUN_DONE;
+	return RUN_MORE;
+}
+
+/* A GRO buffer from the service, the same way back to its client. */
+static int
+service_whole(void *arg, const struct dgram *d, size_t seg)
+{
+	struct relay *r = arg;
+	uint64_t now;
+
+	if (r->tap.on || fwd_whole(&r->f, DOWN, r->cur, d->data, d->size,
+	    seg) == -1)
+		return -1;
+	now = now_ns();
+	r->last_ns = now;
+	arrived(r, DOWN, (d->size + seg - 1) / seg, d->size);
+	relay_touch(&r->t, r->cur, now);
+	return RUN_MORE;
 }
 
 /* Closes the mappings idle for --idle; returns when the next one is. */
@@ -350,11 +206,9 @@ static int64_t
 next_wait(struct relay *r, uint64_t now, uint64_t idle_at)
 {
 	uint64_t t = idle_at, x;
-	int dir;
 
-	for (dir = UP; dir <= DOWN; dir++)
-		if (r->impaired[dir] && (x = impair_next(&r->imp[dir])) < t)
-			t = x;
+	if ((x = fwd_next(&r->f)) < t)
+		t = x;
 	if (r->o->timeout_set &&
 	    (x = r->last_ns + r->o->timeout_ms * 1000000) < t)
 		t = x;
@@ -384,24 +238,12 @@ poll_set(struct relay *r)
 	r->pm[n] = NULL;
 	r->pfd[n].fd = r->ep.fd;
 	r->pfd[n++].events = POLLIN;
-	if ((r->o->tap || r->o->json) && r->pr.watch_pipe) {
+	if (r->tap.on && r->tap.pr.watch_pipe) {
 		r->pm[n] = NULL;
-		r->pfd[n].fd = r->pr.fd;
+		r->pfd[n].fd = r->tap.pr.fd;
 		r->pfd[n++].events = 0;
 	}
 	return n;
-}
-
-/* Reads and drops what a tee sent back. */
-static void
-tee_drain(struct relay *r, struct endp *e, short revents)
-{
-	char buf[1];
-
-	if (revents & POLLERR)
-		endp_read_errors(e);
-	while (recv(e->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC) >= 0)
-		r->tee_replies++;
 }
 
 /* Reads a mapping's socket: its errors, then what the service sent. */
@@ -413,7 +255,7 @@ up_ready(struct relay *r, struct mapping *m, short revents)
 
 	if ((revents & POLLERR) &&
 	    (n = sock_drain_errors(m->up.fd, &other)) > 0) {
-		r->refused += (uint64_t)n;
+		r->f.refused += (uint64_t)n;
 		endp_refused(&m->up);
 	}
 	if (!(revents & POLLIN))
@@ -423,7 +265,7 @@ up_ready(struct relay *r, struct mapping *m, short revents)
 	/* The receiver warns of a refusal it meets itself; count it. */
 	was = m->up.refused;
 	s = recv_drain(&r->rx_down, 0);
-	r->refused += !was && m->up.refused;
+	r->f.refused += !was && m->up.refused;
 	return s;
 }
 
@@ -443,10 +285,10 @@ ready(struct relay *r, nfds_t n)
 			    RUN_MORE)
 				return s;
 		} else
-			tee_drain(r, &r->tee[t], r->pfd[i].revents);
+			fwd_tee_drain(&r->f, t, r->pfd[i].revents);
 		t += r->pm[i] == NULL;
 	}
-	if (i + 1 < n && (s = printer_check_pipe(&r->pr,
+	if (i + 1 < n && (s = printer_check_pipe(&r->tap.pr,
 	    r->pfd[i + 1].revents)) != RUN_MORE)
 		return s;
 	if (r->pfd[i].revents & POLLIN)
@@ -466,8 +308,8 @@ relay_loop(struct relay *r)
 
 	for (;;) {
 		now = now_ns();
-		release(r, now);
-		txq_flush(r);
+		fwd_release(&r->f, now);
+		fwd_flush(&r->f);
 		idle_at = close_idle(r, now);
 		if (cmd_signal != 0)
 			return RUN_SIGNAL;
@@ -484,9 +326,9 @@ relay_loop(struct relay *r)
 			return RUN_SIGNAL;
 		s = rc > 0 ? ready(r, n) : RUN_MORE;
 		/* The traffic first: a slow reader of --tap delays no one. */
-		txq_flush(r);
-		if (s == RUN_MORE && (r->o->tap || r->o->json))
-			s = printer_flush(&r->pr);
+		fwd_flush(&r->f);
+		if (s == RUN_MORE && r->tap.on)
+			s = tap_flush(&r->tap, 0);
 		if (s != RUN_MORE)
 			return s;
 		stats_progress(&r->st, 0);
@@ -500,18 +342,13 @@ relay_loop(struct relay *r)
 static void
 finish_held(struct relay *r)
 {
-	uint64_t now, t, x;
+	uint64_t now, t;
 
 	for (;;) {
 		now = now_ns();
-		release(r, now);
-		txq_flush(r);
-		t = UINT64_MAX;
-		if (r->impaired[UP] && (x = impair_next(&r->imp[UP])) < t)
-			t = x;
-		if (r->impaired[DOWN] && (x = impair_next(&r->imp[DOWN])) < t)
-			t = x;
-		if (t == UINT64_MAX || cmd_signal != 0)
+		fwd_release(&r->f, now);
+		fwd_flush(&r->f);
+		if ((t = fwd_next(&r->f)) == UINT64_MAX || cmd_signal != 0)
 			return;
 		(void)wait_fds(NULL, 0, until(now, t));
 	}
@@ -522,10 +359,7 @@ static int
 setup_peers(struct relay *r)
 {
 	const struct relay_opts *o = r->o;
-	struct endp_conf c;
-	char host[300], *colon;
-	uint16_t port;
-	int i, rc;
+	int rc;
 
 	if (endp_is_unix(o->host))
 		rc = endp_unix_addr(o->host, &r->dst);
@@ -536,22 +370,7 @@ setup_peers(struct relay *r)
 	if (out_peer((struct sockaddr *)&r->dst.ss, r->dst.len,
 	    r->dst_name) < 0)
 		memcpy(r->dst_name, "?", 2);
-	memset(&c, 0, sizeof(c));
-	c.family = o->family;
-	c.ttl = c.tos = c.loop = -1;
-	for (i = 0; i < o->ntee; i++) {
-		if ((size_t)snprintf(host, sizeof(host), "%s", o->tee[i]) >=
-		    sizeof(host) || (colon = strrchr(host, ':')) == NULL)
-			return msg_fail_usage("invalid --tee '%s': use "
-			    "HOST:PORT, IPv6 as [ADDRESS]:PORT", o->tee[i]);
-		*colon = '\0';
-		port = opt_port(colon + 1, 0);
-		if ((rc = resolve("--tee host", host, port, o->family, 0,
-		    &r->tee_dst[i])) != 0 ||
-		    (rc = endp_dial(&r->tee[i], &c, &r->tee_dst[i], 1)) != 0)
-			return rc;
-	}
-	return 0;
+	return fwd_dial_tees(&r->f, o, r->tee_dst);
 }
 
 /* Opens and binds the clients' side: UDP as listen's, or Unix. */
@@ -633,32 +452,12 @@ up_drops(const struct relay *r)
 static void
 print_stats(struct relay *r)
 {
-	static const char *const name[] = { "up", "down" };
-	uint64_t kd[2] = { up_drops(r), relay_drops(&r->t) };
-	/* With GRO the kernel counts a buffer of several as one drop. */
+	const uint64_t kd[2] = { up_drops(r), relay_drops(&r->t) };
 	const int gro[2] = { r->rx_up.rx.gro, r->rx_down.rx.gro };
+	const struct fwd *f = &r->f;
 	uint64_t closed = r->t.closed_idle + r->t.closed_full;
-	int d;
 
-	for (d = UP; d <= DOWN; d++) {
-		const struct impair_stats *i = &r->imp[d].st;
-		const struct dir_stats *s = &r->ds[d];
-
-		note("%s: %llu received, %llu forwarded, %llu dropped, "
-		    "%llu duplicated, %llu reordered, %llu corrupted, "
-		    "%llu delayed, %llu queue drops, %llu%s kernel drops, "
-		    "%llu not sent", name[d],
-		    (unsigned long long)s->received,
-		    (unsigned long long)s->forwarded,
-		    (unsigned long long)i->dropped,
-		    (unsigned long long)i->duplicated,
-		    (unsigned long long)i->reordered,
-		    (unsigned long long)i->corrupted,
-		    (unsigned long long)i->delayed,
-		    (unsigned long long)i->queue_drops,
-		    (unsigned long long)kd[d], gro[d] && kd[d] > 0 ? "+" : "",
-		    (unsigned long long)s->not_sent);
-	}
+	fwd_report(f, kd, gro);
 	note("%llu clients, %llu mappings closed (%llu idle, %llu to make "
 	    "room), %llu refused, %llu from the relay itself, %llu tee "
 	    "copies, %llu tee replies dropped",
@@ -666,10 +465,10 @@ print_stats(struct relay *r)
 	    (unsigned long long)closed,
 	    (unsigned long long)r->t.closed_idle,
 	    (unsigned long long)r->t.closed_full,
-	    (unsigned long long)r->refused,
+	    (unsigned long long)f->refused,
 	    (unsigned long long)r->self,
-	    (unsigned long long)r->ds[TEE].forwarded,
-	    (unsigned long long)r->tee_replies);
+	    (unsigned long long)f->c[TEE].forwarded,
+	    (unsigned long long)f->tee_replies);
 }
 
 /* The exit status of a relay that ran (s: how it ended). */
@@ -677,9 +476,9 @@ static int
 finish(struct relay *r, enum run_end s)
 {
 	const struct relay_opts *o = r->o;
-	int printing = o->tap || o->json;
+	int printing = r->tap.on;
 
-	if ((printing && printer_flush(&r->pr) == RUN_EPIPE) ||
+	if ((printing && tap_flush(&r->tap, 1) == RUN_EPIPE) ||
 	    s == RUN_EPIPE)
 		return EXIT_SIGNAL + SIGPIPE;
 	if (s != RUN_ERROR && signal_check() != 0)
@@ -691,33 +490,15 @@ finish(struct relay *r, enum run_end s)
 	if (o->stats || o->verbose)
 		print_stats(r);
 	if (printing)
-		printer_report(&r->pr);
+		printer_report(&r->tap.pr);
 	if (s == RUN_SIGNAL)
 		return EXIT_SIGNAL + cmd_signal;
-	if (s == RUN_ERROR || (printing && r->pr.err != 0))
+	if (s == RUN_ERROR || (printing && r->tap.pr.err != 0))
 		return EXIT_RUNTIME;
-	if (s == RUN_IDLE && (r->ds[UP].received == 0 || (o->count != 0 &&
-	    r->ds[UP].received < o->count)))
+	if (s == RUN_IDLE && (r->f.c[UP].received == 0 || (o->count != 0 &&
+	    r->f.c[UP].received < o->count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
-}
-
-/* A seed from the system, for a run without --seed. */
-static uint64_t
-draw_seed(void)
-{
-	struct timespec ts;
-	uint64_t s = 0;
-	FILE *f;
-
-	if ((f = fopen("/dev/urandom", "re")) != NULL) {
-		if (fread(&s, sizeof(s), 1, f) != 1)
-			s = 0;
-		fclose(f);
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return s ^ ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
-	    (uint64_t)getpid() << 40;
 }
 
 /* Allocates the parts; 0 or an exit status. */
@@ -726,22 +507,14 @@ alloc_parts(struct relay *r)
 {
 	const struct relay_opts *o = r->o;
 	size_t npfd = o->max_clients + MAX_TEE + 2;
-	int d, rc;
+	int rc;
 
-
-	if ((o->tap || o->json) && (rc = printer_init(&r->pr, o->enc,
-	    o->enc_set, o->framing, o->json, o->tap)) != 0)
+	if ((rc = tap_init(&r->tap, o)) != 0)
 		return rc;
-	for (d = UP; d <= DOWN; d++) {
-		r->impaired[d] = impair_active(&o->imp[d]);
-		impair_init(&r->imp[d], &o->imp[d], d == UP ? o->seed :
-		    ~o->seed);
-	}
 	r->pfd = calloc(npfd, sizeof(*r->pfd));
 	r->pm = calloc(npfd, sizeof(struct mapping *));
-	r->q.buf = malloc(TXQ_BYTES);
-	r->q.gso = 1;
-	if (r->pfd == NULL || r->pm == NULL || r->q.buf == NULL ||
+	if (r->pfd == NULL || r->pm == NULL ||
+	    fwd_init(&r->f, o, &r->t, &r->ep, r->tee) == -1 ||
 	    relay_init(&r->t, o->max_clients) == -1 ||
 	    recv_init(&r->rx_up, &r->ep, 65535, 1, on_client, r) == -1 ||
 	    recv_init(&r->rx_down, &r->ep, 65535, o->json, on_service,
@@ -756,7 +529,13 @@ alloc_parts(struct relay *r)
 	r->t.rcvbuf = UP_RCVBUF;
 	r->t.df = o->df;
 	r->rx_up.st = &r->st;
-	r->rx_up.counted = &r->ds[UP].received;
+	r->rx_up.whole = client_whole;
+	if (r->tap.on) {
+		r->f.settle = settle;
+		r->f.settle_arg = r;
+	}
+	r->rx_down.whole = service_whole;
+	r->rx_up.counted = &r->f.c[UP].received;
 	r->rx_up.limit = o->count;
 	return 0;
 }
@@ -785,27 +564,22 @@ cmd_relay(int argc, char **argv)
 	int i, status;
 
 	relay_opts_parse(&o, argc, argv);
-	if (!o.seed_set)
-		o.seed = draw_seed();
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	endp_init(&r.ep);
 	for (i = 0; i < MAX_TEE; i++)
 		endp_init(&r.tee[i]);
-	r.pr.fd = -1;
+	tap_clear(&r.tap);
 	status = relay_run(&r);
-	if (o.tap || o.json)
-		printer_free(&r.pr);
+	tap_free(&r.tap);
 	recv_free(&r.rx_up);
 	recv_free(&r.rx_down);
 	stats_free(&r.st);
-	impair_free(&r.imp[UP]);
-	impair_free(&r.imp[DOWN]);
+	fwd_free(&r.f);
 	relay_free(&r.t);
 	free(r.pfd);
 	free(r.pm);
-	free(r.q.buf);
 	for (i = 0; i < MAX_TEE; i++)
 		endp_close(&r.tee[i]);
 	endp_close(&r.ep);

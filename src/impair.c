@@ -73,6 +73,7 @@ impair_init(struct impair *im, const struct impair_conf *c, uint64_t seed)
 	im->c = *c;
 	if (im->c.queue == 0)
 		im->c.queue = 1000;
+	im->late_end = &im->late;
 	rng_seed(&im->rng, seed);
 	return 0;
 }
@@ -151,7 +152,15 @@ rate_step(struct impair *im, uint64_t t, struct imp_item *it)
 
 	if (im->rated >= im->c.queue) {
 		im->st.queue_drops++;
-		free(it);
+		if (it->id == im->arriving) {
+			im->arrive_drops++;
+			free(it);
+		} else {
+			/* Its fate was told as another: say it now. */
+			it->next = NULL;
+			*im->late_end = it;
+			im->late_end = &it->next;
+		}
 		return IMP_DROPPED | IMP_QUEUE_DROP;
 	}
 	it->key = slot;
@@ -222,9 +231,9 @@ reorder_step(struct impair *im, uint64_t now, struct imp_item *it)
 	return delay_step(im, now, h) == -1 ? -1 : f;
 }
 
-/* A copy of len bytes at data, tagged. */
+/* A copy of len bytes at data, tagged, of the datagram arriving. */
 static struct imp_item *
-item_new(const void *data, size_t len, uint64_t tag)
+item_new(struct impair *im, const void *data, size_t len, uint64_t tag)
 {
 	struct imp_item *it;
 
@@ -232,28 +241,29 @@ item_new(const void *data, size_t len, uint64_t tag)
 		return NULL;
 	memset(it, 0, sizeof(*it));
 	it->tag = tag;
+	it->id = im->arriving;
 	it->len = len;
 	if (len > 0)
 		memcpy(it->data, data, len);
 	return it;
 }
 
-int
-impair_in(struct impair *im, uint64_t now, const void *data, size_t len,
+/* The stages for impair_in(): its fates, or -1. */
+static int
+stages(struct impair *im, uint64_t now, const void *data, size_t len,
     uint64_t tag)
 {
 	struct imp_item *it, *dup = NULL;
 	uint64_t bit;
 	int fates = 0, f;
 
-	im->st.in++;
 	if (flush_held(im, now) == -1)
 		return -1;
 	if (chance(im, im->c.loss)) {
 		im->st.dropped++;
 		return IMP_DROPPED;
 	}
-	if ((it = item_new(data, len, tag)) == NULL)
+	if ((it = item_new(im, data, len, tag)) == NULL)
 		return -1;
 	if (chance(im, im->c.corrupt) && len > 0) {
 		bit = rng_next(&im->rng) % ((uint64_t)len * 8);
@@ -262,7 +272,7 @@ impair_in(struct impair *im, uint64_t now, const void *data, size_t len,
 		fates |= IMP_CORRUPTED;
 	}
 	if (chance(im, im->c.duplicate)) {
-		if ((dup = item_new(it->data, len, tag)) == NULL) {
+		if ((dup = item_new(im, it->data, len, tag)) == NULL) {
 			free(it);
 			return -1;
 		}
@@ -279,6 +289,25 @@ impair_in(struct impair *im, uint64_t now, const void *data, size_t len,
 			return -1;
 		fates |= f;
 	}
+	return fates;
+}
+
+int
+impair_in(struct impair *im, uint64_t now, const void *data, size_t len,
+    uint64_t tag)
+{
+	int fates;
+
+	im->arriving = ++im->st.in;
+	im->arrive_drops = 0;
+	im->last_open = 0;
+	fates = stages(im, now, data, len, tag);
+	/* Lost, or out of memory: no copy in the stage. */
+	if (fates != -1 && (!(fates & IMP_DROPPED) ||
+	    (fates & IMP_QUEUE_DROP)))
+		im->last_open = 1 + ((fates & IMP_DUPLICATED) != 0) -
+		    im->arrive_drops;
+	im->arriving = 0;
 	return fates;
 }
 
@@ -315,6 +344,16 @@ impair_next(const struct impair *im)
 	return t;
 }
 
+struct imp_item *
+impair_late(struct impair *im)
+{
+	struct imp_item *it = im->late;
+
+	if (it != NULL && (im->late = it->next) == NULL)
+		im->late_end = &im->late;
+	return it;
+}
+
 size_t
 impair_held(const struct impair *im)
 {
@@ -324,12 +363,15 @@ impair_held(const struct impair *im)
 void
 impair_free(struct impair *im)
 {
+	struct imp_item *it;
 	size_t i;
 
 	for (i = 0; i < im->n; i++)
 		free(im->heap[i]);
 	free(im->heap);
 	free(im->held);
+	while ((it = impair_late(im)) != NULL)
+		free(it);
 	im->heap = NULL;
 	im->held = NULL;
 	im->n = im->cap = 0;

@@ -1,7 +1,10 @@
 /* relay_opts.c: the options and operands of "udpcat relay", checked. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "cmd.h"
@@ -203,6 +206,24 @@ check_opts(struct relay_opts *o, int argc, char **argv)
 		    o->address);
 }
 
+/* A seed from the system, for a run without --seed. */
+static uint64_t
+draw_seed(void)
+{
+	struct timespec ts;
+	uint64_t s = 0;
+	FILE *f;
+
+	if ((f = fopen("/dev/urandom", "re")) != NULL) {
+		if (fread(&s, sizeof(s), 1, f) != 1)
+			s = 0;
+		fclose(f);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return s ^ ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+	    (uint64_t)getpid() << 40;
+}
+
 void
 relay_opts_parse(struct relay_opts *o, int argc, char **argv)
 {
@@ -218,4 +239,6 @@ relay_opts_parse(struct relay_opts *o, int argc, char **argv)
 	while ((id = opt_next(&op)) != -1)
 		parse_opt(o, id);
 	check_opts(o, argc - optind, argv + optind);
+	if (!o->seed_set)
+		o->seed = draw_seed();
 }

@@ -332,6 +332,71 @@ test_queue_overflow(void **state)
 	assert_int_equal(st.queue_drops, 499);
 }
 
+/*
+ * With a delay (or reordering) before the rate, a copy can still be
+ * dropped from the rate's queue after impair_in() told its fate: each
+ * comes back from impair_late(), so that every datagram is accounted
+ * for once, by id.
+ */
+static void
+test_late_drops(void **state)
+{
+	static const struct { uint64_t delay; double reorder, dup; } tab[] = {
+		{ 10 * MS, 0, 0 },
+		{ 10 * MS, 0, 1.0 },
+		{ 0, 0.5, 0 },
+		{ 5 * MS, 0.3, 0.3 },
+	};
+	struct impair_conf c;
+	struct impair im;
+	struct imp_item *it;
+	unsigned char p[8];
+	unsigned open[41], left, k;
+	uint64_t t;
+	size_t i, n_late;
+	int f;
+
+	(void)state;
+	for (k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+		memset(&c, 0, sizeof(c));
+		c.delay_ns = tab[k].delay;
+		c.reorder = tab[k].reorder;
+		c.duplicate = tab[k].dup;
+		c.rate = 10;
+		c.queue = 2;
+		impair_init(&im, &c, k);
+		n_late = 0;
+		for (i = 1, left = 0; i <= 40; i++) {
+			payload((uint32_t)i, p);
+			f = impair_in(&im, 0, p, 8, i);
+			assert_true(f >= 0);
+			assert_int_equal(im.st.in, i);
+			open[i] = im.last_open;
+			left += open[i];
+			/* Dropped at once: told so, nothing open. */
+			assert_true(!(f & IMP_QUEUE_DROP) ||
+			    open[i] < 1U + ((f & IMP_DUPLICATED) != 0));
+		}
+		for (t = 0; left > 0; t = impair_next(&im)) {
+			while ((it = impair_pop(&im, t)) != NULL ||
+			    (it = impair_late(&im)) != NULL) {
+				assert_int_equal(it->id, it->tag);
+				assert_true(open[it->id] > 0);
+				open[it->id]--;
+				left--;
+				n_late += !it->rated;
+				free(it);
+			}
+			assert_true(left == 0 || impair_next(&im) != UINT64_MAX);
+		}
+		assert_null(impair_late(&im));
+		assert_int_equal(impair_held(&im), 0);
+		assert_true(n_late > 0);
+		assert_true(n_late <= im.st.queue_drops);
+		impair_free(&im);
+	}
+}
+
 /* Reorder: held until the next one has gone, or 1 s without one. */
 static void
 test_reorder(void **state)
@@ -414,6 +479,7 @@ main(void)
 		cmocka_unit_test(test_rate_spacing),
 		cmocka_unit_test(test_queue_overflow),
 		cmocka_unit_test(test_reorder),
+		cmocka_unit_test(test_late_drops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,9 @@
 #     route it fails ("network is unreachable").  "--to 255.255.255.255
 #     -I IF" picks the interface; the tests show all three.
 #
+# The relay group builds a network of its own (uc<pid>-rly-*: two client
+# hosts, the relay, the service; see t_relay) and deletes it when done.
+#
 # Every process runs under a timeout and dies with the lab (SIGKILL on
 # the lab's death, PR_SET_PDEATHSIG); every wait is bounded (5 s).
 # Listeners are waited for through --port-file, Python receivers through a
@@ -63,6 +66,7 @@
 
 import atexit
 import ctypes
+import json
 import os
 import re
 import shutil
@@ -1283,6 +1287,300 @@ def t_ifdown(lab, g):
 				link_up(lab, host)
 			except Fail:
 				pass
+
+
+# -- relay across namespaces of its own --------------------------------------
+#
+#   rly-c1 .1 --+                          +-- rly-s .20 (the service)
+#   rly-c2 .2 --+-- rbc 10.79.1.0/24       |   rbs 10.79.2.0/24
+#               +-- rly-r .10 (relay) .10 -+
+#
+# Both bridges live in rly-br.  The relay's host does not forward and the
+# clients have no route to 10.79.2.0/24: the service is reached through
+# udpcat relay only.  IPv6 is off in all of them (no addresses to wait
+# for).  The namespaces are made and deleted by the group, on its own
+# ports (49500-49599), also after a failure.
+
+RLY_HOSTS = {
+	"rly-c1": [("rc1a", "c", 1)],
+	"rly-c2": [("rc2a", "c", 2)],
+	"rly-r": [("rra", "c", 10), ("rrb", "s", 10)],
+	"rly-s": [("rsb", "s", 20)],
+}
+RLY_NET = {"c": 1, "s": 2}
+
+
+def rly_addr(host, seg):
+	for ifname, s, n in RLY_HOSTS[host]:
+		if s == seg:
+			return "10.79.%d.%d" % (RLY_NET[s], n)
+	raise KeyError(host)
+
+
+# A client: sends N datagrams "ID:SEQ" to the relay, paced, reads the
+# replies until a second passes without one, and prints one JSON object:
+# its port and each reply as [payload, from address, from port, rtt ms],
+# the rtt from before the send to after the read, so never too short.
+RLY_CLIENT_PY = r"""
+import json, select, socket, sys, time
+cid, raddr, rport, n, limit = sys.argv[1:6]
+n, end = int(n), time.monotonic() + float(limit)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 1 << 23)	# SO_RCVBUFFORCE
+s.bind(("", 0))
+sent, got = {}, []
+def take():
+    while True:
+        try:
+            d, a = s.recvfrom(65535, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return
+        t = time.monotonic()
+        d = d.decode("ascii", "replace")
+        seq = d.rsplit(":", 1)[-1]
+        rtt = (t - sent[int(seq)]) * 1000 if seq.isdigit() and \
+            int(seq) in sent else -1
+        got.append([d, a[0], a[1], rtt])
+for i in range(n):
+    sent[i] = time.monotonic()
+    s.sendto(("%s:%d" % (cid, i)).encode(), (raddr, int(rport)))
+    take()
+    if i % 10 == 9:
+        time.sleep(0.005)
+while time.monotonic() < end and select.select([s], [], [], 1.0)[0]:
+    take()
+print(json.dumps({"port": s.getsockname()[1], "sent": n, "got": got}))
+"""
+
+# The service: answers each datagram with "re:" + datagram and prints
+# "ADDRESS PORT DATA" for it, until FENCE (or the time limit, exit 3).
+RLY_SERVICE_PY = r"""
+import os, select, socket, sys, time
+addr, port, ready, fence, limit = sys.argv[1:6]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 1 << 23)	# SO_RCVBUFFORCE
+s.bind((addr, int(port)))
+with open(ready + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(ready + ".tmp", ready)
+end = time.monotonic() + float(limit)
+while True:
+    left = end - time.monotonic()
+    if left <= 0 or not select.select([s], [], [], left)[0]:
+        sys.exit(3)
+    d, a = s.recvfrom(65535)
+    if d == fence.encode():
+        sys.exit(0)
+    sys.stdout.write("%s %d %s\n" % (a[0], a[1], d.decode("ascii",
+        "replace")))
+    s.sendto(b"re:" + d, a)
+"""
+
+
+def rly_build(lab):
+	"""Makes the group's namespaces, bridges and veths; waits until
+	every link is up and every bridge port forwards."""
+	lab.addns(lab.ns("rly-br"))
+	lab.sysctl("rly-br", ["net.ipv6.conf.all.disable_ipv6=1",
+	    "net.ipv6.conf.default.disable_ipv6=1"])
+	cmds = ["link set dev lo up"]
+	for seg in RLY_NET:
+		cmds += ["link add name rb%s type bridge stp_state 0" % seg,
+		    "link set dev rb%s up" % seg]
+	lab.ipb("rly-br", cmds)
+	for host, ifs in RLY_HOSTS.items():
+		lab.addns(lab.ns(host))
+		lab.sysctl(host, ["net.ipv6.conf.all.disable_ipv6=1",
+		    "net.ipv6.conf.default.disable_ipv6=1",
+		    "net.ipv4.ip_forward=0"])
+		bcmds, hcmds = [], ["link set dev lo up"]
+		for ifname, seg, n in ifs:
+			bcmds += ["link add name p%s type veth peer name %s "
+			    "netns %s" % (ifname, ifname, lab.ns(host)),
+			    "link set dev p%s master rb%s" % (ifname, seg),
+			    "link set dev p%s up" % ifname]
+			hcmds += ["address add %s/24 dev %s" % (rly_addr(host,
+			    seg), ifname), "link set dev %s up" % ifname]
+		lab.ipb("rly-br", bcmds)
+		lab.ipb(host, hcmds)
+	end = time.monotonic() + WAIT
+	while True:
+		why = rly_not_ready(lab)
+		if why is None:
+			return
+		if time.monotonic() > end:
+			raise Fail("relay lab not ready within %g s: %s" % (WAIT,
+			    why))
+		time.sleep(0.01)
+
+
+def rly_not_ready(lab):
+	for host, ifs in RLY_HOSTS.items():
+		for ifname, seg, n in ifs:
+			r = lab.sh(["ip", "-n", lab.ns(host), "-o", "link", "show",
+			    "dev", ifname])
+			if b"LOWER_UP" not in r.stdout or \
+			    b"state UP" not in r.stdout:
+				return "%s %s is not up" % (host, ifname)
+	r = lab.sh(["bridge", "-n", lab.ns("rly-br"), "link", "show"])
+	for line in r.stdout.decode().splitlines():
+		if "state forwarding" not in line:
+			return "bridge port not forwarding: " + line.strip()
+	return None
+
+
+def rly_teardown(lab):
+	"""Stops the group's processes and deletes its namespaces."""
+	lab.reap()
+	mine = [lab.ns(h) for h in ["rly-br"] + list(RLY_HOSTS)]
+	for name in reversed([n for n in lab.made if n in mine]):
+		try:
+			subprocess.run(["ip", "netns", "del", name],
+			    capture_output=True, timeout=WAIT)
+		except (OSError, subprocess.TimeoutExpired):
+			pass
+	lab.made = [n for n in lab.made if n not in mine or
+	    n in lab.listns()]
+
+
+def rly_stats(err):
+	"""relay --stats: {"up": {words: n}, "down": {...}}."""
+	st = {}
+	for line in err.splitlines():
+		m = re.match(r"udpcat: relay: (up|down): (.*)", line)
+		if m:
+			st[m.group(1)] = {k: int(v) for v, k in re.findall(
+			    r"(\d+)\+? ([a-z ]+?)(?:,|$)", m.group(2))}
+	if set(st) != {"up", "down"}:
+		raise Fail("no --stats lines from the relay: %s" % short(err))
+	return st
+
+
+RLY_N = 1500		# datagrams from each client
+RLY_DELAY_MS = 30
+
+
+def rly_run(lab):
+	"""Service, relay (--loss 20% --seed 7 --delay 30ms), two clients;
+	returns (clients' results, service lines, relay stats)."""
+	port = 49500
+	ready = os.path.join(lab.tmp, "rly-service.ready")
+	svc = Proc(lab, "rly-s", [sys.executable, "-c", RLY_SERVICE_PY,
+	    rly_addr("rly-s", "s"), str(port + 1), ready, FENCE, "60"],
+	    "service")
+	pf = os.path.join(lab.tmp, "rly-relay.port")
+	relay = Proc(lab, "rly-r", [UDPCAT, "relay", "--stats", "--seed", "7",
+	    "--loss", "20%", "--delay", "%dms" % RLY_DELAY_MS, "--port-file",
+	    pf, rly_addr("rly-r", "c"), str(port), rly_addr("rly-s", "s"),
+	    str(port + 1)], "relay")
+	end = time.monotonic() + WAIT
+	while not (os.path.exists(ready) and os.path.exists(pf)):
+		if not relay.alive() or not svc.alive():
+			raise Fail("relay or service exited at start: %s %s" % (
+			    short(relay.err()), short(svc.err())))
+		if time.monotonic() > end:
+			raise Fail("relay or service not ready within %g s" % WAIT)
+		time.sleep(0.005)
+	clients = [Proc(lab, h, [sys.executable, "-c", RLY_CLIENT_PY, h,
+	    rly_addr("rly-r", "c"), str(port), str(RLY_N), "30"], "client")
+	    for h in ("rly-c1", "rly-c2")]
+	res = {}
+	for c in clients:
+		if c.wait(40) != 0:
+			raise Fail("client on %s exited %s: %s" % (c.host, c.rc,
+			    short(c.err())))
+		res[c.host] = json.loads(c.out())
+	rc = relay.stop()
+	if rc != 128 + signal.SIGTERM:
+		raise Fail("relay: SIGTERM gave exit %s, not 143: %s" % (rc,
+		    short(relay.err())))
+	lab.fence("rly-r", [(rly_addr("rly-s", "s"), port + 1)])
+	if svc.wait() != 0:
+		raise Fail("service exited %s: %s" % (svc.rc, short(svc.err())))
+	lines = [l.split(" ", 2) for l in svc.out().splitlines()]
+	st = rly_stats(relay.err())
+	rtts = sorted(x[3] for r in res.values() for x in r["got"])
+	log("  relay %r; round trips min %.1f, median %.1f ms" % (st,
+	    rtts[0] if rtts else -1, rtts[len(rtts) // 2] if rtts else -1))
+	return res, lines, st
+
+
+def rly_check_loss(st, d, n_got):
+	"""One direction: the lost fraction within [0.15, 0.25] (6 standard
+	deviations and more for 20% of 2,000 or more), nothing else lost,
+	and what arrived at the far end is what was forwarded."""
+	s = st[d]
+	if s["received"] < 2000:
+		raise Fail("%s: only %d received: %r" % (d, s["received"], s))
+	lost = s["dropped"] / s["received"]
+	if not 0.15 <= lost <= 0.25:
+		raise Fail("%s: lost %.3f of %d, not within [0.15, 0.25]" % (d,
+		    lost, s["received"]))
+	if (s["forwarded"], s["not sent"]) != (s["received"] - s["dropped"],
+	    0):
+		raise Fail("%s: forwarded %d of %d received, %d dropped, %d "
+		    "not sent" % (d, s["forwarded"], s["received"],
+		    s["dropped"], s["not sent"]))
+	if n_got != s["forwarded"]:
+		raise Fail("%s: %d arrived, %d forwarded" % (d, n_got,
+		    s["forwarded"]))
+
+
+@group(ports="relay across namespaces: the service sees one source port "
+    "per client (two client hosts), from the relay's address",
+    own="relay across namespaces: each client gets only its own replies, "
+    "from the relay's address and port, each at most once",
+    loss="relay across namespaces: --loss 20% --seed 7 over 3,000 "
+    "datagrams: lost within [0.15, 0.25] each way, the rest all arrive",
+    delay="relay across namespaces: --delay 30ms each way, every round "
+    "trip at least 60 ms")
+def t_relay(lab, g):
+	res = None
+	try:
+		with g.sub("ports"):
+			rly_build(lab)
+			res, lines, st = rly_run(lab)
+			seen = {}
+			for addr, port, data in lines:
+				seen.setdefault(data.split(":")[0], set()).add(
+				    (addr, int(port)))
+			if set(seen) != {"rly-c1", "rly-c2"}:
+				raise Fail("the service heard from %r" % sorted(seen))
+			ups = [seen[h] for h in ("rly-c1", "rly-c2")]
+			if any(len(u) != 1 for u in ups) or ups[0] == ups[1]:
+				raise Fail("upstream addresses per client: %r" % ups)
+			relay_side = rly_addr("rly-r", "s")
+			if any(a != relay_side for u in ups for a, p in u):
+				raise Fail("upstream not from %s: %r" % (relay_side,
+				    ups))
+		with g.sub("own"):
+			if res is None:
+				raise Fail("no run (the previous step failed)")
+			for h, r in res.items():
+				datas = [x[0] for x in r["got"]]
+				bad = [x for x in r["got"] if not x[0].startswith(
+				    "re:%s:" % h) or (x[1], x[2]) !=
+				    (rly_addr("rly-r", "c"), 49500)]
+				if bad:
+					raise Fail("%s got %r" % (h, bad[:5]))
+				if len(set(datas)) != len(datas):
+					raise Fail("%s got a reply twice" % h)
+		with g.sub("loss"):
+			if res is None:
+				raise Fail("no run (the previous step failed)")
+			rly_check_loss(st, "up", len(lines))
+			rly_check_loss(st, "down", sum(len(r["got"]) for r in
+			    res.values()))
+		with g.sub("delay"):
+			if res is None:
+				raise Fail("no run (the previous step failed)")
+			rtts = [x[3] for r in res.values() for x in r["got"]]
+			low = [t for t in rtts if t < 2 * RLY_DELAY_MS]
+			if not rtts or low:
+				raise Fail("%d round trips, %d under %d ms: %r" % (
+				    len(rtts), len(low), 2 * RLY_DELAY_MS, low[:5]))
+	finally:
+		rly_teardown(lab)
 
 
 # -- the runner ---------------------------------------------------------------
