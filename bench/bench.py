@@ -2040,7 +2040,7 @@ def main():
         sys.exit("bench: %s is not an executable (run 'make udpcat')" % args.udpcat)
     if args.baseline and not os.access(args.baseline, os.X_OK):
         sys.exit("bench: baseline %s is not an executable" % args.baseline)
-    # Time budgets per scenario (seconds): the whole run stays under 8.5
+    # Time budgets per scenario (seconds): the whole run stays under 8.3
     # minutes, or 11.5 with a baseline (its rows take more time in each).
     args.budget = {1: 70, 2: 65, 3: 35, 4: 25, 5: 25, 6: 20,
                    7: 95, 8: 25, 9: 55, 10: 45}
