@@ -37,6 +37,11 @@
  *                                PORTFILE, sends each ping to that port
  *                                and waits for it on its own socket;
  *                                RTT statistics as JSON
+ *   ref reqs    [-j INFLIGHT] [-d SECS] [-s SIZE] HOST PORT
+ *                                request/reply: INFLIGHT requests (default
+ *                                1) kept outstanding for SECS, each reply
+ *                                (the request echoed) answered by the
+ *                                next; rate and latency as JSON
  *   ref rss     -P FILE -- COMMAND [ARG ...]
  *                                runs COMMAND and writes its peak RSS
  *                                (wait4 ru_maxrss, KiB) as JSON to FILE; a
@@ -734,6 +739,96 @@ mode_ping(const char *host, const char *port, unsigned n, unsigned warm,
 	return 0;
 }
 
+/* ---- ref reqs: request/reply with INFLIGHT outstanding ---- */
+
+#define REQ_MAX		256
+#define REQ_TIMEOUT	1000000000u	/* ns: a request is lost after 1 s */
+
+/* Sends request seq from slot i: "%u slot, %u seq" then 'q's. */
+static void
+req_send(int fd, unsigned char *buf, size_t size, uint32_t i, uint32_t seq)
+{
+	memcpy(buf, &i, 4);
+	memcpy(buf + 4, &seq, 4);
+	while (send(fd, buf, size, 0) == -1 && errno == EINTR && !stop)
+		;
+}
+
+/*
+ * Keeps j requests in flight to HOST PORT for secs seconds, a new one
+ * from a slot as soon as its reply (the request echoed back) came, or
+ * 1 s passed (lost).  Prints the answered count, the rate and the
+ * latency (median, p99) as JSON.
+ */
+static int
+mode_reqs(const char *host, const char *port, unsigned j, double secs,
+    size_t size)
+{
+	unsigned char *buf = malloc(size + 8), *in = malloc(SLOT);
+	uint64_t sent_at[REQ_MAX], t0, now, end, *lat;
+	uint32_t seq[REQ_MAX], next = 0, i, s;
+	uint64_t answered = 0, lost = 0, late = 0, sent = 0, cap = 1 << 20;
+	struct timeval tv = { 0, 20000 };
+	int fd = connected(host, port);
+	ssize_t r;
+
+	if (size < 8)
+		size = 8;
+	if (j < 1 || j > REQ_MAX || !buf || !in ||
+	    (lat = malloc(cap * sizeof(*lat))) == NULL)
+		die("reqs");
+	memset(buf, 'q', size);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	t0 = now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	for (i = 0; i < j; i++) {
+		seq[i] = next++;
+		sent_at[i] = now_ns();
+		req_send(fd, buf, size, i, seq[i]);
+		sent++;
+	}
+	while (!stop && (now = now_ns()) < end) {
+		r = recv(fd, in, SLOT, 0);
+		now = now_ns();
+		if (r >= 8) {
+			memcpy(&i, in, 4);
+			memcpy(&s, in + 4, 4);
+			if (i >= j || seq[i] != s) {
+				late++;
+				continue;
+			}
+			if (answered < cap)
+				lat[answered] = now - sent_at[i];
+			answered++;
+			seq[i] = next++;
+			sent_at[i] = now;
+			req_send(fd, buf, size, i, seq[i]);
+			sent++;
+			continue;
+		}
+		for (i = 0; i < j; i++)
+			if (now - sent_at[i] > REQ_TIMEOUT) {
+				lost++;
+				seq[i] = next++;
+				sent_at[i] = now;
+				req_send(fd, buf, size, i, seq[i]);
+				sent++;
+			}
+	}
+	now = now_ns();
+	r = (ssize_t)(answered < cap ? answered : cap);
+	qsort(lat, (size_t)r, sizeof(lat[0]), cmp_u64);
+	printf("{\"inflight\":%u,\"answered\":%llu,\"sent\":%llu,"
+	    "\"lost\":%llu,\"late\":%llu,\"secs\":%.6f,\"rate\":%.1f,"
+	    "\"median_us\":%.3f,\"p99_us\":%.3f}\n", j,
+	    (unsigned long long)answered, (unsigned long long)sent,
+	    (unsigned long long)lost, (unsigned long long)late,
+	    (double)(now - t0) / 1e9, (double)answered * 1e9 / (double)(now - t0),
+	    r ? lat[(size_t)(r - 1) / 2] / 1e3 : -1.0,
+	    r ? lat[(size_t)((double)(r - 1) * 0.99)] / 1e3 : -1.0);
+	return 0;
+}
+
 /* The port written to path, once it is there (0 at the -t alarm). */
 static unsigned
 port_from_file(const char *path)
@@ -891,6 +986,8 @@ usage(void)
 	    "       ref [-t SECS] linein HOST PORT < lines\n"
 	    "       ref [-t SECS] pipeping [-n N] [-W WARMUP] [-s SIZE] -P FILE "
 	    "HOST PORTFILE\n"
+	    "       ref [-t SECS] reqs [-j INFLIGHT] [-d SECS] [-s SIZE] "
+	    "HOST PORT\n"
 	    "       ref rss -P FILE -- COMMAND [ARG ...]\n");
 	exit(2);
 }
@@ -903,6 +1000,7 @@ main(int argc, char **argv)
 	uint64_t count = 0;
 	size_t size = 64;
 	double secs = 2.0;
+	unsigned inflight = 1;
 	int c, gro = 0, n_set = 0;
 
 	if (argc > 2 && strcmp(argv[1], "-t") == 0) {
@@ -915,7 +1013,7 @@ main(int argc, char **argv)
 	mode = argv[1];
 	argv++;
 	argc--;
-	while ((c = getopt(argc, argv, "+gaoP:b:n:s:d:W:")) != -1) {
+	while ((c = getopt(argc, argv, "+gaoP:b:n:s:d:W:j:")) != -1) {
 		switch (c) {
 		case 'g': gro = 1; break;
 		case 'o': want_ovfl = 1; break;
@@ -926,6 +1024,7 @@ main(int argc, char **argv)
 		case 's': size = strtoul(optarg, NULL, 10); break;
 		case 'd': secs = atof(optarg); break;
 		case 'W': warm = (unsigned)atoi(optarg); break;
+		case 'j': inflight = (unsigned)atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -945,6 +1044,8 @@ main(int argc, char **argv)
 	if (strcmp(mode, "pipeping") == 0 && argc == 2 && port_file != NULL)
 		return mode_pipeping(argv[0], argv[1], port_file,
 		    n_set ? (unsigned)count : 20000, warm, size);
+	if (strcmp(mode, "reqs") == 0 && argc == 2)
+		return mode_reqs(argv[0], argv[1], inflight, secs, size);
 	if (strcmp(mode, "ping") == 0 && argc == 2)
 		return mode_ping(argv[0], argv[1],
 		    n_set ? (unsigned)count : 20000, warm, size);
