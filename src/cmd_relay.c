@@ -129,7 +129,7 @@ txq_flush(struct relay *r)
 		} else if (err == ECONNREFUSED && q->dir[i] == TEE) {
 			r->refused++;
 			tee_refused(r, q->fd[i]);
-		} else if (err == EMSGSIZE && r->o->df)
+		} else if (err == EMSGSIZE && r->o->c.df)
 			too_big(r, q->fd[i], q->dst[i], q->iov[i].iov_len);
 		else if (r->send_warned++ == 0)
 			warning("cannot forward a datagram: %s (counted in "
@@ -196,7 +196,7 @@ show(struct relay *r, const struct dgram *d, int dir,
 {
 	struct dgram t = *d;
 
-	if (!r->o->tap && !r->o->json)
+	if (!r->o->tap && !r->o->c.json)
 		return;
 	t.dir = dir == UP ? "up" : "down";
 	t.fate = fate;
@@ -281,7 +281,7 @@ on_client(void *arg, const struct dgram *d)
 		relay_touch(&r->t, m, now);
 		forward(r, UP, m, d, now);
 	}
-	if (r->o->count != 0 && r->ds[UP].received >= r->o->count)
+	if (r->o->c.count != 0 && r->ds[UP].received >= r->o->c.count)
 		return RUN_DONE;
 	return RUN_MORE;
 }
@@ -355,10 +355,10 @@ next_wait(struct relay *r, uint64_t now, uint64_t idle_at)
 	for (dir = UP; dir <= DOWN; dir++)
 		if (r->impaired[dir] && (x = impair_next(&r->imp[dir])) < t)
 			t = x;
-	if (r->o->timeout_set &&
-	    (x = r->last_ns + r->o->timeout_ms * 1000000) < t)
+	if (r->o->c.timeout_set &&
+	    (x = r->last_ns + r->o->c.timeout_ms * 1000000) < t)
 		t = x;
-	if (r->o->progress && now + TICK_NS < t)
+	if (r->o->c.progress && now + TICK_NS < t)
 		t = now + TICK_NS;
 	return until(now, t);
 }
@@ -384,7 +384,7 @@ poll_set(struct relay *r)
 	r->pm[n] = NULL;
 	r->pfd[n].fd = r->ep.fd;
 	r->pfd[n++].events = POLLIN;
-	if ((r->o->tap || r->o->json) && r->pr.watch_pipe) {
+	if ((r->o->tap || r->o->c.json) && r->pr.watch_pipe) {
 		r->pm[n] = NULL;
 		r->pfd[n].fd = r->pr.fd;
 		r->pfd[n++].events = 0;
@@ -471,7 +471,7 @@ relay_loop(struct relay *r)
 		idle_at = close_idle(r, now);
 		if (cmd_signal != 0)
 			return RUN_SIGNAL;
-		if (o->timeout_set && now - r->last_ns >= o->timeout_ms *
+		if (o->c.timeout_set && now - r->last_ns >= o->c.timeout_ms *
 		    1000000)
 			return RUN_IDLE;
 		n = poll_set(r);
@@ -485,7 +485,7 @@ relay_loop(struct relay *r)
 		s = rc > 0 ? ready(r, n) : RUN_MORE;
 		/* The traffic first: a slow reader of --tap delays no one. */
 		txq_flush(r);
-		if (s == RUN_MORE && (r->o->tap || r->o->json))
+		if (s == RUN_MORE && (r->o->tap || r->o->c.json))
 			s = printer_flush(&r->pr);
 		if (s != RUN_MORE)
 			return s;
@@ -530,14 +530,14 @@ setup_peers(struct relay *r)
 	if (endp_is_unix(o->host))
 		rc = endp_unix_addr(o->host, &r->dst);
 	else
-		rc = resolve("host", o->host, o->port, o->family, 0, &r->dst);
+		rc = resolve("host", o->host, o->port, o->c.family, 0, &r->dst);
 	if (rc != 0)
 		return rc;
 	if (out_peer((struct sockaddr *)&r->dst.ss, r->dst.len,
 	    r->dst_name) < 0)
 		memcpy(r->dst_name, "?", 2);
 	memset(&c, 0, sizeof(c));
-	c.family = o->family;
+	c.family = o->c.family;
 	c.ttl = c.tos = c.loop = -1;
 	for (i = 0; i < o->ntee; i++) {
 		if ((size_t)snprintf(host, sizeof(host), "%s", o->tee[i]) >=
@@ -546,7 +546,7 @@ setup_peers(struct relay *r)
 			    "HOST:PORT, IPv6 as [ADDRESS]:PORT", o->tee[i]);
 		*colon = '\0';
 		port = opt_port(colon + 1, 0);
-		if ((rc = resolve("--tee host", host, port, o->family, 0,
+		if ((rc = resolve("--tee host", host, port, o->c.family, 0,
 		    &r->tee_dst[i])) != 0 ||
 		    (rc = endp_dial(&r->tee[i], &c, &r->tee_dst[i], 1)) != 0)
 			return rc;
@@ -567,10 +567,10 @@ bind_side(struct relay *r)
 		return (rc = endp_unix_addr(o->address, &ep)) != 0 ? rc :
 		    endp_listen_unix(&r->ep, &ep);
 	memset(&c, 0, sizeof(c));
-	c.family = o->family;
-	c.reuse = o->reuse;
+	c.family = o->c.family;
+	c.reuse = o->c.reuse;
 	return endp_listen(&r->ep, &c, o->address, o->lport,
-	    o->family != AF_UNSPEC ? o->family : AF_INET6);
+	    o->c.family != AF_UNSPEC ? o->c.family : AF_INET6);
 }
 
 /*
@@ -594,17 +594,17 @@ setup(struct relay *r)
 		    &r->tee_dst[i].ss, r->tee_dst[i].len))
 			return msg_fail_usage("--tee '%s' is the relay's own "
 			    "address", o->tee[i]);
-	if ((rcvbuf = sock_rcvbuf(r->ep.fd, o->buffer)) == -1)
+	if ((rcvbuf = sock_rcvbuf(r->ep.fd, o->c.buffer)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: "
 		    "%s", strerror(errno));
-	if (o->df && r->ep.family != AF_UNIX &&
+	if (o->c.df && r->ep.family != AF_UNIX &&
 	    sock_df(r->ep.fd, r->ep.family) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set --df: %s",
 		    strerror(errno));
 	gro = sock_rx_gro(r->ep.fd, &r->rx_up.rx);
-	if (o->json)
+	if (o->c.json)
 		(void)sock_rx_timestamps(r->ep.fd);
-	if (o->verbose) {
+	if (o->c.verbose) {
 		note("relaying %s to %s", r->ep.name, r->dst_name);
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,
 		    gro ? "on" : "off");
@@ -613,10 +613,10 @@ setup(struct relay *r)
 	r->st.drops_fd = r->ep.fd;
 	r->st.drops_floor = gro;
 	signals_install();
-	if (o->port_file != NULL && portfile_write(o->port_file,
+	if (o->c.port_file != NULL && portfile_write(o->c.port_file,
 	    ntohs(((struct sockaddr_in *)&r->ep.local.ss)->sin_port)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot write the port file "
-		    "'%s': %s", o->port_file, strerror(errno));
+		    "'%s': %s", o->c.port_file, strerror(errno));
 	return 0;
 }
 
@@ -677,18 +677,18 @@ static int
 finish(struct relay *r, enum run_end s)
 {
 	const struct relay_opts *o = r->o;
-	int printing = o->tap || o->json;
+	int printing = o->tap || o->c.json;
 
 	if ((printing && printer_flush(&r->pr) == RUN_EPIPE) ||
 	    s == RUN_EPIPE)
 		return EXIT_SIGNAL + SIGPIPE;
 	if (s != RUN_ERROR && signal_check() != 0)
 		s = RUN_SIGNAL;
-	if (o->progress) {
+	if (o->c.progress) {
 		stats_progress(&r->st, 1);
 		fputc('\n', stderr);
 	}
-	if (o->stats || o->verbose)
+	if (o->c.stats || o->c.verbose)
 		print_stats(r);
 	if (printing)
 		printer_report(&r->pr);
@@ -696,8 +696,8 @@ finish(struct relay *r, enum run_end s)
 		return EXIT_SIGNAL + cmd_signal;
 	if (s == RUN_ERROR || (printing && r->pr.err != 0))
 		return EXIT_RUNTIME;
-	if (s == RUN_IDLE && (r->ds[UP].received == 0 || (o->count != 0 &&
-	    r->ds[UP].received < o->count)))
+	if (s == RUN_IDLE && (r->ds[UP].received == 0 || (o->c.count != 0 &&
+	    r->ds[UP].received < o->c.count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
 }
@@ -729,8 +729,8 @@ alloc_parts(struct relay *r)
 	int d, rc;
 
 
-	if ((o->tap || o->json) && (rc = printer_init(&r->pr, o->enc,
-	    o->enc_set, o->framing, o->json, o->tap)) != 0)
+	if ((o->tap || o->c.json) && (rc = printer_init(&r->pr, o->c.enc,
+	    o->c.enc_set, o->framing, o->c.json, o->tap)) != 0)
 		return rc;
 	for (d = UP; d <= DOWN; d++) {
 		r->impaired[d] = impair_active(&o->imp[d]);
@@ -744,9 +744,9 @@ alloc_parts(struct relay *r)
 	if (r->pfd == NULL || r->pm == NULL || r->q.buf == NULL ||
 	    relay_init(&r->t, o->max_clients) == -1 ||
 	    recv_init(&r->rx_up, &r->ep, 65535, 1, on_client, r) == -1 ||
-	    recv_init(&r->rx_down, &r->ep, 65535, o->json, on_service,
+	    recv_init(&r->rx_down, &r->ep, 65535, o->c.json, on_service,
 	    r) == -1 ||
-	    stats_init(&r->st, 0, o->progress) == -1)
+	    stats_init(&r->st, 0, o->c.progress) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot allocate the relay's "
 		    "buffers: %s", strerror(errno));
 	/*
@@ -754,10 +754,10 @@ alloc_parts(struct relay *r)
 	 * datagrams have gone on, and its records are copies.
 	 */
 	r->t.rcvbuf = UP_RCVBUF;
-	r->t.df = o->df;
+	r->t.df = o->c.df;
 	r->rx_up.st = &r->st;
 	r->rx_up.counted = &r->ds[UP].received;
-	r->rx_up.limit = o->count;
+	r->rx_up.limit = o->c.count;
 	return 0;
 }
 
@@ -795,7 +795,7 @@ cmd_relay(int argc, char **argv)
 		endp_init(&r.tee[i]);
 	r.pr.fd = -1;
 	status = relay_run(&r);
-	if (o.tap || o.json)
+	if (o.tap || o.c.json)
 		printer_free(&r.pr);
 	recv_free(&r.rx_up);
 	recv_free(&r.rx_down);
