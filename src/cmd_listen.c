@@ -1,7 +1,6 @@
 /* cmd_listen.c: "udpcat listen": receive from every sender, write it out. */
 #include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,32 +20,20 @@
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
 
 struct listen_opts {
-	int		 family;
-	enum encoding	 enc;
-	int		 enc_set;
+	struct common_opts c;		/* -4 -6 -e --json -P -I -n -w --reuse
+					   --buffer --port-file --stats
+					   --progress -v */
 	enum out_framing framing;
 	int		 framing_set;
-	int		 json;
-	int		 show_peer;
-	uint64_t	 count;		/* 0: no limit */
-	uint64_t	 timeout_ms;
-	int		 timeout_set;
 	const char	*until;
 	int		 echo;
 	const char	*reply;
 	const char	*join[MAX_JOIN];
 	int		 njoin;
-	const char	*ifname;
 	unsigned	 ifindex;
 	int		 nallow;	/* --allow options */
 	struct allow	 allow;
-	int		 reuse;
 	size_t		 max_size;
-	size_t		 buffer;	/* 0: as large as allowed */
-	const char	*port_file;
-	int		 stats;
-	int		 progress;
-	int		 verbose;
 	const char	*address;
 	uint16_t	 port;
 };
@@ -76,17 +63,18 @@ add_allow(struct allow *set, const char *arg)
 	return set != NULL ? allow_add(set, family, addr, len) : 0;
 }
 
-/*
- * Takes option id, its value in optarg, if it is about the socket or
- * what is done with a datagram besides writing it out.
- */
+/* Takes option id, its value in optarg, after the common ones. */
 static void
-parse_socket_opt(struct listen_opts *o, int id)
+parse_opt(struct listen_opts *o, int id)
 {
+	if (opt_common(&o->c, id, optarg))
+		return;
 	switch (id) {
-	case OPT_IPV4:
-	case OPT_IPV6:
-		o->family = opt_family(o->family, id);
+	case OPT_FRAMING:
+		if (frame_parse_out(optarg, &o->framing) == -1)
+			die_usage("unknown framing '%s': use line, nul, none, "
+			    "length or pcap", optarg);
+		o->framing_set = 1;
 		break;
 	case OPT_UNTIL:
 		o->until = optarg;
@@ -103,68 +91,14 @@ parse_socket_opt(struct listen_opts *o, int id)
 			    MAX_JOIN);
 		o->join[o->njoin++] = optarg;
 		break;
-	case OPT_INTERFACE:
-		o->ifname = optarg;
-		break;
 	case OPT_ALLOW:
 		/* Only checked: the set is built once no usage error can come. */
 		(void)add_allow(NULL, optarg);
 		o->nallow++;
 		break;
-	case OPT_REUSE:
-		o->reuse = 1;
-		break;
-	case OPT_BUFFER:
-		o->buffer = opt_number("--buffer", optarg, 1024, 1U << 30);
-		break;
-	case OPT_PORT_FILE:
-		o->port_file = optarg;
-		break;
-	}
-}
-
-/* Takes option id, its value in optarg. */
-static void
-parse_opt(struct listen_opts *o, int id)
-{
-	switch (id) {
-	case OPT_ENCODING:
-		o->enc = opt_encoding(optarg);
-		o->enc_set = 1;
-		break;
-	case OPT_FRAMING:
-		if (frame_parse_out(optarg, &o->framing) == -1)
-			die_usage("unknown framing '%s': use line, nul, none, "
-			    "length or pcap", optarg);
-		o->framing_set = 1;
-		break;
-	case OPT_JSON:
-		o->json = 1;
-		break;
-	case OPT_SHOW_PEER:
-		o->show_peer = 1;
-		break;
-	case OPT_COUNT:
-		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
-		break;
-	case OPT_TIMEOUT:
-		o->timeout_ms = opt_duration("--timeout", optarg);
-		o->timeout_set = 1;
-		break;
 	case OPT_MAX_SIZE:
 		o->max_size = opt_number("--max-size", optarg, 1, 65535);
 		break;
-	case OPT_STATS:
-		o->stats = 1;
-		break;
-	case OPT_PROGRESS:
-		o->progress = 1;
-		break;
-	case OPT_VERBOSE:
-		o->verbose = 1;
-		break;
-	default:
-		parse_socket_opt(o, id);
 	}
 }
 
@@ -172,10 +106,10 @@ parse_opt(struct listen_opts *o, int id)
 static void
 check_unix(const struct listen_opts *o)
 {
-	const char *ip = o->family != AF_UNSPEC ? "-4 and -6" :
-	    o->ifname != NULL ? "-I" : o->njoin > 0 ? "--join" :
-	    o->nallow > 0 ? "--allow" : o->reuse ? "--reuse" :
-	    o->port_file != NULL ? "--port-file" : NULL;
+	const char *ip = o->c.family != AF_UNSPEC ? "-4 and -6" :
+	    o->c.ifname != NULL ? "-I" : o->njoin > 0 ? "--join" :
+	    o->nallow > 0 ? "--allow" : o->c.reuse ? "--reuse" :
+	    o->c.port_file != NULL ? "--port-file" : NULL;
 
 	if (ip != NULL)
 		die_usage("%s do not apply to a Unix socket ('%s')", ip,
@@ -202,10 +136,9 @@ check_opts(struct listen_opts *o, int argc, char **argv)
 	}
 	if (o->echo && o->reply != NULL)
 		die_usage("--echo and --reply exclude each other");
-	if (o->json && o->framing_set)
+	if (o->c.json && o->framing_set)
 		die_usage("--json and -F exclude each other");
-	if (o->ifname != NULL && (o->ifindex = if_nametoindex(o->ifname)) == 0)
-		die_usage("unknown interface '%s'", o->ifname);
+	o->ifindex = opt_ifindex(o->c.ifname);
 }
 
 /*
@@ -216,7 +149,7 @@ static int
 decode_opt(const struct listen_opts *o, const char *opt, const char *arg,
     unsigned char **buf, size_t *len)
 {
-	enum encoding e = o->enc_set ? o->enc : ENC_RAW;
+	enum encoding e = o->c.enc_set ? o->c.enc : ENC_RAW;
 	size_t n = strlen(arg);
 	struct enc_error err;
 	long got;
@@ -241,8 +174,8 @@ wildcard_family(const struct listen_opts *o)
 	struct in_addr a;
 	char group[64];
 
-	if (o->family != AF_UNSPEC)
-		return o->family;
+	if (o->c.family != AF_UNSPEC)
+		return o->c.family;
 	for (i = 0; i < o->njoin; i++) {
 		snprintf(group, sizeof(group), "%.*s",
 		    (int)strcspn(o->join[i], "@"), o->join[i]);
@@ -259,9 +192,9 @@ wildcard_family(const struct listen_opts *o)
 static int
 needs_senders(const struct listen_opts *o)
 {
-	return o->show_peer || o->json || o->framing == OUT_PCAP ||
-	    o->nallow > 0 || o->echo || o->reply != NULL || o->stats ||
-	    o->verbose || o->max_size < 65535;
+	return o->c.show_peer || o->c.json || o->framing == OUT_PCAP ||
+	    o->nallow > 0 || o->echo || o->reply != NULL || o->c.stats ||
+	    o->c.verbose || o->max_size < 65535;
 }
 
 /* Joins one --join GROUP[@SOURCE]; 0 or an exit status. */
@@ -375,7 +308,7 @@ on_dgram(void *arg, const struct dgram *d)
 	    d->size == d->len && memcmp(d->data, l->d.until, d->len) == 0)
 		return RUN_DONE;
 	printer_put(&l->pr, d);
-	if (o->count != 0 && l->st.dgrams >= o->count)
+	if (o->c.count != 0 && l->st.dgrams >= o->c.count)
 		return RUN_DONE;
 	return RUN_MORE;
 }
@@ -395,13 +328,14 @@ on_whole(void *arg, const struct dgram *d, size_t seg)
 
 	if (!l->pr.direct || l->pr.fmt.framing != OUT_NONE || o->nallow > 0 ||
 	    o->echo || o->reply != NULL || o->until != NULL ||
-	    (o->count != 0 && o->count - l->st.dgrams < n))
+	    (o->c.count != 0 && o->c.count - l->st.dgrams < n))
 		return -1;
 	l->st.dgrams += n;
 	l->st.bytes += d->size;
 	stats_peer(&l->st, d->from);
 	printer_put(&l->pr, d);
-	return o->count != 0 && l->st.dgrams >= o->count ? RUN_DONE : RUN_MORE;
+	return o->c.count != 0 && l->st.dgrams >= o->c.count ? RUN_DONE :
+	    RUN_MORE;
 }
 
 /* Opens, binds and sets up the listening socket; 0 or an exit status. */
@@ -415,9 +349,9 @@ setup(struct listener *l)
 	long rcvbuf;
 
 	memset(&c, 0, sizeof(c));
-	c.family = o->family;
-	c.ifname = o->ifname;
-	c.reuse = o->reuse;
+	c.family = o->c.family;
+	c.ifname = o->c.ifname;
+	c.reuse = o->c.reuse;
 	if (o->address != NULL && endp_is_unix(o->address)) {
 		/* No name to resolve: signals go in before the file is made. */
 		signals_install();
@@ -428,23 +362,23 @@ setup(struct listener *l)
 	    wildcard_family(o))) != 0 ||
 	    (rc = join_groups(l->ep.fd, o, l->ep.family)) != 0)
 		return rc;
-	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->buffer)) == -1)
+	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->c.buffer)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
 	gro = sock_rx_gro(l->ep.fd, &l->rx.rx);
-	if (o->json && l->ep.family != AF_UNIX &&
+	if (o->c.json && l->ep.family != AF_UNIX &&
 	    sock_rx_info(l->ep.fd, l->ep.family, &l->rx.rx) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot ask for what datagrams "
 		    "carried: %s", strerror(errno));
-	if ((o->json || o->framing == OUT_PCAP) &&
-	    sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
+	if ((o->c.json || o->framing == OUT_PCAP) &&
+	    sock_rx_timestamps(l->ep.fd) == -1 && o->c.verbose)
 		note("no kernel timestamps: times are when udpcat read");
 	/* A capture names the address each datagram came to. */
-	if (o->framing == OUT_PCAP && !o->json && l->ep.family != AF_UNIX &&
-	    sock_rx_pktinfo(l->ep.fd, &l->rx.rx) == -1 && o->verbose)
+	if (o->framing == OUT_PCAP && !o->c.json && l->ep.family != AF_UNIX &&
+	    sock_rx_pktinfo(l->ep.fd, &l->rx.rx) == -1 && o->c.verbose)
 		note("no local addresses from the kernel: the bound one is "
 		    "written");
-	if (o->verbose) {
+	if (o->c.verbose) {
 		note("listening on %s", l->ep.name);
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,
 		    gro ? "on" : "off");
@@ -453,10 +387,10 @@ setup(struct listener *l)
 	l->st.drops_floor = gro;
 	/* After resolving, which SIGINT must still be able to cut short. */
 	signals_install();
-	if (o->port_file != NULL && portfile_write(o->port_file,
+	if (o->c.port_file != NULL && portfile_write(o->c.port_file,
 	    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot write the port file '%s': "
-		    "%s", o->port_file, strerror(errno));
+		    "%s", o->c.port_file, strerror(errno));
 	return 0;
 }
 
@@ -486,8 +420,8 @@ finish(struct listener *l, enum run_end r)
 	if (r == RUN_ERROR || l->pr.err != 0)
 		return EXIT_RUNTIME;
 	/* --timeout: success only when something came and --count is met. */
-	if (r == RUN_IDLE && (l->st.dgrams == 0 || (o->count != 0 &&
-	    l->st.dgrams < o->count)))
+	if (r == RUN_IDLE && (l->st.dgrams == 0 || (o->c.count != 0 &&
+	    l->st.dgrams < o->c.count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
 }
@@ -504,22 +438,22 @@ listen_run(struct listener *l)
 	    &l->d.until, &l->d.until_len)) != 0) ||
 	    (o->reply != NULL && (rc = decode_opt(o, "--reply", o->reply,
 	    &l->d.reply, &l->d.reply_len)) != 0) ||
-	    (rc = printer_init(&l->pr, o->enc, o->enc_set, o->framing,
-	    o->json, o->show_peer)) != 0)
+	    (rc = printer_init(&l->pr, o->c.enc, o->c.enc_set, o->framing,
+	    o->c.json, o->c.show_peer)) != 0)
 		return rc;
 	if (recv_init(&l->rx, &l->ep, o->max_size, needs_senders(o),
 	    on_dgram, l) == -1 ||
-	    stats_init(&l->st, o->stats || o->verbose, o->progress) == -1)
+	    stats_init(&l->st, o->c.stats || o->c.verbose, o->c.progress) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
 		    strerror(errno));
 	l->rx.pr = &l->pr;
 	l->rx.st = &l->st;
 	l->rx.whole = on_whole;
 	l->rx.counted = &l->st.dgrams;
-	l->rx.limit = o->count;
+	l->rx.limit = o->c.count;
 	if ((rc = setup(l)) != 0)
 		return rc;
-	r = recv_loop(&l->rx, o->timeout_ms, o->timeout_set, o->progress);
+	r = recv_loop(&l->rx, o->c.timeout_ms, o->c.timeout_set, o->c.progress);
 	/* What waits in the socket came before the signal. */
 	if (r == RUN_SIGNAL)
 		(void)recv_drain(&l->rx, 1);
@@ -556,7 +490,7 @@ cmd_listen(int argc, char **argv)
 	int id, status;
 
 	memset(&o, 0, sizeof(o));
-	o.family = AF_UNSPEC;
+	opt_common_init(&o.c);
 	o.framing = OUT_LINE;
 	o.max_size = 65535;
 	opt_begin(&op, &opt_listen, argc, argv);
