@@ -231,39 +231,42 @@ bad:
 	return -1;
 }
 
+/* Skips a run of digits; returns how many. */
+static size_t
+j_digits(struct jp *p)
+{
+	size_t d;
+
+	for (d = 0; p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9';
+	    d++)
+		p->i++;
+	return d;
+}
+
 /* A number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
 static int
 j_number(struct jp *p)
 {
-	size_t d;
-
 	if (p->i < p->n && p->s[p->i] == '-')
 		p->i++;
 	if (p->i >= p->n)
 		return -1;
 	if (p->s[p->i] == '0')
 		p->i++;
-	else if (p->s[p->i] >= '1' && p->s[p->i] <= '9') {
-		while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
-			p->i++;
-	} else
+	else if (p->s[p->i] >= '1' && p->s[p->i] <= '9')
+		(void)j_digits(p);
+	else
 		return -1;
 	if (p->i < p->n && p->s[p->i] == '.') {
 		p->i++;
-		for (d = 0; p->i < p->n && p->s[p->i] >= '0' &&
-		    p->s[p->i] <= '9'; d++)
-			p->i++;
-		if (d == 0)
+		if (j_digits(p) == 0)
 			return -1;
 	}
 	if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
 		p->i++;
 		if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-'))
 			p->i++;
-		for (d = 0; p->i < p->n && p->s[p->i] >= '0' &&
-		    p->s[p->i] <= '9'; d++)
-			p->i++;
-		if (d == 0)
+		if (j_digits(p) == 0)
 			return -1;
 	}
 	return 0;
@@ -280,52 +283,27 @@ j_literal(struct jp *p, const char *lit)
 	return 0;
 }
 
-/* An object; at the top level its members are kept in p->m. */
+/*
+ * What is left of an array or object, past its opening bracket: items
+ * read by item (given top) and separated by commas, up to close.
+ */
 static int
-j_object(struct jp *p, int top)
+j_items(struct jp *p, int close, int top, int (*item)(struct jp *, int))
 {
-	struct jmember *m;
-	char *key, *str;
-	size_t keylen, slen;
-
 	p->i++;
 	j_ws(p);
-	if (p->i < p->n && p->s[p->i] == '}') {
+	if (p->i < p->n && p->s[p->i] == close) {
 		p->i++;
 		return 0;
 	}
 	for (;;) {
 		j_ws(p);
-		if (j_string(p, &key, &keylen) == -1)
+		if (item(p, top) == -1)
 			return -1;
-		j_ws(p);
-		if (p->i >= p->n || p->s[p->i] != ':') {
-			free(key);
-			return -1;
-		}
-		p->i++;
-		j_ws(p);
-		str = NULL;
-		slen = 0;
-		if (top && p->nm < JSON_MEMBERS) {
-			m = &p->m[p->nm++];
-			m->key = key;
-			m->keylen = keylen;
-			m->start = p->i;
-			if (j_value(p, 0, &str, &slen) == -1)
-				return -1;
-			m->end = p->i;
-			m->str = str;
-			m->strlen = slen;
-		} else {
-			free(key);
-			if (j_value(p, 0, NULL, NULL) == -1)
-				return -1;
-		}
 		j_ws(p);
 		if (p->i >= p->n)
 			return -1;
-		if (p->s[p->i] == '}') {
+		if (p->s[p->i] == close) {
 			p->i++;
 			return 0;
 		}
@@ -334,29 +312,45 @@ j_object(struct jp *p, int top)
 	}
 }
 
+/* An object's member; at the top level it is kept in p->m. */
 static int
-j_array(struct jp *p)
+j_pair(struct jp *p, int top)
 {
+	struct jmember *m;
+	char *key, *str = NULL;
+	size_t keylen, slen = 0;
+
+	if (j_string(p, &key, &keylen) == -1)
+		return -1;
+	j_ws(p);
+	if (p->i >= p->n || p->s[p->i] != ':') {
+		free(key);
+		return -1;
+	}
 	p->i++;
 	j_ws(p);
-	if (p->i < p->n && p->s[p->i] == ']') {
-		p->i++;
-		return 0;
+	if (!top || p->nm == JSON_MEMBERS) {
+		free(key);
+		return j_value(p, 0, NULL, NULL);
 	}
-	for (;;) {
-		j_ws(p);
-		if (j_value(p, 0, NULL, NULL) == -1)
-			return -1;
-		j_ws(p);
-		if (p->i >= p->n)
-			return -1;
-		if (p->s[p->i] == ']') {
-			p->i++;
-			return 0;
-		}
-		if (p->s[p->i++] != ',')
-			return -1;
-	}
+	m = &p->m[p->nm++];
+	m->key = key;
+	m->keylen = keylen;
+	m->start = p->i;
+	if (j_value(p, 0, &str, &slen) == -1)
+		return -1;
+	m->end = p->i;
+	m->str = str;
+	m->strlen = slen;
+	return 0;
+}
+
+/* An array's element. */
+static int
+j_element(struct jp *p, int top)
+{
+	(void)top;
+	return j_value(p, 0, NULL, NULL);
 }
 
 static int
@@ -368,10 +362,10 @@ j_value(struct jp *p, int top, char **str, size_t *slen)
 		return -1;
 	switch (p->s[p->i]) {
 	case '{':
-		rc = j_object(p, top);
+		rc = j_items(p, '}', top, j_pair);
 		break;
 	case '[':
-		rc = j_array(p);
+		rc = j_items(p, ']', 0, j_element);
 		break;
 	case '"':
 		rc = j_string(p, str, slen);
