@@ -8,20 +8,16 @@
 #include "allow.h"
 #include "enc.h"
 #include "frame.h"
+#include "opt.h"
 
 #define MAX_JOIN	64
 
 struct listen_opts {
-	int		 family;
-	enum encoding	 enc;
-	int		 enc_set;
+	struct common_opts c;		/* -4 -6 -e --json -P -I -n -w --reuse
+					   --buffer --port-file --stats
+					   --progress -v */
 	enum out_framing framing;
 	int		 framing_set;
-	int		 json;
-	int		 show_peer;
-	uint64_t	 count;		/* 0: no limit */
-	uint64_t	 timeout_ms;
-	int		 timeout_set;
 	const char	*until;
 	int		 echo;
 	const char	*reply;
@@ -35,17 +31,10 @@ struct listen_opts {
 	int		 inf_set;
 	const char	*join[MAX_JOIN];
 	int		 njoin;
-	const char	*ifname;
 	unsigned	 ifindex;
 	int		 nallow;	/* --allow options */
 	struct allow	 allow;
-	int		 reuse;
 	size_t		 max_size;
-	size_t		 buffer;	/* 0: as large as allowed */
-	const char	*port_file;
-	int		 stats;
-	int		 progress;
-	int		 verbose;
 	const char	*address;
 	uint16_t	 port;
 };

@@ -130,4 +130,38 @@ enum encoding opt_encoding(const char *arg);
  */
 int	opt_family(int family, int id);
 
+/* The options several commands take, each read alike by opt_common(). */
+struct common_opts {
+	int		 family;	/* -4, -6; AF_UNSPEC: either */
+	enum encoding	 enc;		/* -e */
+	int		 enc_set;
+	int		 json;		/* --json */
+	int		 show_peer;	/* -P */
+	const char	*ifname;	/* -I */
+	uint64_t	 count;		/* -n; 0: no limit */
+	uint64_t	 timeout_ms;	/* -w: --wait or --timeout */
+	int		 timeout_set;
+	uint64_t	 interval_ms;	/* -i */
+	int		 df;		/* --df */
+	int		 reuse;		/* --reuse */
+	size_t		 buffer;	/* --buffer; 0: as large as allowed */
+	const char	*port_file;	/* --port-file */
+	int		 stats;		/* --stats */
+	int		 progress;	/* --progress */
+	int		 verbose;	/* -v */
+};
+
+/* The index of -I's interface, or 0 without -I; unknown: a usage error. */
+unsigned opt_ifindex(const char *ifname);
+
+/* Sets c to no option given. */
+void	opt_common_init(struct common_opts *c);
+
+/*
+ * Takes option id, with its value arg, into c if it is one of the
+ * common options: returns 1, or 0 when the command takes it itself.
+ * An invalid value is a usage error.
+ */
+int	opt_common(struct common_opts *c, int id, const char *arg);
+
 #endif

@@ -8,22 +8,19 @@
 #include "enc.h"
 #include "frame.h"
 #include "impair.h"
+#include "opt.h"
 
 #define MAX_TEE		16	/* --tee addresses */
 #define UP		0	/* client to service */
 #define DOWN		1	/* service to client */
 
 struct relay_opts {
-	int		 family;
-	enum encoding	 enc;
-	int		 enc_set;
+	struct common_opts c;		/* -4 -6 -e --json -n -w --df --reuse
+					   --buffer --port-file --stats
+					   --progress -v */
 	enum out_framing framing;
 	int		 framing_set;
-	int		 json;
 	int		 tap;
-	uint64_t	 count;		/* 0: no limit */
-	uint64_t	 timeout_ms;
-	int		 timeout_set;
 	uint64_t	 idle_ms;
 	size_t		 max_clients;
 	struct impair_conf imp[2];	/* UP, DOWN */
@@ -31,13 +28,6 @@ struct relay_opts {
 	int		 seed_set;
 	const char	*tee[MAX_TEE];
 	int		 ntee;
-	int		 reuse;
-	int		 df;		/* --df */
-	size_t		 buffer;	/* 0: as large as allowed */
-	const char	*port_file;
-	int		 stats;
-	int		 progress;
-	int		 verbose;
 	const char	*address;	/* or unix:PATH */
 	int		 listen_unix;
 	uint16_t	 lport;

@@ -40,7 +40,7 @@ static int
 decode_opt(const struct listen_opts *o, const char *opt, const char *arg,
     unsigned char **buf, size_t *len)
 {
-	enum encoding e = o->enc_set ? o->enc : ENC_RAW;
+	enum encoding e = o->c.enc_set ? o->c.enc : ENC_RAW;
 	size_t n = strlen(arg);
 	struct enc_error err;
 	long got;
@@ -65,8 +65,8 @@ wildcard_family(const struct listen_opts *o)
 	struct in_addr a;
 	char group[64];
 
-	if (o->family != AF_UNSPEC)
-		return o->family;
+	if (o->c.family != AF_UNSPEC)
+		return o->c.family;
 	for (i = 0; i < o->njoin; i++) {
 		snprintf(group, sizeof(group), "%.*s",
 		    (int)strcspn(o->join[i], "@"), o->join[i]);
@@ -83,10 +83,10 @@ wildcard_family(const struct listen_opts *o)
 static int
 needs_senders(const struct listen_opts *o)
 {
-	return o->show_peer || o->json || o->framing == OUT_PCAP ||
+	return o->c.show_peer || o->c.json || o->framing == OUT_PCAP ||
 	    o->nallow > 0 || o->echo || o->reply != NULL || o->exec != NULL ||
-	    o->talk || o->stats ||
-	    o->verbose || o->max_size < 65535;
+	    o->talk || o->c.stats ||
+	    o->c.verbose || o->max_size < 65535;
 }
 
 /* Joins one --join GROUP[@SOURCE]; 0 or an exit status. */
@@ -209,7 +209,7 @@ on_dgram(void *arg, const struct dgram *d)
 	    d->size == d->len && memcmp(d->data, l->d.until, d->len) == 0)
 		return RUN_DONE;
 	printer_put(&l->pr, d);
-	if (o->count != 0 && l->st.dgrams >= o->count)
+	if (o->c.count != 0 && l->st.dgrams >= o->c.count)
 		return RUN_DONE;
 	return RUN_MORE;
 }
@@ -230,13 +230,13 @@ on_whole(void *arg, const struct dgram *d, size_t seg)
 	if (!l->pr.direct || l->pr.fmt.framing != OUT_NONE || o->nallow > 0 ||
 	    o->echo || o->reply != NULL || o->exec != NULL || o->talk ||
 	    o->until != NULL ||
-	    (o->count != 0 && o->count - l->st.dgrams < n))
+	    (o->c.count != 0 && o->c.count - l->st.dgrams < n))
 		return -1;
 	l->st.dgrams += n;
 	l->st.bytes += d->size;
 	stats_peer(&l->st, d->from);
 	printer_put(&l->pr, d);
-	return o->count != 0 && l->st.dgrams >= o->count ? RUN_DONE : RUN_MORE;
+	return o->c.count != 0 && l->st.dgrams >= o->c.count ? RUN_DONE : RUN_MORE;
 }
 
 /* Opens, binds and sets up the listening socket; 0 or an exit status. */
@@ -250,9 +250,9 @@ setup(struct listener *l)
 	long rcvbuf;
 
 	memset(&c, 0, sizeof(c));
-	c.family = o->family;
-	c.ifname = o->ifname;
-	c.reuse = o->reuse;
+	c.family = o->c.family;
+	c.ifname = o->c.ifname;
+	c.reuse = o->c.reuse;
 	if (o->address != NULL && endp_is_unix(o->address)) {
 		/* No name to resolve: signals go in before the file is made. */
 		signals_install();
@@ -263,25 +263,25 @@ setup(struct listener *l)
 	    wildcard_family(o))) != 0 ||
 	    (rc = join_groups(l->ep.fd, o, l->ep.family)) != 0)
 		return rc;
-	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->buffer)) == -1)
+	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->c.buffer)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
 	/* A command runs for each datagram: room for one means one. */
 	gro = o->exec == NULL ? sock_rx_gro(l->ep.fd, &l->rx.rx) : 0;
-	if (o->json && l->ep.family != AF_UNIX &&
+	if (o->c.json && l->ep.family != AF_UNIX &&
 	    sock_rx_info(l->ep.fd, l->ep.family, &l->rx.rx) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot ask for what datagrams "
 		    "carried: %s", strerror(errno));
-	if ((o->json || o->framing == OUT_PCAP) &&
-	    sock_rx_timestamps(l->ep.fd) == -1 && o->verbose)
+	if ((o->c.json || o->framing == OUT_PCAP) &&
+	    sock_rx_timestamps(l->ep.fd) == -1 && o->c.verbose)
 		note("no kernel timestamps: times are when udpcat read");
 	/* A capture, and a command, name the address each datagram came to. */
-	if ((o->framing == OUT_PCAP || o->exec != NULL) && !o->json &&
+	if ((o->framing == OUT_PCAP || o->exec != NULL) && !o->c.json &&
 	    l->ep.family != AF_UNIX &&
-	    sock_rx_pktinfo(l->ep.fd, &l->rx.rx) == -1 && o->verbose)
+	    sock_rx_pktinfo(l->ep.fd, &l->rx.rx) == -1 && o->c.verbose)
 		note("no local addresses from the kernel: the bound one is "
 		    "written");
-	if (o->verbose) {
+	if (o->c.verbose) {
 		note("listening on %s", l->ep.name);
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,
 		    gro ? "on" : "off");
@@ -292,10 +292,10 @@ setup(struct listener *l)
 	signals_install();
 	if (o->exec != NULL)
 		signals_children();
-	if (o->port_file != NULL && portfile_write(o->port_file,
+	if (o->c.port_file != NULL && portfile_write(o->c.port_file,
 	    ntohs(((struct sockaddr_in *)&l->ep.local.ss)->sin_port)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot write the port file '%s': "
-		    "%s", o->port_file, strerror(errno));
+		    "%s", o->c.port_file, strerror(errno));
 	return 0;
 }
 
@@ -350,8 +350,8 @@ finish(struct listener *l, enum run_end r)
 	if (r == RUN_ERROR || l->pr.err != 0)
 		return EXIT_RUNTIME;
 	/* --timeout: success only when something came and --count is met. */
-	if (r == RUN_IDLE && (l->st.dgrams == 0 || (o->count != 0 &&
-	    l->st.dgrams < o->count)))
+	if (r == RUN_IDLE && (l->st.dgrams == 0 || (o->c.count != 0 &&
+	    l->st.dgrams < o->c.count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
 }
@@ -374,10 +374,10 @@ answer_init(struct listener *l)
 	}
 	if (o->talk) {
 		memset(&c, 0, sizeof(c));
-		c.enc = o->enc_set ? o->enc : ENC_RAW;
+		c.enc = o->c.enc_set ? o->c.enc : ENC_RAW;
 		c.inf = o->inf;
 		/* JSON carries base64 unless -e says otherwise. */
-		if (o->inf.mode == IN_JSON && !o->enc_set)
+		if (o->inf.mode == IN_JSON && !o->c.enc_set)
 			c.enc = ENC_BASE64;
 		if ((rc = talk_init(&l->talk, &l->ep, &c)) != 0)
 			return rc;
@@ -398,22 +398,22 @@ listen_run(struct listener *l)
 	    &l->d.until, &l->d.until_len)) != 0) ||
 	    (o->reply != NULL && (rc = decode_opt(o, "--reply", o->reply,
 	    &l->d.reply, &l->d.reply_len)) != 0) ||
-	    (rc = printer_init(&l->pr, o->enc, o->enc_set, o->framing,
-	    o->json, o->show_peer)) != 0)
+	    (rc = printer_init(&l->pr, o->c.enc, o->c.enc_set, o->framing,
+	    o->c.json, o->c.show_peer)) != 0)
 		return rc;
 	if (recv_init(&l->rx, &l->ep, o->max_size, needs_senders(o),
 	    on_dgram, l) == -1 ||
-	    stats_init(&l->st, o->stats || o->verbose, o->progress) == -1)
+	    stats_init(&l->st, o->c.stats || o->c.verbose, o->c.progress) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot allocate receive buffers: %s",
 		    strerror(errno));
 	l->rx.pr = &l->pr;
 	l->rx.st = &l->st;
 	l->rx.whole = on_whole;
 	l->rx.counted = &l->st.dgrams;
-	l->rx.limit = o->count;
+	l->rx.limit = o->c.count;
 	if ((rc = setup(l)) != 0 || (rc = answer_init(l)) != 0)
 		return rc;
-	r = recv_loop(&l->rx, o->timeout_ms, o->timeout_set, o->progress);
+	r = recv_loop(&l->rx, o->c.timeout_ms, o->c.timeout_set, o->c.progress);
 	/* What waits in the socket came before the signal. */
 	if (r == RUN_SIGNAL)
 		(void)recv_drain(&l->rx, 1);

@@ -20,36 +20,28 @@
 #define LINE_MAX_LEN	512
 
 struct ping_opts {
-	int		 family;
+	struct common_opts c;		/* -4 -6 -i --json -v */
 	uint64_t	 count;		/* probes; 0: until interrupted */
-	uint64_t	 interval_ms;
 	size_t		 size;
 	uint64_t	 wait_ms;	/* for stragglers after the last */
 	int		 quiet;
-	int		 json;
 	int		 max_loss_set;
 	uint64_t	 max_loss;	/* millionths of a percent */
-	int		 verbose;
 	const char	*host;
 	uint16_t	 port;
 };
 
 /* --- options ------------------------------------------------------------ */
 
-/* Takes option id, its value in optarg. */
+/* Takes option id, its value in optarg, after the common ones. */
 static void
 parse_opt(struct ping_opts *o, int id)
 {
+	if (opt_common(&o->c, id, optarg))
+		return;
 	switch (id) {
-	case OPT_IPV4:
-	case OPT_IPV6:
-		o->family = opt_family(o->family, id);
-		break;
 	case OPT_PROBES:
 		o->count = opt_number("-c", optarg, 1, UINT32_MAX);
-		break;
-	case OPT_INTERVAL:
-		o->interval_ms = opt_duration("--interval", optarg);
 		break;
 	case OPT_SIZE:
 		o->size = opt_number("--size", optarg, PROBE_HDR, MAX_DGRAM6);
@@ -59,12 +51,6 @@ parse_opt(struct ping_opts *o, int id)
 		break;
 	case OPT_QUIET:
 		o->quiet = 1;
-		break;
-	case OPT_VERBOSE:
-		o->verbose = 1;
-		break;
-	case OPT_JSON:
-		o->json = 1;
 		break;
 	case OPT_MAX_LOSS:
 		o->max_loss = opt_percent("--max-loss", optarg);
@@ -150,7 +136,7 @@ print_reply(struct pinger *p, const struct dgram *d, uint32_t seq,
 	char line[LINE_MAX_LEN];
 	int n;
 
-	if (p->o->json)
+	if (p->o->c.json)
 		n = snprintf(line, sizeof(line), "{\"seq\":%lu,\"size\":%zu,"
 		    "\"from\":\"%s\",\"port\":%u,\"rtt_ms\":%.3f,\"dup\":%s,"
 		    "\"reordered\":%s}\n", (unsigned long)seq, d->size,
@@ -201,7 +187,7 @@ on_reply(void *arg, const struct dgram *d)
 	}
 	if (!p->o->quiet)
 		print_reply(p, d, (uint32_t)seq, rtt, kind, reordered);
-	if (p->o->interval_ms == 0 && kind == RTT_FIRST &&
+	if (p->o->c.interval_ms == 0 && kind == RTT_FIRST &&
 	    (uint64_t)seq + 1 == p->rtt.sent)
 		p->next_ns = 0;
 	return RUN_MORE;
@@ -245,10 +231,10 @@ send_probe(struct pinger *p, uint64_t now)
 		return RUN_ERROR;
 	}
 	/* -i 0: the reply makes the next due; -W bounds the wait for it. */
-	if (o->interval_ms == 0)
+	if (o->c.interval_ms == 0)
 		p->next_ns = now + o->wait_ms * 1000000;
-	else if ((p->next_ns += o->interval_ms * 1000000) <= now)
-		p->next_ns = now + o->interval_ms * 1000000;	/* behind */
+	else if ((p->next_ns += o->c.interval_ms * 1000000) <= now)
+		p->next_ns = now + o->c.interval_ms * 1000000;	/* behind */
 	if (!more_to_send(p))
 		p->end_ns = now + o->wait_ms * 1000000;
 	return RUN_MORE;
@@ -322,7 +308,7 @@ setup(struct pinger *p)
 	struct endp_conf c;
 	int rc;
 
-	if ((rc = resolve("host", o->host, o->port, o->family, 0,
+	if ((rc = resolve("host", o->host, o->port, o->c.family, 0,
 	    &p->dst)) != 0)
 		return rc;
 	if (o->size > (p->dst.ss.ss_family == AF_INET ? MAX_DGRAM4 :
@@ -337,13 +323,13 @@ setup(struct pinger *p)
 	if (out_addr((const struct sockaddr *)&p->dst.ss, p->dst.len, p->addr,
 	    &p->port) < 0)
 		snprintf(p->addr, sizeof(p->addr), "?");
-	if (sock_rx_timestamps(p->ep.fd) == -1 && o->verbose)
+	if (sock_rx_timestamps(p->ep.fd) == -1 && o->c.verbose)
 		note("no kernel timestamps: times are taken when udpcat reads");
 	if ((p->probe = malloc(o->size)) == NULL)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
 	p->id = run_id();
 	probe_build(p->probe, o->size, 0, p->id);
-	if (o->verbose)
+	if (o->c.verbose)
 		note("pinging %s with %zu-byte probes, identifier %08lx",
 		    p->ep.name, o->size, (unsigned long)p->id);
 	return 0;
@@ -358,7 +344,7 @@ print_summary(struct pinger *p)
 	int n;
 
 	rtt_summarize(&p->rtt, &s);
-	if (p->o->json) {
+	if (p->o->c.json) {
 		if (s.have_rtt)
 			snprintf(rtt, sizeof(rtt), "{\"min\":%.3f,\"avg\":%.3f,"
 			    "\"max\":%.3f,\"mdev\":%.3f,\"p50\":%.3f,"
@@ -409,7 +395,7 @@ finish(struct pinger *p, enum run_end r)
 		print_summary(p);
 	if ((f = printer_flush(&p->pr)) == RUN_EPIPE || r == RUN_EPIPE)
 		return EXIT_SIGNAL + SIGPIPE;
-	if (o->verbose)
+	if (o->c.verbose)
 		note("%llu foreign datagrams ignored",
 		    (unsigned long long)p->foreign);
 	printer_report(&p->pr);
@@ -453,8 +439,8 @@ cmd_ping(int argc, char **argv)
 	int id, status;
 
 	memset(&o, 0, sizeof(o));
-	o.family = AF_UNSPEC;
-	o.interval_ms = 1000;
+	opt_common_init(&o.c);
+	o.c.interval_ms = 1000;
 	o.size = 64;
 	o.wait_ms = 1000;
 	opt_begin(&op, &opt_ping, argc, argv);

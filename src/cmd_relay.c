@@ -116,7 +116,7 @@ on_client(void *arg, const struct dgram *d)
 		relay_touch(&r->t, m, now);
 		forward(r, UP, m, d, now);
 	}
-	if (r->o->count != 0 && r->f.c[UP].received >= r->o->count)
+	if (r->o->c.count != 0 && r->f.c[UP].received >= r->o->c.count)
 		return RUN_DONE;
 	return RUN_MORE;
 }
@@ -149,7 +149,7 @@ client_whole(void *arg, const struct dgram *d, size_t seg)
 	struct mapping *m;
 
 	if (r->tap.on || o->ntee > 0 ||
-	    (o->count != 0 && o->count - r->f.c[UP].received < n) ||
+	    (o->c.count != 0 && o->c.count - r->f.c[UP].received < n) ||
 	    endp_is_self(&r->ep, d->from, d->fromlen) ||
 	    (m = relay_find(&r->t, d->from, d->fromlen)) == NULL ||
 	    fwd_whole(&r->f, UP, m, d->data, d->size, seg) == -1)
@@ -158,7 +158,7 @@ client_whole(void *arg, const struct dgram *d, size_t seg)
 	r->last_ns = now;
 	arrived(r, UP, n, d->size);
 	relay_touch(&r->t, m, now);
-	if (o->count != 0 && r->f.c[UP].received >= o->count)
+	if (o->c.count != 0 && r->f.c[UP].received >= o->c.count)
 		return RUN_DONE;
 	return RUN_MORE;
 }
@@ -209,10 +209,10 @@ next_wait(struct relay *r, uint64_t now, uint64_t idle_at)
 
 	if ((x = fwd_next(&r->f)) < t)
 		t = x;
-	if (r->o->timeout_set &&
-	    (x = r->last_ns + r->o->timeout_ms * 1000000) < t)
+	if (r->o->c.timeout_set &&
+	    (x = r->last_ns + r->o->c.timeout_ms * 1000000) < t)
 		t = x;
-	if (r->o->progress && now + TICK_NS < t)
+	if (r->o->c.progress && now + TICK_NS < t)
 		t = now + TICK_NS;
 	return until(now, t);
 }
@@ -313,7 +313,7 @@ relay_loop(struct relay *r)
 		idle_at = close_idle(r, now);
 		if (cmd_signal != 0)
 			return RUN_SIGNAL;
-		if (o->timeout_set && now - r->last_ns >= o->timeout_ms *
+		if (o->c.timeout_set && now - r->last_ns >= o->c.timeout_ms *
 		    1000000)
 			return RUN_IDLE;
 		n = poll_set(r);
@@ -364,7 +364,7 @@ setup_peers(struct relay *r)
 	if (endp_is_unix(o->host))
 		rc = endp_unix_addr(o->host, &r->dst);
 	else
-		rc = resolve("host", o->host, o->port, o->family, 0, &r->dst);
+		rc = resolve("host", o->host, o->port, o->c.family, 0, &r->dst);
 	if (rc != 0)
 		return rc;
 	if (out_peer((struct sockaddr *)&r->dst.ss, r->dst.len,
@@ -386,10 +386,10 @@ bind_side(struct relay *r)
 		return (rc = endp_unix_addr(o->address, &ep)) != 0 ? rc :
 		    endp_listen_unix(&r->ep, &ep);
 	memset(&c, 0, sizeof(c));
-	c.family = o->family;
-	c.reuse = o->reuse;
+	c.family = o->c.family;
+	c.reuse = o->c.reuse;
 	return endp_listen(&r->ep, &c, o->address, o->lport,
-	    o->family != AF_UNSPEC ? o->family : AF_INET6);
+	    o->c.family != AF_UNSPEC ? o->c.family : AF_INET6);
 }
 
 /*
@@ -413,17 +413,17 @@ setup(struct relay *r)
 		    &r->tee_dst[i].ss, r->tee_dst[i].len))
 			return msg_fail_usage("--tee '%s' is the relay's own "
 			    "address", o->tee[i]);
-	if ((rcvbuf = sock_rcvbuf(r->ep.fd, o->buffer)) == -1)
+	if ((rcvbuf = sock_rcvbuf(r->ep.fd, o->c.buffer)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: "
 		    "%s", strerror(errno));
-	if (o->df && r->ep.family != AF_UNIX &&
+	if (o->c.df && r->ep.family != AF_UNIX &&
 	    sock_df(r->ep.fd, r->ep.family) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set --df: %s",
 		    strerror(errno));
 	gro = sock_rx_gro(r->ep.fd, &r->rx_up.rx);
-	if (o->json)
+	if (o->c.json)
 		(void)sock_rx_timestamps(r->ep.fd);
-	if (o->verbose) {
+	if (o->c.verbose) {
 		note("relaying %s to %s", r->ep.name, r->dst_name);
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,
 		    gro ? "on" : "off");
@@ -432,10 +432,10 @@ setup(struct relay *r)
 	r->st.drops_fd = r->ep.fd;
 	r->st.drops_floor = gro;
 	signals_install();
-	if (o->port_file != NULL && portfile_write(o->port_file,
+	if (o->c.port_file != NULL && portfile_write(o->c.port_file,
 	    ntohs(((struct sockaddr_in *)&r->ep.local.ss)->sin_port)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot write the port file "
-		    "'%s': %s", o->port_file, strerror(errno));
+		    "'%s': %s", o->c.port_file, strerror(errno));
 	return 0;
 }
 
@@ -483,11 +483,11 @@ finish(struct relay *r, enum run_end s)
 		return EXIT_SIGNAL + SIGPIPE;
 	if (s != RUN_ERROR && signal_check() != 0)
 		s = RUN_SIGNAL;
-	if (o->progress) {
+	if (o->c.progress) {
 		stats_progress(&r->st, 1);
 		fputc('\n', stderr);
 	}
-	if (o->stats || o->verbose)
+	if (o->c.stats || o->c.verbose)
 		print_stats(r);
 	if (printing)
 		printer_report(&r->tap.pr);
@@ -495,8 +495,8 @@ finish(struct relay *r, enum run_end s)
 		return EXIT_SIGNAL + cmd_signal;
 	if (s == RUN_ERROR || (printing && r->tap.pr.err != 0))
 		return EXIT_RUNTIME;
-	if (s == RUN_IDLE && (r->f.c[UP].received == 0 || (o->count != 0 &&
-	    r->f.c[UP].received < o->count)))
+	if (s == RUN_IDLE && (r->f.c[UP].received == 0 || (o->c.count != 0 &&
+	    r->f.c[UP].received < o->c.count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
 }
@@ -517,9 +517,9 @@ alloc_parts(struct relay *r)
 	    fwd_init(&r->f, o, &r->t, &r->ep, r->tee) == -1 ||
 	    relay_init(&r->t, o->max_clients) == -1 ||
 	    recv_init(&r->rx_up, &r->ep, 65535, 1, on_client, r) == -1 ||
-	    recv_init(&r->rx_down, &r->ep, 65535, o->json, on_service,
+	    recv_init(&r->rx_down, &r->ep, 65535, o->c.json, on_service,
 	    r) == -1 ||
-	    stats_init(&r->st, 0, o->progress) == -1)
+	    stats_init(&r->st, 0, o->c.progress) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot allocate the relay's "
 		    "buffers: %s", strerror(errno));
 	/*
@@ -527,7 +527,7 @@ alloc_parts(struct relay *r)
 	 * datagrams have gone on, and its records are copies.
 	 */
 	r->t.rcvbuf = UP_RCVBUF;
-	r->t.df = o->df;
+	r->t.df = o->c.df;
 	r->rx_up.st = &r->st;
 	r->rx_up.whole = client_whole;
 	if (r->tap.on) {
@@ -536,7 +536,7 @@ alloc_parts(struct relay *r)
 	}
 	r->rx_down.whole = service_whole;
 	r->rx_up.counted = &r->f.c[UP].received;
-	r->rx_up.limit = o->count;
+	r->rx_up.limit = o->c.count;
 	return 0;
 }
 

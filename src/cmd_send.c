@@ -1,7 +1,6 @@
 /* cmd_send.c: "udpcat send" and "udpcat broadcast": records to datagrams. */
 #include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,35 +20,23 @@
 #define SLOT_SIZE	65536		/* one decoded datagram */
 
 struct send_opts {
+	struct common_opts c;		/* -4 -6 -e -I --df -i -w -n --json
+					   -P --stats --progress -v */
 	int		 broadcast;	/* the broadcast command */
-	int		 family;
-	enum encoding	 enc;
-	int		 enc_set;
 	struct in_frame	 inf;
 	int		 framing_set;
 	const char	*source;
 	uint16_t	 source_port;
-	const char	*ifname;
 	unsigned	 ifindex;
 	int		 ttl;		/* -1: leave alone */
 	int		 tos;
 	int		 loop;
 	int		 allow_broadcast;
-	int		 df;		/* --df */
 	uint64_t	 repeat;	/* 0: until interrupted */
-	uint64_t	 interval_ms;
 	uint64_t	 rate;		/* 0: unpaced */
 	double		 speed;		/* --speed; 0: not given */
-	uint64_t	 wait_ms;
 	int		 waiting;	/* -w or -n given */
-	int		 wait_set;
-	uint64_t	 count;		/* replies; 0: no limit */
 	uint64_t	 retries;
-	int		 json;
-	int		 show_peer;
-	int		 stats;
-	int		 progress;
-	int		 verbose;
 	const char	*to;
 	int		 all_interfaces;
 	const char	*host;
@@ -83,23 +70,25 @@ set_loop(struct send_opts *o, int on)
 	o->loop = on;
 }
 
-/* Takes option id, its value in optarg, if it is about the socket. */
+/* Takes option id, its value in optarg, after the common ones. */
 static void
-parse_socket_opt(struct send_opts *o, int id)
+parse_opt(struct send_opts *o, int id)
 {
+	const char *why;
+
+	if (opt_common(&o->c, id, optarg))
+		return;
 	switch (id) {
-	case OPT_IPV4:
-	case OPT_IPV6:
-		o->family = opt_family(o->family, id);
+	case OPT_FRAMING:
+		if (frame_parse_in(optarg, MAX_DGRAM6, &o->inf, &why) == -1)
+			die_usage("invalid framing '%s': %s", optarg, why);
+		o->framing_set = 1;
 		break;
 	case OPT_SOURCE:
 		o->source = optarg;
 		break;
 	case OPT_SOURCE_PORT:
 		o->source_port = opt_port(optarg, 1);
-		break;
-	case OPT_INTERFACE:
-		o->ifname = optarg;
 		break;
 	case OPT_TTL:
 		o->ttl = (int)opt_number("--ttl", optarg, 0, 255);
@@ -120,68 +109,18 @@ parse_socket_opt(struct send_opts *o, int id)
 	case OPT_ALL_INTERFACES:
 		o->all_interfaces = 1;
 		break;
-	case OPT_DF:
-		o->df = 1;
-		break;
-	}
-}
-
-/* Takes option id, its value in optarg. */
-static void
-parse_opt(struct send_opts *o, int id)
-{
-	const char *why;
-
-	switch (id) {
-	case OPT_ENCODING:
-		o->enc = opt_encoding(optarg);
-		o->enc_set = 1;
-		break;
-	case OPT_FRAMING:
-		if (frame_parse_in(optarg, MAX_DGRAM6, &o->inf, &why) == -1)
-			die_usage("invalid framing '%s': %s", optarg, why);
-		o->framing_set = 1;
-		break;
 	case OPT_REPEAT:
 		o->repeat = opt_number("--repeat", optarg, 0, UINT32_MAX);
-		break;
-	case OPT_INTERVAL:
-		o->interval_ms = opt_duration("--interval", optarg);
 		break;
 	case OPT_RATE:
 		o->rate = opt_number("--rate", optarg, 1, UINT32_MAX);
 		break;
-	case OPT_WAIT:
-		o->wait_ms = opt_duration("--wait", optarg);
-		o->waiting = o->wait_set = 1;
-		break;
-	case OPT_COUNT:
-		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
-		o->waiting = 1;
-		break;
 	case OPT_RETRIES:
 		o->retries = opt_number("--retries", optarg, 0, UINT32_MAX);
-		break;
-	case OPT_JSON:
-		o->json = 1;
-		break;
-	case OPT_SHOW_PEER:
-		o->show_peer = 1;
-		break;
-	case OPT_STATS:
-		o->stats = 1;
-		break;
-	case OPT_PROGRESS:
-		o->progress = 1;
-		break;
-	case OPT_VERBOSE:
-		o->verbose = 1;
 		break;
 	case OPT_SPEED:
 		o->speed = opt_speed(optarg);
 		break;
-	default:
-		parse_socket_opt(o, id);
 	}
 }
 
@@ -189,11 +128,11 @@ parse_opt(struct send_opts *o, int id)
 static void
 check_unix(const struct send_opts *o)
 {
-	const char *ip = o->family != AF_UNSPEC ? "-4 and -6" :
-	    o->ifname != NULL ? "-I" : o->ttl >= 0 ? "--ttl" :
+	const char *ip = o->c.family != AF_UNSPEC ? "-4 and -6" :
+	    o->c.ifname != NULL ? "-I" : o->ttl >= 0 ? "--ttl" :
 	    o->tos >= 0 ? "--tos" : o->loop >= 0 ? "--loop and --no-loop" :
 	    o->allow_broadcast ? "--broadcast" : o->source_port != 0 ? "-p" :
-	    o->df ? "--df" : NULL;
+	    o->c.df ? "--df" : NULL;
 
 	if (ip != NULL)
 		die_usage("%s do not apply to a Unix socket ('%s')", ip,
@@ -209,6 +148,7 @@ check_opts(struct send_opts *o, int argc, char **argv)
 {
 	int need = o->broadcast ? 1 : 2;
 
+	o->waiting = o->c.timeout_set || o->c.count != 0;
 	if (!o->broadcast && argc > 0 && endp_is_unix(argv[0])) {
 		o->host = argv[0];
 		o->data = argv + 1;
@@ -228,30 +168,29 @@ check_opts(struct send_opts *o, int argc, char **argv)
 			    "not", o->source);
 	}
 	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH ||
-	    o->inf.mode == IN_PCAP) && o->enc_set && o->enc != ENC_RAW)
+	    o->inf.mode == IN_PCAP) && o->c.enc_set && o->c.enc != ENC_RAW)
 		die_usage("-F %s reads raw bytes: it does not take -e %s",
 		    o->inf.mode == IN_CHUNK ? "chunk" : o->inf.mode ==
-		    IN_LENGTH ? "length" : "pcap", enc_name(o->enc));
+		    IN_LENGTH ? "length" : "pcap", enc_name(o->c.enc));
 	/* JSON carries base64 unless -e says otherwise, as listen writes. */
-	if (o->inf.mode == IN_JSON && !o->enc_set)
-		o->enc = ENC_BASE64;
+	if (o->inf.mode == IN_JSON && !o->c.enc_set)
+		o->c.enc = ENC_BASE64;
 	if (o->speed > 0 && o->inf.mode != IN_JSON && o->inf.mode != IN_PCAP)
 		die_usage("--speed replays recorded times: it needs -F json or "
 		    "-F pcap");
 	if (o->speed > 0 && o->ndata > 0)
 		die_usage("--speed replays standard input: it takes no DATA");
-	if ((o->json || o->show_peer) && !o->waiting)
+	if ((o->c.json || o->c.show_peer) && !o->waiting)
 		die_usage("--json and -P print replies: they need -w or -n");
-	if (o->retries > 0 && !o->wait_set)
+	if (o->retries > 0 && !o->c.timeout_set)
 		die_usage("--retries needs -w to know when to send again");
 	if ((o->to != NULL) + o->all_interfaces > 1)
 		die_usage("--to and --all-interfaces exclude each other");
-	if (o->all_interfaces && o->ifname != NULL)
+	if (o->all_interfaces && o->c.ifname != NULL)
 		die_usage("-I and --all-interfaces exclude each other");
-	if (o->broadcast && o->family == AF_INET6 && o->ifname == NULL)
+	if (o->broadcast && o->c.family == AF_INET6 && o->c.ifname == NULL)
 		die_usage("-6 broadcast sends to ff02::1 and needs -I");
-	if (o->ifname != NULL && (o->ifindex = if_nametoindex(o->ifname)) == 0)
-		die_usage("unknown interface '%s'", o->ifname);
+	o->ifindex = opt_ifindex(o->c.ifname);
 }
 
 /* Everything a send holds, owned by send_main(). */
@@ -278,9 +217,9 @@ broadcast_ifs(struct sender *tx, const struct send_opts *o)
 		if (n == 0)
 			return msg_fail(EXIT_RUNTIME, "no interface is up and "
 			    "broadcast-capable");
-	} else if (sock_if_broadcast(o->ifname, &a[0]) == -1)
+	} else if (sock_if_broadcast(o->c.ifname, &a[0]) == -1)
 		return msg_fail(EXIT_RUNTIME, "interface '%s' has no IPv4 broadcast "
-		    "address: %s", o->ifname, strerror(errno));
+		    "address: %s", o->c.ifname, strerror(errno));
 	for (i = 0; i < n; i++) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&tx->dst[i].ss;
 
@@ -302,7 +241,7 @@ broadcast_dst(struct sender *tx, const struct send_opts *o)
 	int rc;
 
 	tx->ndst = 1;
-	if (o->family == AF_INET6) {
+	if (o->c.family == AF_INET6) {
 		/* --to names the group; all nodes (ff02::1) when it does not. */
 		rc = resolve("address", o->to != NULL ? o->to : "ff02::1",
 		    o->port, AF_INET6, 0, &tx->dst[0]);
@@ -310,7 +249,7 @@ broadcast_dst(struct sender *tx, const struct send_opts *o)
 			s6->sin6_scope_id = o->ifindex;
 		return rc;
 	}
-	if (o->all_interfaces || (o->ifname != NULL && o->to == NULL))
+	if (o->all_interfaces || (o->c.ifname != NULL && o->to == NULL))
 		return broadcast_ifs(tx, o);
 	return resolve("address", o->to != NULL ? o->to : "255.255.255.255",
 	    o->port, AF_INET, 0, &tx->dst[0]);
@@ -349,9 +288,9 @@ setup_unix(struct send_run *sr)
 	if ((rc = endp_dial_unix(&sr->ep, &sr->tx.dst[0], o->source != NULL ?
 	    &src : NULL, o->waiting)) != 0)
 		return rc;
-	if (o->json)
+	if (o->c.json)
 		(void)sock_rx_timestamps(sr->ep.fd);
-	if (o->verbose)
+	if (o->c.verbose)
 		verbose_setup(sr);
 	return 0;
 }
@@ -370,7 +309,7 @@ setup(struct send_run *sr)
 		rc = broadcast_dst(&sr->tx, o);
 	else {
 		sr->tx.ndst = 1;
-		rc = resolve("host", o->host, o->port, o->family, 0,
+		rc = resolve("host", o->host, o->port, o->c.family, 0,
 		    &sr->tx.dst[0]);
 	}
 	if (rc != 0)
@@ -379,7 +318,7 @@ setup(struct send_run *sr)
 		return msg_fail_usage("invalid port '0': a destination needs a "
 		    "port");
 	memset(&c, 0, sizeof(c));
-	c.ifname = o->ifname;
+	c.ifname = o->c.ifname;
 	c.ifindex = o->ifindex;
 	c.broadcast = o->broadcast || o->allow_broadcast;
 	c.ttl = o->ttl;
@@ -387,18 +326,18 @@ setup(struct send_run *sr)
 	c.loop = o->loop;
 	c.source = o->source;
 	c.source_port = o->source_port;
-	c.df = o->df;
+	c.df = o->c.df;
 	/* A connected socket hears only its peer, and hears its ICMP. */
 	if ((rc = endp_dial(&sr->ep, &c, &sr->tx.dst[0], !c.broadcast)) != 0)
 		return rc;
 	/* Replies' JSON times are the kernel's arrival times when it can. */
-	if (o->json) {
+	if (o->c.json) {
 		(void)sock_rx_timestamps(sr->ep.fd);
 		if (sock_rx_info(sr->ep.fd, sr->ep.family, &sr->rx.rx) == -1)
 			return msg_fail(EXIT_RUNTIME, "cannot ask for what "
 			    "replies carried: %s", strerror(errno));
 	}
-	if (o->verbose)
+	if (o->c.verbose)
 		verbose_setup(sr);
 	return 0;
 }
@@ -410,7 +349,7 @@ on_reply(void *arg, const struct dgram *d)
 	struct send_run *sr = arg;
 
 	printer_put(&sr->pr, d);
-	return ++sr->st.replies == sr->o->count ? RUN_DONE : RUN_MORE;
+	return ++sr->st.replies == sr->o->c.count ? RUN_DONE : RUN_MORE;
 }
 
 /* The framing of replies that matches the input framing. */
@@ -437,15 +376,15 @@ replies_init(struct send_run *sr)
 	const struct send_opts *o = sr->o;
 	int rc;
 
-	if ((rc = printer_init(&sr->pr, o->enc, o->enc_set, reply_framing(o),
-	    o->json, o->show_peer)) != 0)
+	if ((rc = printer_init(&sr->pr, o->c.enc, o->c.enc_set,
+	    reply_framing(o), o->c.json, o->c.show_peer)) != 0)
 		return rc;
 	if (recv_init(&sr->rx, &sr->ep, 65535, 1, on_reply, sr) == -1)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
 	sr->rx.pr = &sr->pr;
 	sr->rx.st = &sr->st;
 	sr->rx.counted = &sr->st.replies;
-	sr->rx.limit = o->count;
+	sr->rx.limit = o->c.count;
 	sr->rx.stop_refused = 1;
 	sr->tx.replies = &sr->rx;
 	return 0;
@@ -467,14 +406,15 @@ converse(struct send_run *sr)
 		endp_read_errors(&sr->ep);
 		if (!o->waiting || sr->ep.refused)
 			return RUN_DONE;
-		r = recv_loop(&sr->rx, o->wait_ms, o->wait_set, o->progress);
+		r = recv_loop(&sr->rx, o->c.timeout_ms, o->c.timeout_set,
+		    o->c.progress);
 		if (r == RUN_REFUSED || r == RUN_DONE)
 			return RUN_DONE;
 		if (r != RUN_IDLE)
 			return r;
 		if (sr->st.replies > before || retries-- == 0)
 			return RUN_DONE;
-		if (o->verbose)
+		if (o->c.verbose)
 			note("no reply: sending again");
 		tx_rewind(&sr->tx);
 	}
@@ -509,7 +449,7 @@ outcome(struct send_run *sr, enum run_end r)
 	if (sr->ep.refused || sr->ep.other_error)
 		return EXIT_RUNTIME;
 	if (o->waiting && (sr->st.replies == 0 ||
-	    (o->count != 0 && sr->st.replies < o->count)))
+	    (o->c.count != 0 && sr->st.replies < o->c.count)))
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
 }
@@ -528,22 +468,23 @@ send_run(struct send_run *sr)
 	if ((rc = setup(sr)) != 0)
 		return rc;
 	memset(&c, 0, sizeof(c));
-	c.enc = o->enc;
+	c.enc = o->c.enc;
 	c.inf = o->inf;
 	c.data = o->data;
 	c.ndata = o->ndata;
 	c.hold = o->repeat != 1 || o->retries > 0;
 	c.rate = o->rate;
-	c.interval_ms = o->interval_ms;
-	c.df = o->df;
+	c.interval_ms = o->c.interval_ms;
+	c.df = o->c.df;
 	c.speed = o->speed;
 	if ((rc = tx_init(&sr->tx, &sr->ep, &c, &sr->st)) != 0)
 		return rc;
-	if (stats_init(&sr->st, o->stats || o->verbose, o->progress) == -1)
+	if (stats_init(&sr->st, o->c.stats || o->c.verbose,
+	    o->c.progress) == -1)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
 	signals_install();
 	r = converse(sr);
-	if (o->verbose)
+	if (o->c.verbose)
 		tx_note_skipped(&sr->tx);
 	return outcome(sr, r);
 }
@@ -557,8 +498,8 @@ send_main(int argc, char **argv, int broadcast)
 	int id, status;
 
 	memset(&o, 0, sizeof(o));
+	opt_common_init(&o.c);
 	o.broadcast = broadcast;
-	o.family = AF_UNSPEC;
 	o.inf.mode = IN_LINE;
 	o.ttl = o.tos = o.loop = -1;
 	o.repeat = 1;

@@ -1,6 +1,5 @@
 /* listen_opts.c: the options and operands of "udpcat listen". */
 #include <errno.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,47 +24,6 @@ add_allow(struct allow *set, const char *arg)
 	if (parse_prefix(arg, &family, addr, &len, &why) == -1)
 		die_usage("invalid prefix '%s' for --allow: %s", arg, why);
 	return set != NULL ? allow_add(set, family, addr, len) : 0;
-}
-
-/*
- * Takes option id, its value in optarg, if it is about the socket or
- * what is done with a datagram besides writing it out.
- */
-static void
-parse_socket_opt(struct listen_opts *o, int id)
-{
-	switch (id) {
-	case OPT_IPV4:
-	case OPT_IPV6:
-		o->family = opt_family(o->family, id);
-		break;
-	case OPT_UNTIL:
-		o->until = optarg;
-		break;
-	case OPT_JOIN:
-		if (o->njoin == MAX_JOIN)
-			die_usage("too many --join groups (at most %d)",
-			    MAX_JOIN);
-		o->join[o->njoin++] = optarg;
-		break;
-	case OPT_INTERFACE:
-		o->ifname = optarg;
-		break;
-	case OPT_ALLOW:
-		/* Only checked: the set is built once no usage error can come. */
-		(void)add_allow(NULL, optarg);
-		o->nallow++;
-		break;
-	case OPT_REUSE:
-		o->reuse = 1;
-		break;
-	case OPT_BUFFER:
-		o->buffer = opt_number("--buffer", optarg, 1024, 1U << 30);
-		break;
-	case OPT_PORT_FILE:
-		o->port_file = optarg;
-		break;
-	}
 }
 
 /* Takes option id, its value in optarg, if it is about answering. */
@@ -110,50 +68,38 @@ parse_answer_opt(struct listen_opts *o, int id)
 			die_usage("invalid framing '%s': %s", optarg, why);
 		o->inf_set = 1;
 		break;
-	default:
-		parse_socket_opt(o, id);
 	}
 }
 
-/* Takes option id, its value in optarg. */
+/* Takes option id, its value in optarg, after the common ones. */
 static void
 parse_opt(struct listen_opts *o, int id)
 {
+	if (opt_common(&o->c, id, optarg))
+		return;
 	switch (id) {
-	case OPT_ENCODING:
-		o->enc = opt_encoding(optarg);
-		o->enc_set = 1;
-		break;
 	case OPT_FRAMING:
 		if (frame_parse_out(optarg, &o->framing) == -1)
 			die_usage("unknown framing '%s': use line, nul, none, "
 			    "length or pcap", optarg);
 		o->framing_set = 1;
 		break;
-	case OPT_JSON:
-		o->json = 1;
+	case OPT_UNTIL:
+		o->until = optarg;
 		break;
-	case OPT_SHOW_PEER:
-		o->show_peer = 1;
+	case OPT_JOIN:
+		if (o->njoin == MAX_JOIN)
+			die_usage("too many --join groups (at most %d)",
+			    MAX_JOIN);
+		o->join[o->njoin++] = optarg;
 		break;
-	case OPT_COUNT:
-		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
-		break;
-	case OPT_TIMEOUT:
-		o->timeout_ms = opt_duration("--timeout", optarg);
-		o->timeout_set = 1;
+	case OPT_ALLOW:
+		/* Only checked: the set is built once no usage error can come. */
+		(void)add_allow(NULL, optarg);
+		o->nallow++;
 		break;
 	case OPT_MAX_SIZE:
 		o->max_size = opt_number("--max-size", optarg, 1, 65535);
-		break;
-	case OPT_STATS:
-		o->stats = 1;
-		break;
-	case OPT_PROGRESS:
-		o->progress = 1;
-		break;
-	case OPT_VERBOSE:
-		o->verbose = 1;
 		break;
 	default:
 		parse_answer_opt(o, id);
@@ -164,10 +110,10 @@ parse_opt(struct listen_opts *o, int id)
 static void
 check_unix(const struct listen_opts *o)
 {
-	const char *ip = o->family != AF_UNSPEC ? "-4 and -6" :
-	    o->ifname != NULL ? "-I" : o->njoin > 0 ? "--join" :
-	    o->nallow > 0 ? "--allow" : o->reuse ? "--reuse" :
-	    o->port_file != NULL ? "--port-file" : NULL;
+	const char *ip = o->c.family != AF_UNSPEC ? "-4 and -6" :
+	    o->c.ifname != NULL ? "-I" : o->njoin > 0 ? "--join" :
+	    o->nallow > 0 ? "--allow" : o->c.reuse ? "--reuse" :
+	    o->c.port_file != NULL ? "--port-file" : NULL;
 
 	if (ip != NULL)
 		die_usage("%s do not apply to a Unix socket ('%s')", ip,
@@ -186,11 +132,11 @@ check_answer(struct listen_opts *o)
 	if (o->inf_set && !o->talk)
 		die_usage("--input-framing needs --talk");
 	if ((o->inf.mode == IN_CHUNK || o->inf.mode == IN_LENGTH ||
-	    o->inf.mode == IN_PCAP) && o->enc_set && o->enc != ENC_RAW)
+	    o->inf.mode == IN_PCAP) && o->c.enc_set && o->c.enc != ENC_RAW)
 		die_usage("--input-framing %s reads raw bytes: it does not "
 		    "take -e %s", o->inf.mode == IN_CHUNK ? "chunk" :
 		    o->inf.mode == IN_LENGTH ? "length" : "pcap",
-		    enc_name(o->enc));
+		    enc_name(o->c.enc));
 }
 
 /* Checks the operands and the options that exclude each other. */
@@ -212,10 +158,9 @@ check_opts(struct listen_opts *o, int argc, char **argv)
 		o->port = opt_port(argv[argc - 1], 1);
 	}
 	check_answer(o);
-	if (o->json && o->framing_set)
+	if (o->c.json && o->framing_set)
 		die_usage("--json and -F exclude each other");
-	if (o->ifname != NULL && (o->ifindex = if_nametoindex(o->ifname)) == 0)
-		die_usage("unknown interface '%s'", o->ifname);
+	o->ifindex = opt_ifindex(o->c.ifname);
 }
 
 /*
@@ -246,7 +191,7 @@ listen_opts_parse(struct listen_opts *o, int argc, char **argv)
 	int id;
 
 	memset(o, 0, sizeof(*o));
-	o->family = AF_UNSPEC;
+	opt_common_init(&o->c);
 	o->framing = OUT_LINE;
 	o->max_size = 65535;
 	o->jobs = 16;

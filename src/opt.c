@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include "cmd.h"
@@ -273,4 +274,109 @@ opt_family(int family, int id)
 	if (family != AF_UNSPEC && family != f)
 		die_usage("-4 and -6 exclude each other");
 	return f;
+}
+
+/* The name of option id as the messages give it: "--count", or "-c". */
+static const char *
+opt_spelling(int id, char *buf, size_t size)
+{
+	const struct opt_decl *d = &opt_decls[id];
+
+	if (d->name != NULL)
+		snprintf(buf, size, "--%s", d->name);
+	else
+		snprintf(buf, size, "-%c", d->letter);
+	return buf;
+}
+
+unsigned
+opt_ifindex(const char *ifname)
+{
+	unsigned i;
+
+	if (ifname == NULL)
+		return 0;
+	if ((i = if_nametoindex(ifname)) == 0)
+		die_usage("unknown interface '%s'", ifname);
+	return i;
+}
+
+void
+opt_common_init(struct common_opts *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = AF_UNSPEC;
+}
+
+/* opt_common() for the options that take a value: 1 if id is one. */
+static int
+common_value(struct common_opts *c, int id, const char *arg)
+{
+	char name[32];
+
+	opt_spelling(id, name, sizeof(name));
+	switch (id) {
+	case OPT_ENCODING:
+		c->enc = opt_encoding(arg);
+		c->enc_set = 1;
+		break;
+	case OPT_INTERFACE:
+		c->ifname = arg;
+		break;
+	case OPT_COUNT:
+		c->count = opt_number(name, arg, 1, UINT32_MAX);
+		break;
+	case OPT_WAIT:
+	case OPT_TIMEOUT:
+		c->timeout_ms = opt_duration(name, arg);
+		c->timeout_set = 1;
+		break;
+	case OPT_INTERVAL:
+		c->interval_ms = opt_duration(name, arg);
+		break;
+	case OPT_BUFFER:
+		c->buffer = opt_number(name, arg, 1024, 1U << 30);
+		break;
+	case OPT_PORT_FILE:
+		c->port_file = arg;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+int
+opt_common(struct common_opts *c, int id, const char *arg)
+{
+	switch (id) {
+	case OPT_IPV4:
+	case OPT_IPV6:
+		c->family = opt_family(c->family, id);
+		break;
+	case OPT_JSON:
+		c->json = 1;
+		break;
+	case OPT_SHOW_PEER:
+		c->show_peer = 1;
+		break;
+	case OPT_DF:
+		c->df = 1;
+		break;
+	case OPT_REUSE:
+		c->reuse = 1;
+		break;
+	case OPT_STATS:
+		c->stats = 1;
+		break;
+	case OPT_PROGRESS:
+		c->progress = 1;
+		break;
+	case OPT_VERBOSE:
+		c->verbose = 1;
+		break;
+	default:
+		return common_value(c, id, arg);
+	}
+	return 1;
 }

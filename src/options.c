@@ -153,33 +153,39 @@ const struct opt_decl opt_decls[OPT_NIDS] = {
 #define DURATION_NOTE \
 	"DURATION: a number with an optional unit ms, s or m (250ms, 1.5, 2m)."
 
+/* send's and broadcast's, but for where to send: before it, and after. */
+#define SEND_OPTS_SOCKET \
+	{ OPT_IPV4, NULL, NULL }, \
+	{ OPT_IPV6, NULL, NULL }, \
+	{ OPT_ENCODING, NULL, NULL }, \
+	{ OPT_FRAMING, NULL, NULL }, \
+	{ OPT_SOURCE, NULL, NULL }, \
+	{ OPT_SOURCE_PORT, NULL, NULL }, \
+	{ OPT_INTERFACE, NULL, NULL }, \
+	{ OPT_TTL, NULL, NULL }, \
+	{ OPT_TOS, NULL, NULL }, \
+	{ OPT_LOOP, NULL, NULL }, \
+	{ OPT_NO_LOOP, NULL, NULL }, \
+	{ OPT_DF, NULL, NULL }
+#define SEND_OPTS_PACE \
+	{ OPT_REPEAT, NULL, NULL }, \
+	{ OPT_INTERVAL, NULL, NULL }, \
+	{ OPT_RATE, NULL, NULL }, \
+	{ OPT_SPEED, NULL, NULL }, \
+	{ OPT_WAIT, NULL, NULL }, \
+	{ OPT_COUNT, NULL, NULL }, \
+	{ OPT_RETRIES, NULL, NULL }, \
+	{ OPT_JSON, NULL, NULL }, \
+	{ OPT_SHOW_PEER, NULL, NULL }, \
+	{ OPT_STATS, NULL, NULL }, \
+	{ OPT_PROGRESS, NULL, NULL }, \
+	{ OPT_VERBOSE, NULL, NULL }, \
+	{ OPT_HELP, NULL, NULL }
+
 static const struct opt_use send_opts[] = {
-	{ OPT_IPV4, NULL, NULL },
-	{ OPT_IPV6, NULL, NULL },
-	{ OPT_ENCODING, NULL, NULL },
-	{ OPT_FRAMING, NULL, NULL },
-	{ OPT_SOURCE, NULL, NULL },
-	{ OPT_SOURCE_PORT, NULL, NULL },
-	{ OPT_INTERFACE, NULL, NULL },
-	{ OPT_TTL, NULL, NULL },
-	{ OPT_TOS, NULL, NULL },
-	{ OPT_LOOP, NULL, NULL },
-	{ OPT_NO_LOOP, NULL, NULL },
-	{ OPT_DF, NULL, NULL },
+	SEND_OPTS_SOCKET,
 	{ OPT_BROADCAST, NULL, NULL },
-	{ OPT_REPEAT, NULL, NULL },
-	{ OPT_INTERVAL, NULL, NULL },
-	{ OPT_RATE, NULL, NULL },
-	{ OPT_SPEED, NULL, NULL },
-	{ OPT_WAIT, NULL, NULL },
-	{ OPT_COUNT, NULL, NULL },
-	{ OPT_RETRIES, NULL, NULL },
-	{ OPT_JSON, NULL, NULL },
-	{ OPT_SHOW_PEER, NULL, NULL },
-	{ OPT_STATS, NULL, NULL },
-	{ OPT_PROGRESS, NULL, NULL },
-	{ OPT_VERBOSE, NULL, NULL },
-	{ OPT_HELP, NULL, NULL },
+	SEND_OPTS_PACE
 };
 
 const struct opt_cmd opt_send = {
@@ -191,33 +197,10 @@ const struct opt_cmd opt_send = {
 
 /* send's, with --to and --all-interfaces where send has --broadcast. */
 static const struct opt_use broadcast_opts[] = {
-	{ OPT_IPV4, NULL, NULL },
-	{ OPT_IPV6, NULL, NULL },
-	{ OPT_ENCODING, NULL, NULL },
-	{ OPT_FRAMING, NULL, NULL },
-	{ OPT_SOURCE, NULL, NULL },
-	{ OPT_SOURCE_PORT, NULL, NULL },
-	{ OPT_INTERFACE, NULL, NULL },
-	{ OPT_TTL, NULL, NULL },
-	{ OPT_TOS, NULL, NULL },
-	{ OPT_LOOP, NULL, NULL },
-	{ OPT_NO_LOOP, NULL, NULL },
-	{ OPT_DF, NULL, NULL },
+	SEND_OPTS_SOCKET,
 	{ OPT_TO, NULL, NULL },
 	{ OPT_ALL_INTERFACES, NULL, NULL },
-	{ OPT_REPEAT, NULL, NULL },
-	{ OPT_INTERVAL, NULL, NULL },
-	{ OPT_RATE, NULL, NULL },
-	{ OPT_SPEED, NULL, NULL },
-	{ OPT_WAIT, NULL, NULL },
-	{ OPT_COUNT, NULL, NULL },
-	{ OPT_RETRIES, NULL, NULL },
-	{ OPT_JSON, NULL, NULL },
-	{ OPT_SHOW_PEER, NULL, NULL },
-	{ OPT_STATS, NULL, NULL },
-	{ OPT_PROGRESS, NULL, NULL },
-	{ OPT_VERBOSE, NULL, NULL },
-	{ OPT_HELP, NULL, NULL },
+	SEND_OPTS_PACE
 };
 
 const struct opt_cmd opt_broadcast = {

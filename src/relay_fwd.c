@@ -21,7 +21,7 @@ fwd_init(struct fwd *f, const struct relay_opts *o, struct relay_table *t,
 	f->ep = ep;
 	f->tee = tee;
 	f->ntee = o->ntee;
-	f->df = o->df;
+	f->df = o->c.df;
 	for (d = UP; d <= DOWN; d++) {
 		f->impaired[d] = impair_active(&o->imp[d]);
 		impair_init(&f->imp[d], &o->imp[d], d == UP ? o->seed :
@@ -267,7 +267,7 @@ fwd_dial_tees(struct fwd *f, const struct relay_opts *o, struct endpoint *dst)
 	int i, rc;
 
 	memset(&c, 0, sizeof(c));
-	c.family = o->family;
+	c.family = o->c.family;
 	c.ttl = c.tos = c.loop = -1;
 	for (i = 0; i < o->ntee; i++) {
 		if ((size_t)snprintf(host, sizeof(host), "%s", o->tee[i]) >=
@@ -276,7 +276,7 @@ fwd_dial_tees(struct fwd *f, const struct relay_opts *o, struct endpoint *dst)
 			    "HOST:PORT, IPv6 as [ADDRESS]:PORT", o->tee[i]);
 		*colon = '\0';
 		port = opt_port(colon + 1, 0);
-		if ((rc = resolve("--tee host", host, port, o->family, 0,
+		if ((rc = resolve("--tee host", host, port, o->c.family, 0,
 		    &dst[i])) != 0 ||
 		    (rc = endp_dial(&f->tee[i], &c, &dst[i], 1)) != 0)
 			return rc;

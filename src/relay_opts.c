@@ -72,70 +72,19 @@ set_impair(struct relay_opts *o, int id, const char *arg)
 	}
 }
 
-/* Takes option id, its value in optarg, if it is about the sockets. */
-static void
-parse_socket_opt(struct relay_opts *o, int id)
-{
-	switch (id) {
-	case OPT_TEE:
-		if (o->ntee == MAX_TEE)
-			die_usage("too many --tee addresses (at most %d)",
-			    MAX_TEE);
-		o->tee[o->ntee++] = optarg;
-		break;
-	case OPT_REUSE:
-		o->reuse = 1;
-		break;
-	case OPT_DF:
-		o->df = 1;
-		break;
-	case OPT_BUFFER:
-		o->buffer = opt_number("--buffer", optarg, 1024, 1U << 30);
-		break;
-	case OPT_PORT_FILE:
-		o->port_file = optarg;
-		break;
-	case OPT_STATS:
-		o->stats = 1;
-		break;
-	case OPT_PROGRESS:
-		o->progress = 1;
-		break;
-	}
-}
-
-/* Takes one option (id, its value in optarg). */
+/* Takes one option (id, its value in optarg), after the common ones. */
 static void
 parse_opt(struct relay_opts *o, int id)
 {
+	if (opt_common(&o->c, id, optarg))
+		return;
 	switch (id) {
-	case OPT_IPV4:
-	case OPT_IPV6:
-		o->family = opt_family(o->family, id);
-		break;
-	case OPT_ENCODING:
-		o->enc = opt_encoding(optarg);
-		o->enc_set = 1;
-		break;
 	case OPT_FRAMING:
 		if (frame_parse_out(optarg, &o->framing) == -1 ||
 		    (o->framing != OUT_LINE && o->framing != OUT_NUL))
 			die_usage("unknown framing '%s' for the relay: use "
 			    "line or nul", optarg);
 		o->framing_set = 1;
-		break;
-	case OPT_COUNT:
-		o->count = opt_number("--count", optarg, 1, UINT32_MAX);
-		break;
-	case OPT_TIMEOUT:
-		o->timeout_ms = opt_duration("--timeout", optarg);
-		o->timeout_set = 1;
-		break;
-	case OPT_VERBOSE:
-		o->verbose = 1;
-		break;
-	case OPT_JSON:
-		o->json = 1;
 		break;
 	case OPT_TAP:
 		o->tap = 1;
@@ -154,8 +103,12 @@ parse_opt(struct relay_opts *o, int id)
 		o->seed = opt_number("--seed", optarg, 0, UINT64_MAX);
 		o->seed_set = 1;
 		break;
-	default:
-		parse_socket_opt(o, id);
+	case OPT_TEE:
+		if (o->ntee == MAX_TEE)
+			die_usage("too many --tee addresses (at most %d)",
+			    MAX_TEE);
+		o->tee[o->ntee++] = optarg;
+		break;
 	}
 }
 
@@ -194,15 +147,15 @@ static void
 check_opts(struct relay_opts *o, int argc, char **argv)
 {
 	check_operands(o, argc, argv);
-	if (o->json && o->tap)
+	if (o->c.json && o->tap)
 		die_usage("--json and --tap exclude each other");
 	if (o->framing_set && !o->tap)
 		die_usage("-F needs --tap");
-	if (o->enc_set && !o->tap && !o->json)
+	if (o->c.enc_set && !o->tap && !o->c.json)
 		die_usage("-e needs --tap or --json");
-	if (o->listen_unix && (o->port_file != NULL || o->reuse))
+	if (o->listen_unix && (o->c.port_file != NULL || o->c.reuse))
 		die_usage("%s does not apply to a Unix socket ('%s')",
-		    o->port_file != NULL ? "--port-file" : "--reuse",
+		    o->c.port_file != NULL ? "--port-file" : "--reuse",
 		    o->address);
 }
 
@@ -231,7 +184,7 @@ relay_opts_parse(struct relay_opts *o, int argc, char **argv)
 	int id;
 
 	memset(o, 0, sizeof(*o));
-	o->family = AF_UNSPEC;
+	opt_common_init(&o->c);
 	o->framing = OUT_LINE;
 	o->idle_ms = 60000;
 	o->max_clients = 1024;

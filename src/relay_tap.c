@@ -32,10 +32,10 @@ tap_clear(struct tap *t)
 int
 tap_init(struct tap *t, const struct relay_opts *o)
 {
-	if (!o->tap && !o->json)
+	if (!o->tap && !o->c.json)
 		return 0;
 	t->on = 1;
-	return printer_init(&t->pr, o->enc, o->enc_set, o->framing, o->json,
+	return printer_init(&t->pr, o->c.enc, o->c.enc_set, o->framing, o->c.json,
 	    o->tap);
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The entry point libFuzzer (or tests/fuzz/replay.c) calls per input. */
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,6 +63,54 @@ fuzz_cstr(const struct fuzz_in *in)
 		s[i] = (char)in->p[i];
 	s[in->n] = '\0';
 	return s;
+}
+
+/*
+ * An allocation of exactly n bytes (one when n is 0), so that ASan sees
+ * a read or write past it; with p, a copy of its n bytes.
+ */
+static inline void *
+fuzz_dup(const void *p, size_t n)
+{
+	void *q;
+
+	if ((q = malloc(n ? n : 1)) == NULL)
+		abort();
+	if (p != NULL && n > 0)
+		memcpy(q, p, n);
+	return q;
+}
+
+/*
+ * A record limit from the top two bits of b, mostly small, where records
+ * run into it: 0 to 63, to 4095, to 65535; or (*large set) a number of
+ * three bytes, which the harness widens or bounds as it needs.
+ */
+static inline size_t
+fuzz_limit(struct fuzz_in *in, unsigned b, int *large)
+{
+	*large = 0;
+	switch (b >> 6 & 3) {
+	case 0:
+		return b & 0x3f;
+	case 1:
+		return (size_t)fuzz_uint(in, 1) << 4 | (b & 0xf);
+	case 2:
+		return (size_t)fuzz_uint(in, 2);
+	default:
+		*large = 1;
+		return (size_t)fuzz_uint(in, 3);
+	}
+}
+
+/* The next number of a xorshift generator seeded from the input. */
+static inline uint32_t
+fuzz_rand(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
 }
 
 #endif

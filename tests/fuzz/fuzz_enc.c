@@ -8,17 +8,6 @@
 
 #define NENC	4
 
-/* An allocation of exactly n bytes (one when n is 0), so ASan sees past it. */
-static void *
-xmalloc(size_t n)
-{
-	void *p;
-
-	if ((p = malloc(n ? n : 1)) == NULL)
-		abort();
-	return p;
-}
-
 static int
 is_space(unsigned char c)
 {
@@ -69,12 +58,12 @@ round_trip(enum encoding e, const unsigned char *b, size_t n, size_t *elen)
 	long got;
 
 	FUZZ_CHECK(emax >= n);
-	enc = xmalloc(emax);
+	enc = fuzz_dup(NULL, emax);
 	*elen = enc_encode(e, b, n, enc);
 	FUZZ_CHECK(*elen <= emax);
 	check_charset(e, enc, *elen);
 	FUZZ_CHECK(enc_decoded_max(e, *elen) >= n);
-	back = xmalloc(enc_decoded_max(e, *elen));
+	back = fuzz_dup(NULL, enc_decoded_max(e, *elen));
 	err.what = NULL;
 	got = enc_decode(e, enc, *elen, back, &err);
 	if (got < 0)
@@ -115,7 +104,7 @@ check_decode(enum encoding e, const char *in, size_t len)
 	long got, got2;
 
 	FUZZ_CHECK(dmax <= len);
-	out = xmalloc(dmax);
+	out = fuzz_dup(NULL, dmax);
 	err.what = NULL;
 	err.offset = (size_t)-1;
 	got = enc_decode(e, in, len, out, &err);
@@ -126,7 +115,7 @@ check_decode(enum encoding e, const char *in, size_t len)
 	} else
 		FUZZ_CHECK((size_t)got <= dmax);
 	/* The same input decoded in place gives the same answer. */
-	inplace = xmalloc(len);
+	inplace = fuzz_dup(NULL, len);
 	if (len > 0)
 		memcpy(inplace, in, len);
 	err2.what = NULL;
@@ -146,7 +135,7 @@ check_decode(enum encoding e, const char *in, size_t len)
 	enc = round_trip(e, out, (size_t)got, &elen);
 	/* Hex and base64 have one spelling, white space and case aside. */
 	if (e == ENC_HEX || e == ENC_BASE64) {
-		canon = xmalloc(len);
+		canon = fuzz_dup(NULL, len);
 		clen = canonical(e, in, len, canon);
 		FUZZ_CHECK(clen == elen);
 		FUZZ_CHECK(elen == 0 || memcmp(canon, enc, elen) == 0);
@@ -183,9 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *copy, *enc;
 
 	/* An exact-size copy: the harness's input may have slack after it. */
-	copy = xmalloc(in.n);
-	if (in.n > 0)
-		memcpy(copy, in.p, in.n);
+	copy = fuzz_dup(in.p, in.n);
 	switch ((sel >> 2) % 3) {
 	case 0:
 		check_decode(e, copy, in.n);

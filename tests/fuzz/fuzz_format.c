@@ -13,10 +13,8 @@
 
 #include "enc.h"
 #include "fuzz.h"
+#include "oracle.h"
 #include "output.h"
-
-#define CANARY		0xa5
-#define GUARD		16
 
 /* The datagram, its sender and how to show it. */
 struct sample {
@@ -31,15 +29,6 @@ struct parsed {
 	const char	*p;		/* the text left to read */
 	const char	*end;
 };
-
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	FUZZ_CHECK(p != NULL);
-	return p;
-}
 
 /* Takes the literal s from the front of the text, or fails. */
 static void
@@ -175,20 +164,6 @@ check_peer_text(const struct sample *s, struct parsed *t)
 	FUZZ_CHECK(take_uint(t, 1) == sample_port(s));
 }
 
-/* Decodes n encoded bytes at p and compares them with the payload. */
-static void
-check_payload(const struct sample *s, const char *p, size_t n)
-{
-	unsigned char *back = xmalloc(enc_decoded_max(s->f.enc, n));
-	struct enc_error err;
-	long got;
-
-	got = enc_decode(s->f.enc, p, n, back, &err);
-	FUZZ_CHECK(got >= 0 && (size_t)got == s->d.len);
-	FUZZ_CHECK(got == 0 || memcmp(back, s->d.data, s->d.len) == 0);
-	free(back);
-}
-
 /* The time field, read back: the same second (or the epoch) and usec. */
 static void
 check_time(const struct sample *s, struct parsed *t)
@@ -256,7 +231,7 @@ check_json(const struct sample *s, const char *out, size_t n)
 	expect_lit(&t, s->d.size > s->d.len ? "true" : "false");
 	expect_lit(&t, ",\"data\":\"");
 	/* A JSON string: only \\ and \" are escaped, nothing else is. */
-	data = xmalloc((size_t)(t.end - t.p));
+	data = fuzz_dup(NULL, (size_t)(t.end - t.p));
 	while (t.p < t.end && *t.p != '"') {
 		FUZZ_CHECK((unsigned char)*t.p >= 0x20 &&
 		    (unsigned char)*t.p < 0x7f);
@@ -267,7 +242,7 @@ check_json(const struct sample *s, const char *out, size_t n)
 		}
 		data[m++] = *t.p++;
 	}
-	check_payload(s, data, m);
+	oracle_check_payload(s->f.enc, &s->d, data, m);
 	free(data);
 	expect_lit(&t, "\"}\n");
 	FUZZ_CHECK(t.p == t.end);
@@ -278,14 +253,9 @@ static void
 check_framed(const struct sample *s, const char *out, size_t n)
 {
 	struct parsed t = { out, out + n };
-	size_t len;
 
 	if (s->f.framing == OUT_LENGTH) {
-		len = s->d.len > 0xffff ? 0xffff : s->d.len;
-		FUZZ_CHECK(n == 2 + len);
-		FUZZ_CHECK(((size_t)(unsigned char)out[0] << 8 |
-		    (unsigned char)out[1]) == len);
-		FUZZ_CHECK(len == 0 || memcmp(out + 2, s->d.data, len) == 0);
+		oracle_check_length(&s->d, out, n);
 		return;
 	}
 	if (s->f.show_peer) {
@@ -297,22 +267,20 @@ check_framed(const struct sample *s, const char *out, size_t n)
 		    (s->f.framing == OUT_LINE ? '\n' : '\0'));
 		t.end--;
 	}
-	check_payload(s, t.p, (size_t)(t.end - t.p));
+	oracle_check_payload(s->f.enc, &s->d, t.p, (size_t)(t.end - t.p));
 }
 
 /* out_peer() and out_addr() into their buffers, guarded, read back. */
 static void
 check_peer(const struct sample *s)
 {
-	char buf[PEER_MAX + GUARD];
+	char buf[PEER_MAX];
 	struct parsed t;
 	unsigned port = 123456;
-	int n, i;
+	int n;
 
-	memset(buf, CANARY, sizeof(buf));
-	n = out_peer((const struct sockaddr *)&s->ss, s->d.fromlen, buf);
-	for (i = PEER_MAX; i < PEER_MAX + GUARD; i++)
-		FUZZ_CHECK((unsigned char)buf[i] == CANARY);
+	n = oracle_out_peer((const struct sockaddr *)&s->ss, s->d.fromlen,
+	    buf);
 	if (!s->known) {
 		FUZZ_CHECK(n == -1);
 		return;
@@ -333,11 +301,10 @@ check_peer(const struct sample *s)
 static void
 make_sender(struct sample *s, struct fuzz_in *in)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&s->ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->ss;
 	unsigned kind = fuzz_u8(in), i;
 	uint16_t port = (uint16_t)fuzz_uint(in, 2);
 	unsigned char a[16];
+	uint32_t scope = 0;
 
 	memset(a, 0, sizeof(a));
 	/* Addresses with runs of zeros are the interesting ones. */
@@ -345,47 +312,21 @@ make_sender(struct sample *s, struct fuzz_in *in)
 		if (kind & 0x40 || (i & 1) == 0 || (kind >> 4 & 3) == 0)
 			a[i] = (unsigned char)fuzz_u8(in);
 	memset(&s->ss, 0, sizeof(s->ss));
-	s->known = 1;
-	switch (kind & 7) {
-	case 0:
-	case 1:
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a, 4);
-		s->d.fromlen = sizeof(*sin);
-		break;
-	case 2:
-	case 3:
-	case 4:
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, a, 16);
-		if ((kind & 7) == 3) {
-			memset(&sin6->sin6_addr, 0, 10);
-			sin6->sin6_addr.s6_addr[10] = 0xff;
-			sin6->sin6_addr.s6_addr[11] = 0xff;
-		}
+	s->known = (kind & 7) <= 4;
+	if ((kind & 7) <= 4) {
 		/* 1 is lo, a name; large ones name nothing. */
 		if ((kind & 7) == 4)
-			sin6->sin6_scope_id = kind & 0x80 ? 1 :
+			scope = kind & 0x80 ? 1 :
 			    (uint32_t)fuzz_uint(in, 4) | 0x10000000u;
-		s->d.fromlen = sizeof(*sin6);
-		break;
-	case 5:
+		s->d.fromlen = oracle_ip_sender(&s->ss, kind & 7, port, a,
+		    scope);
+	} else if ((kind & 7) == 5) {
 		/* A family output.c does not know (Unix is fuzz_output's). */
 		s->ss.ss_family = AF_APPLETALK;
 		s->d.fromlen = sizeof(s->ss);
-		s->known = 0;
-		break;
-	default:
-		/* The family says more than the length holds. */
-		sin6->sin6_family = kind & 0x80 ? AF_INET6 : AF_INET;
-		memcpy(&sin6->sin6_addr, a, 16);
-		s->d.fromlen = (socklen_t)(port % (kind & 0x80 ?
-		    sizeof(*sin6) : sizeof(*sin)));
-		s->known = 0;
-		break;
-	}
+	} else
+		s->d.fromlen = oracle_short_sender(&s->ss, kind & 0x80, a,
+		    port);
 	s->d.from = (const struct sockaddr *)&s->ss;
 }
 
@@ -400,10 +341,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *out;
 
 	memset(&s, 0, sizeof(s));
-	s.f.enc = (enum encoding)(b0 & 3);
-	s.f.framing = (enum out_framing)(b0 >> 2 & 3);
-	s.f.json = (int)(b0 >> 4 & 1);
-	s.f.show_peer = (int)(b0 >> 5 & 1);
+	s.f = oracle_fmt(b0);
 	/* JSON carries no raw bytes (printer_init() refuses it). */
 	if (s.f.json && s.f.enc == ENC_RAW)
 		s.f.enc = ENC_BASE64;
@@ -423,17 +361,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.d.len = in.n;
 	s.d.size = s.d.len + n < s.d.len ? SIZE_MAX : s.d.len + n;
 	/* Exactly sized copies, so that a read or write past them shows. */
-	payload = xmalloc(s.d.len);
-	if (s.d.len > 0)
-		memcpy(payload, in.p, s.d.len);
+	payload = fuzz_dup(in.p, s.d.len);
 	s.d.data = payload;
 
 	check_peer(&s);
 	max = out_record_max(&s.f, s.d.len);
 	FUZZ_CHECK(max >= s.d.len && out_record_max(&s.f, s.d.len + 1) >= max);
-	out = xmalloc(max);
-	n = out_format(&s.f, &s.d, out);
-	FUZZ_CHECK(n <= max);
+	out = oracle_format(&s.f, &s.d, &n);
 	if (s.f.json)
 		check_json(&s, out, n);
 	else

@@ -10,6 +10,7 @@
 
 #include "frame.h"
 #include "fuzz.h"
+#include "oracle.h"
 
 #define NMODES		5
 #define AMPLIFY_MIN	(1300 * 1024)	/* past the reader's 1 MiB buffer */
@@ -41,73 +42,13 @@ struct held {
 	size_t			 off;
 };
 
-static uint32_t
-next_rand(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
-
-/*
- * The reference: the next record of in[*pos..len], as FRAME_RECORD with
- * its offset and length, or FRAME_END, FRAME_ETOOBIG or FRAME_ESHORT.
- */
+/* The reference over the whole input: oracle_split(). */
 static int
 ref_next(const struct setup *su, size_t *pos, unsigned long long nrec,
     size_t *off, size_t *n)
 {
-	const unsigned char *in = su->in, *q;
-	size_t len = su->len, rem = len - *pos, hdr;
-
-	switch (su->f.mode) {
-	case IN_LINE:
-	case IN_NUL:
-		if (rem == 0)
-			return FRAME_END;
-		q = memchr(in + *pos, su->f.mode == IN_LINE ? '\n' : '\0', rem);
-		*n = q != NULL ? (size_t)(q - (in + *pos)) : rem;
-		if (*n > su->maxrec)
-			return FRAME_ETOOBIG;
-		*off = *pos;
-		*pos += *n + (q != NULL);
-		return FRAME_RECORD;
-	case IN_WHOLE:
-		if (nrec > 0)
-			return FRAME_END;
-		if (len > su->maxrec)
-			return FRAME_ETOOBIG;
-		*off = 0;
-		*n = len;
-		*pos = len;
-		return FRAME_RECORD;
-	case IN_CHUNK:
-		if (rem == 0)
-			return FRAME_END;
-		*off = *pos;
-		*n = rem < su->f.chunk ? rem : su->f.chunk;
-		*pos += *n;
-		return FRAME_RECORD;
-	case IN_LENGTH:
-		if (rem == 0)
-			return FRAME_END;
-		if (rem < 2)
-			return FRAME_ESHORT;
-		hdr = (size_t)in[*pos] << 8 | in[*pos + 1];
-		if (hdr > su->maxrec)
-			return FRAME_ETOOBIG;
-		if (rem - 2 < hdr)
-			return FRAME_ESHORT;
-		*off = *pos + 2;
-		*n = hdr;
-		*pos += 2 + hdr;
-		return FRAME_RECORD;
-	case IN_JSON:	/* lines to the reader; fuzzed with jsonrec */
-	case IN_PCAP:	/* fuzzed with the pcap reader */
-		break;
-	}
-	abort();
+	return oracle_split(&su->f, su->maxrec, su->in, su->len, pos, nrec,
+	    off, n);
 }
 
 /* Writes the next piece to the empty pipe, or closes it at the end. */
@@ -122,7 +63,7 @@ feed(struct setup *su, int *wfd, size_t *fed)
 		*wfd = -1;
 		return;
 	}
-	n = 1 + next_rand(&su->rng) % su->pmax;
+	n = 1 + fuzz_rand(&su->rng) % su->pmax;
 	if (n > su->len - *fed)
 		n = su->len - *fed;
 	while (n > 0) {
@@ -167,7 +108,7 @@ drive(struct setup *su, struct frame_reader *r, int *wfd)
 	FUZZ_CHECK(held != NULL && re != NULL);
 	limit = 4 * (unsigned long long)su->len + 64;
 	for (may = 1;; may = !su->probe || may == 0 ||
-	    (next_rand(&su->rng) & 3) != 0) {
+	    (fuzz_rand(&su->rng) & 3) != 0) {
 		FUZZ_CHECK(++steps < limit);
 		if (may) {
 			/* Records handed out before may still be read now. */
@@ -348,7 +289,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char *copy, *big = NULL;
 	unsigned b0, b1, b2;
 	char *name;
-	int fd, wfd;
+	int fd, wfd, large;
 
 	memset(&su, 0, sizeof(su));
 	b0 = fuzz_u8(&in);
@@ -369,21 +310,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	su.probe = (int)(b1 >> 4 & 1);
 	su.bad_init = (int)(b1 >> 5 & 1);
 	su.pmax = piece_max[b1 >> 6 | (b0 >> 6 & 1) << 2];
-	/* Mostly small limits, where records run into them. */
-	switch (b2 >> 6) {
-	case 0:
-		su.maxrec = b2 & 0x3f;
-		break;
-	case 1:
-		su.maxrec = (size_t)fuzz_uint(&in, 1) << 4 | (b2 & 0xf);
-		break;
-	case 2:
-		su.maxrec = (size_t)fuzz_uint(&in, 2);
-		break;
-	default:
-		su.maxrec = (size_t)(fuzz_uint(&in, 3) % (2u << 20));
-		break;
-	}
+	su.maxrec = fuzz_limit(&in, b2, &large);
+	if (large)
+		su.maxrec %= 2u << 20;
 	if (su.f.mode == IN_CHUNK)
 		su.f.chunk = su.maxrec == 0 ? 0 :
 		    1 + (size_t)fuzz_uint(&in, 2) % su.maxrec;

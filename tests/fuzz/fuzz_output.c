@@ -18,22 +18,11 @@
 #include "enc.h"
 #include "output.h"
 #include "fuzz.h"
+#include "oracle.h"
 
 #define JSON_DEPTH	32
 #define JSON_MEMBERS	16
 #define AMPLIFY_LEN	70000	/* more than a length frame can say */
-#define CANARY		0xa5
-#define GUARD		32
-
-static void *
-xmalloc(size_t n)
-{
-	void *p;
-
-	if ((p = malloc(n ? n : 1)) == NULL)
-		abort();
-	return p;
-}
 
 /*
  * A strict JSON reader (RFC 8259): validates a text and, for the
@@ -165,7 +154,7 @@ j_string(struct jp *p, char **out, size_t *outlen)
 		return -1;
 	p->i++;
 	if (out != NULL)
-		buf = xmalloc(p->n - p->i + 4);
+		buf = fuzz_dup(NULL, p->n - p->i + 4);
 	for (;;) {
 		if (p->i >= p->n)
 			goto bad;
@@ -242,39 +231,42 @@ bad:
 	return -1;
 }
 
+/* Skips a run of digits; returns how many. */
+static size_t
+j_digits(struct jp *p)
+{
+	size_t d;
+
+	for (d = 0; p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9';
+	    d++)
+		p->i++;
+	return d;
+}
+
 /* A number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
 static int
 j_number(struct jp *p)
 {
-	size_t d;
-
 	if (p->i < p->n && p->s[p->i] == '-')
 		p->i++;
 	if (p->i >= p->n)
 		return -1;
 	if (p->s[p->i] == '0')
 		p->i++;
-	else if (p->s[p->i] >= '1' && p->s[p->i] <= '9') {
-		while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
-			p->i++;
-	} else
+	else if (p->s[p->i] >= '1' && p->s[p->i] <= '9')
+		(void)j_digits(p);
+	else
 		return -1;
 	if (p->i < p->n && p->s[p->i] == '.') {
 		p->i++;
-		for (d = 0; p->i < p->n && p->s[p->i] >= '0' &&
-		    p->s[p->i] <= '9'; d++)
-			p->i++;
-		if (d == 0)
+		if (j_digits(p) == 0)
 			return -1;
 	}
 	if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
 		p->i++;
 		if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-'))
 			p->i++;
-		for (d = 0; p->i < p->n && p->s[p->i] >= '0' &&
-		    p->s[p->i] <= '9'; d++)
-			p->i++;
-		if (d == 0)
+		if (j_digits(p) == 0)
 			return -1;
 	}
 	return 0;
@@ -291,52 +283,27 @@ j_literal(struct jp *p, const char *lit)
 	return 0;
 }
 
-/* An object; at the top level its members are kept in p->m. */
+/*
+ * What is left of an array or object, past its opening bracket: items
+ * read by item (given top) and separated by commas, up to close.
+ */
 static int
-j_object(struct jp *p, int top)
+j_items(struct jp *p, int close, int top, int (*item)(struct jp *, int))
 {
-	struct jmember *m;
-	char *key, *str;
-	size_t keylen, slen;
-
 	p->i++;
 	j_ws(p);
-	if (p->i < p->n && p->s[p->i] == '}') {
+	if (p->i < p->n && p->s[p->i] == close) {
 		p->i++;
 		return 0;
 	}
 	for (;;) {
 		j_ws(p);
-		if (j_string(p, &key, &keylen) == -1)
+		if (item(p, top) == -1)
 			return -1;
-		j_ws(p);
-		if (p->i >= p->n || p->s[p->i] != ':') {
-			free(key);
-			return -1;
-		}
-		p->i++;
-		j_ws(p);
-		str = NULL;
-		slen = 0;
-		if (top && p->nm < JSON_MEMBERS) {
-			m = &p->m[p->nm++];
-			m->key = key;
-			m->keylen = keylen;
-			m->start = p->i;
-			if (j_value(p, 0, &str, &slen) == -1)
-				return -1;
-			m->end = p->i;
-			m->str = str;
-			m->strlen = slen;
-		} else {
-			free(key);
-			if (j_value(p, 0, NULL, NULL) == -1)
-				return -1;
-		}
 		j_ws(p);
 		if (p->i >= p->n)
 			return -1;
-		if (p->s[p->i] == '}') {
+		if (p->s[p->i] == close) {
 			p->i++;
 			return 0;
 		}
@@ -345,29 +312,45 @@ j_object(struct jp *p, int top)
 	}
 }
 
+/* An object's member; at the top level it is kept in p->m. */
 static int
-j_array(struct jp *p)
+j_pair(struct jp *p, int top)
 {
+	struct jmember *m;
+	char *key, *str = NULL;
+	size_t keylen, slen = 0;
+
+	if (j_string(p, &key, &keylen) == -1)
+		return -1;
+	j_ws(p);
+	if (p->i >= p->n || p->s[p->i] != ':') {
+		free(key);
+		return -1;
+	}
 	p->i++;
 	j_ws(p);
-	if (p->i < p->n && p->s[p->i] == ']') {
-		p->i++;
-		return 0;
+	if (!top || p->nm == JSON_MEMBERS) {
+		free(key);
+		return j_value(p, 0, NULL, NULL);
 	}
-	for (;;) {
-		j_ws(p);
-		if (j_value(p, 0, NULL, NULL) == -1)
-			return -1;
-		j_ws(p);
-		if (p->i >= p->n)
-			return -1;
-		if (p->s[p->i] == ']') {
-			p->i++;
-			return 0;
-		}
-		if (p->s[p->i++] != ',')
-			return -1;
-	}
+	m = &p->m[p->nm++];
+	m->key = key;
+	m->keylen = keylen;
+	m->start = p->i;
+	if (j_value(p, 0, &str, &slen) == -1)
+		return -1;
+	m->end = p->i;
+	m->str = str;
+	m->strlen = slen;
+	return 0;
+}
+
+/* An array's element. */
+static int
+j_element(struct jp *p, int top)
+{
+	(void)top;
+	return j_value(p, 0, NULL, NULL);
 }
 
 static int
@@ -379,10 +362,10 @@ j_value(struct jp *p, int top, char **str, size_t *slen)
 		return -1;
 	switch (p->s[p->i]) {
 	case '{':
-		rc = j_object(p, top);
+		rc = j_items(p, '}', top, j_pair);
 		break;
 	case '[':
-		rc = j_array(p);
+		rc = j_items(p, ']', 0, j_element);
 		break;
 	case '"':
 		rc = j_string(p, str, slen);
@@ -579,21 +562,6 @@ ref_time(const struct timespec *ts, char *buf, size_t size)
 	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
 }
 
-/* Decodes an encoded payload and compares it with the datagram's bytes. */
-static void
-check_payload(const struct sample *s, const char *enc, size_t n)
-{
-	unsigned char *back;
-	struct enc_error err;
-	long got;
-
-	back = xmalloc(enc_decoded_max(s->f.enc, n));
-	got = enc_decode(s->f.enc, enc, n, back, &err);
-	FUZZ_CHECK(got >= 0 && (size_t)got == s->d.len);
-	FUZZ_CHECK(got == 0 || memcmp(back, s->d.data, s->d.len) == 0);
-	free(back);
-}
-
 /* A JSON record: one valid object on one line, with the right values. */
 static void
 check_json(const struct sample *s, const char *out, size_t n)
@@ -633,7 +601,7 @@ check_json(const struct sample *s, const char *out, size_t n)
 	FUZZ_CHECK(j_is(&p, m, s->d.size > s->d.len ? "true" : "false"));
 	m = j_member(&p, 5, "data");
 	FUZZ_CHECK(m->str != NULL);
-	check_payload(s, m->str, m->strlen);
+	oracle_check_payload(s->f.enc, &s->d, m->str, m->strlen);
 	j_free(&p);
 }
 
@@ -646,11 +614,7 @@ check_framed(const struct sample *s, const char *out, size_t n)
 	unsigned port;
 
 	if (s->f.framing == OUT_LENGTH) {
-		len = s->d.len > 0xffff ? 0xffff : s->d.len;
-		FUZZ_CHECK(n == 2 + len);
-		FUZZ_CHECK((size_t)((unsigned char)out[0] << 8 |
-		    (unsigned char)out[1]) == len);
-		FUZZ_CHECK(len == 0 || memcmp(out + 2, s->d.data, len) == 0);
+		oracle_check_length(&s->d, out, n);
 		return;
 	}
 	if (s->f.show_peer) {
@@ -669,7 +633,7 @@ check_framed(const struct sample *s, const char *out, size_t n)
 		    '\0'));
 		len--;
 	}
-	check_payload(s, out + body, len);
+	oracle_check_payload(s->f.enc, &s->d, out + body, len);
 }
 
 /* Two strings must be equal; says both when they are not. */
@@ -688,15 +652,12 @@ check_peer(const struct sample *s)
 {
 	const struct sockaddr *sa = s->from_null ? NULL :
 	    (const struct sockaddr *)&s->ss;
-	char buf[PEER_MAX + GUARD], want[PEER_MAX + 8];
+	char buf[PEER_MAX], want[PEER_MAX + 8];
 	unsigned port = 99999, wport;
-	int n, i;
+	int n;
 
 	ref_addr(s, want, sizeof(want), &wport, 1);
-	memset(buf, CANARY, sizeof(buf));
-	n = out_peer(sa, s->d.fromlen, buf);
-	for (i = PEER_MAX; i < PEER_MAX + GUARD; i++)
-		FUZZ_CHECK((unsigned char)buf[i] == CANARY);
+	n = oracle_out_peer(sa, s->d.fromlen, buf);
 	if (strcmp(want, "?") == 0) {
 		FUZZ_CHECK(n == -1);
 		return;
@@ -716,8 +677,6 @@ check_peer(const struct sample *s)
 static void
 make_sender(struct sample *s, struct fuzz_in *in)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&s->ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->ss;
 	struct sockaddr_un *sun = (struct sockaddr_un *)&s->ss;
 	unsigned kind = fuzz_u8(in), i;
 	unsigned char a[16];
@@ -727,48 +686,20 @@ make_sender(struct sample *s, struct fuzz_in *in)
 	for (i = 0; i < 16; i++)
 		a[i] = (unsigned char)fuzz_u8(in);
 	memset(&s->ss, 0, sizeof(s->ss));
-	switch (kind % 8) {
-	case 0:
-	case 1:
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a, 4);
-		s->d.fromlen = sizeof(*sin);
-		break;
-	case 2:
-	case 3:
-	case 4:
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, a, 16);
-		if (kind % 8 == 3) {
-			/* IPv4-mapped */
-			memset(&sin6->sin6_addr, 0, 10);
-			sin6->sin6_addr.s6_addr[10] = 0xff;
-			sin6->sin6_addr.s6_addr[11] = 0xff;
-		}
+	if (kind % 8 <= 4)
 		/* Small scopes name real interfaces (1 is lo), large don't. */
-		if (kind % 8 == 4)
-			sin6->sin6_scope_id = kind & 0x80 ? scope : scope % 4;
-		s->d.fromlen = sizeof(*sin6);
-		break;
-	case 5:
+		s->d.fromlen = oracle_ip_sender(&s->ss, kind % 8, port, a,
+		    kind & 0x80 ? scope : scope % 4);
+	else if (kind % 8 == 5) {
 		sun->sun_family = AF_UNIX;
 		memcpy(sun->sun_path, a, 16);
 		s->d.fromlen = sizeof(*sun);
-		break;
-	case 6:
+	} else if (kind % 8 == 6) {
 		s->from_null = 1;
 		s->d.fromlen = 0;
-		break;
-	default:
-		/* Cut short: the family says more than the length holds. */
-		sin6->sin6_family = kind & 0x80 ? AF_INET6 : AF_INET;
-		memcpy(&sin6->sin6_addr, a, 16);
-		s->d.fromlen = (socklen_t)(scope % (kind & 0x80 ?
-		    sizeof(*sin6) : sizeof(*sin)));
-		break;
-	}
+	} else
+		s->d.fromlen = oracle_short_sender(&s->ss, kind & 0x80, a,
+		    scope);
 	s->d.from = s->from_null ? NULL : (const struct sockaddr *)&s->ss;
 }
 
@@ -789,14 +720,11 @@ check_format(struct fuzz_in *in)
 	struct sample s;
 	unsigned b0 = fuzz_u8(in), b1 = fuzz_u8(in);
 	uint64_t extra, big;
-	size_t max, n, i;
+	size_t n, i;
 	char *out;
 
 	memset(&s, 0, sizeof(s));
-	s.f.enc = (enum encoding)(b0 & 3);
-	s.f.framing = (enum out_framing)(b0 >> 2 & 3);
-	s.f.json = (int)(b0 >> 4 & 1);
-	s.f.show_peer = (int)(b0 >> 5 & 1);
+	s.f = oracle_fmt(b0);
 	make_sender(&s, in);
 	s.d.time.tv_sec = (time_t)fuzz_uint(in, 8);
 	if (!(b1 & 1))
@@ -811,7 +739,7 @@ check_format(struct fuzz_in *in)
 	s.d.len = in->n;
 	if ((b1 & 0x1c) == 0x1c && in->n > 0)
 		s.d.len = AMPLIFY_LEN;
-	s.payload = xmalloc(s.d.len);
+	s.payload = fuzz_dup(NULL, s.d.len);
 	for (i = 0; i < s.d.len; i++)
 		s.payload[i] = in->p[i % in->n];
 	s.d.data = s.payload;
@@ -821,10 +749,7 @@ check_format(struct fuzz_in *in)
 
 	check_peer(&s);
 	check_max_monotonic(&s.f, b1 & 0x80 ? big : big % 200000);
-	max = out_record_max(&s.f, s.d.len);
-	out = xmalloc(max);
-	n = out_format(&s.f, &s.d, out);
-	FUZZ_CHECK(n <= max);
+	out = oracle_format(&s.f, &s.d, &n);
 	if (s.f.json)
 		check_json(&s, out, n);
 	else
@@ -937,9 +862,9 @@ check_obuf(struct fuzz_in *in)
 	FUZZ_CHECK(k.fd != -1);
 	FUZZ_CHECK(obuf_init(&k.o, k.fd, cap) == 0);
 	/* An operation queues at most 255 bytes, a burst 64 * 2. */
-	k.stream = xmalloc(ops * 256);
-	k.arena = xmalloc(ops * 256);
-	k.back = xmalloc(ops * 256 + 65536);
+	k.stream = fuzz_dup(NULL, ops * 256);
+	k.arena = fuzz_dup(NULL, ops * 256);
+	k.back = fuzz_dup(NULL, ops * 256 + 65536);
 	while (in->n > 0) {
 		op = fuzz_u8(in);
 		if (op >= 0xf0) {

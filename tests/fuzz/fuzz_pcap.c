@@ -20,19 +20,6 @@ struct result {
 	uint64_t	 skipped[PCAP_SKIP_KINDS];
 };
 
-/* An allocation of exactly n bytes (one when n is 0), so ASan sees past it. */
-static unsigned char *
-xdup(const unsigned char *p, size_t n)
-{
-	unsigned char *q;
-
-	if ((q = malloc(n ? n : 1)) == NULL)
-		abort();
-	if (n > 0 && p != NULL)
-		memcpy(q, p, n);
-	return q;
-}
-
 static uint64_t
 mix(uint64_t h, uint64_t v)
 {
@@ -54,9 +41,9 @@ read_all(const unsigned char *d, size_t n, size_t step, struct result *res)
 
 	memset(res, 0, sizeof(*res));
 	pcap_reader_init(&r);
-	buf = xdup(d, n);
+	buf = fuzz_dup(d, n);
 	for (;;) {
-		copy = xdup(buf, have);
+		copy = fuzz_dup(buf, have);
 		rc = pcap_next(&r, copy, have, fed == n, &used, &rec);
 		FUZZ_CHECK(used <= have);
 		if (rc == PCAP_REC) {
@@ -188,7 +175,7 @@ round_trip(struct fuzz_in *in)
 	d.nsec = (long)(fuzz_uint(in, 4) % 1000000000u);
 	d.data = in->p;
 	d.len = d.size = in->n;
-	cap = xdup(NULL, PCAP_HEADER_LEN + PCAP_RECORD_OVERHEAD + in->n);
+	cap = fuzz_dup(NULL, PCAP_HEADER_LEN + PCAP_RECORD_OVERHEAD + in->n);
 	FUZZ_CHECK(pcap_write_header(cap) == PCAP_HEADER_LEN);
 	n = pcap_write_record(cap + PCAP_HEADER_LEN, &d);
 	if (in->n > 65507) {

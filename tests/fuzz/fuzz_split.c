@@ -6,6 +6,7 @@
 
 #include "frame.h"
 #include "fuzz.h"
+#include "oracle.h"
 
 #define NMODES		6	/* IN_LINE .. IN_JSON */
 
@@ -22,76 +23,6 @@ struct setup {
 	unsigned char	*in;
 	size_t		 len;
 };
-
-static uint32_t
-next_rand(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
-
-/*
- * The reference over the whole input: the next record of in[*pos..len]
- * as FRAME_RECORD with its offset and length, or FRAME_END,
- * FRAME_ETOOBIG or FRAME_ESHORT.
- */
-static int
-ref_next(const struct setup *su, size_t *pos, unsigned long long nrec,
-    size_t *off, size_t *n)
-{
-	const unsigned char *in = su->in, *q;
-	size_t len = su->len, rem = len - *pos, hdr;
-
-	switch (su->f.mode) {
-	case IN_LINE:
-	case IN_JSON:		/* lines, to the splitter */
-	case IN_NUL:
-		if (rem == 0)
-			return FRAME_END;
-		q = memchr(in + *pos, su->f.mode == IN_NUL ? '\0' : '\n', rem);
-		*n = q != NULL ? (size_t)(q - (in + *pos)) : rem;
-		if (*n > su->maxrec)
-			return FRAME_ETOOBIG;
-		*off = *pos;
-		*pos += *n + (q != NULL);
-		return FRAME_RECORD;
-	case IN_WHOLE:
-		if (nrec > 0)
-			return FRAME_END;
-		if (len > su->maxrec)
-			return FRAME_ETOOBIG;
-		*off = 0;
-		*n = len;
-		*pos = len;
-		return FRAME_RECORD;
-	case IN_CHUNK:
-		if (rem == 0)
-			return FRAME_END;
-		*off = *pos;
-		*n = rem < su->f.chunk ? rem : su->f.chunk;
-		*pos += *n;
-		return FRAME_RECORD;
-	case IN_LENGTH:
-		if (rem == 0)
-			return FRAME_END;
-		if (rem < 2)
-			return FRAME_ESHORT;
-		hdr = (size_t)in[*pos] << 8 | in[*pos + 1];
-		if (hdr > su->maxrec)
-			return FRAME_ETOOBIG;
-		if (rem - 2 < hdr)
-			return FRAME_ESHORT;
-		*off = *pos + 2;
-		*n = hdr;
-		*pos += 2 + hdr;
-		return FRAME_RECORD;
-	case IN_PCAP:		/* frame_next()'s own reader, not split */
-		break;
-	}
-	abort();
-}
 
 /*
  * One call over in[pos..end).  The byte after end, which the splitter
@@ -144,12 +75,13 @@ drive(struct setup *su)
 		if (rc == FRAME_MORE) {
 			/* Only more input can decide: so there is more. */
 			FUZZ_CHECK(end < su->len);
-			end += 1 + next_rand(&su->rng) % su->pmax;
+			end += 1 + fuzz_rand(&su->rng) % su->pmax;
 			if (end > su->len)
 				end = su->len;
 			continue;
 		}
-		want = ref_next(su, &ref, nrec, &off, &n);
+		want = oracle_split(&su->f, su->maxrec, su->in, su->len, &ref,
+		    nrec, &off, &n);
 		FUZZ_CHECK(rc == want);
 		if (rc != FRAME_RECORD)
 			break;
@@ -178,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in in = { data, size };
 	struct setup su;
 	unsigned b0, b1;
+	int large;
 
 	memset(&su, 0, sizeof(su));
 	b0 = fuzz_u8(&in);
@@ -185,22 +118,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	su.f.mode = (enum in_framing)(b0 % NMODES);
 	su.pmax = piece_max[b0 >> 3 & 7];
 	su.recheck = (int)(b0 >> 6 & 1);
-	/* Mostly small limits, where records run into them. */
-	switch (b1 >> 6) {
-	case 0:
-		su.maxrec = b1 & 0x3f;
-		break;
-	case 1:
-		su.maxrec = (size_t)fuzz_uint(&in, 1) << 4 | (b1 & 0xf);
-		break;
-	case 2:
-		su.maxrec = (size_t)fuzz_uint(&in, 2);
-		break;
-	default:
-		su.maxrec = (size_t)fuzz_uint(&in, 3) << 8 |
-		    (size_t)fuzz_u8(&in);
-		break;
-	}
+	su.maxrec = fuzz_limit(&in, b1, &large);
+	if (large)
+		su.maxrec = su.maxrec << 8 | (size_t)fuzz_u8(&in);
 	if (su.f.mode == IN_CHUNK) {
 		if (su.maxrec == 0)
 			su.maxrec = 1;

@@ -10,17 +10,12 @@
 CC=${CC:-cc}
 CFLAGS=${CFLAGS--O1 -g}
 LDFLAGS=${LDFLAGS-}
-WARN="-std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
--Wmissing-prototypes -Wold-style-definition -Wwrite-strings -Wpointer-arith \
--Wformat=2 -Wvla -fno-common -D_GNU_SOURCE -Iinclude"
-FUZZ=tests/fuzz
-BIN=$FUZZ/bin
-ALL="port host enc frame split output format pcap json args"
 
-if [ ! -f "$FUZZ/replay.c" ]; then
+if [ ! -f tests/fuzz/common.sh ]; then
 	echo "replay.sh: run me from the top of the source tree" >&2
 	exit 2
 fi
+. tests/fuzz/common.sh
 mkdir -p "$BIN" || exit 1
 passed=0
 failed=0
@@ -36,18 +31,6 @@ primary() {
 	pcap)		echo src/pcap.c ;;
 	json)		echo src/jsonrec.c ;;
 	args)		echo src/udpcat.c ;;
-	esac
-}
-
-# The modules each harness is built with: the pure ones (which call each
-# other), and for args the whole program.
-modules() {
-	case $1 in
-	args)	ls src/*.c ;;
-	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c src/obuf.c src/mem.c src/sock.c \
-		    src/pcap.c src/pcapread.c src/jsonrec.c; do
-			[ -f "$m" ] && echo "$m"
-		done ;;
 	esac
 }
 

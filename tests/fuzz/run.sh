@@ -13,19 +13,14 @@
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_CC=${FUZZ_CC:-clang}
-WARN="-std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
--Wmissing-prototypes -Wold-style-definition -Wwrite-strings -Wpointer-arith \
--Wformat=2 -Wvla -fno-common -D_GNU_SOURCE -Iinclude"
 SAN="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 -fno-sanitize-recover=all"
-FUZZ=tests/fuzz
-BIN=$FUZZ/bin
-ALL="port host enc frame split output format pcap json args"
 
-if [ ! -f "$FUZZ/replay.c" ]; then
+if [ ! -f tests/fuzz/common.sh ]; then
 	echo "run.sh: run me from the top of the source tree" >&2
 	exit 2
 fi
+. tests/fuzz/common.sh
 if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
 	echo "run.sh: no $FUZZ_CC: libFuzzer needs clang (set FUZZ_CC)" >&2
 	exit 2
@@ -35,17 +30,6 @@ mkdir -p "$BIN" || exit 1
 # How many files directory $1 holds.
 count() {
 	find "$1" -type f | wc -l
-}
-
-# The modules each harness is built with, as in replay.sh.
-modules() {
-	case $1 in
-	args)	ls src/*.c ;;
-	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c src/obuf.c src/mem.c src/sock.c \
-		    src/pcap.c src/pcapread.c src/jsonrec.c; do
-			[ -f "$m" ] && echo "$m"
-		done ;;
-	esac
 }
 
 # Builds harness $1 with libFuzzer into $BIN/fuzz_$1; 0 on success.
