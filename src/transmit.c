@@ -186,15 +186,23 @@ static enum run_end
 send_batch(struct sender *s)
 {
 	enum run_end r = RUN_MORE;
-	int d;
+	int d, full = s->b.n == s->b.max;
 
 	for (d = 0; d < s->ndst && r == RUN_MORE; d++)
 		r = send_to(s, s->ep->connected ? NULL : &s->dst[d]);
 	s->b.n = 0;
 	stats_progress(s->st, 0);
-	/* A busy send never waits, where signals get in: look. */
-	if (r == RUN_MORE && signal_check() != 0)
-		r = RUN_SIGNAL;
+	/*
+	 * A busy send never waits, where signals get in: look after a full
+	 * batch, and after every 16th short one.  Short ones are a trickle,
+	 * which waits for input in between (where a signal gets in) unless
+	 * its input is always ready, or held for --repeat.
+	 */
+	if (r == RUN_MORE && (full || ++s->unchecked >= 16)) {
+		s->unchecked = 0;
+		if (signal_check() != 0)
+			r = RUN_SIGNAL;
+	}
 	return r;
 }
 
