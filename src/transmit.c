@@ -433,6 +433,22 @@ between_batches(struct sender *s)
 	return RUN_MORE;
 }
 
+/*
+ * Raw lines need no decoding and no check that add_record() would not
+ * pass: those buffered go into the batch at once.  Returns how many.
+ */
+static unsigned
+take_lines(struct sender *s)
+{
+	unsigned k;
+
+	if (s->c.enc != ENC_RAW || s->c.speed > 0)
+		return 0;
+	k = source_lines(&s->src, s->b.iov + s->b.n, s->b.max - s->b.n);
+	s->b.n += k;
+	return k;
+}
+
 /* Sends every record of the input once; *n counts them. */
 static enum run_end
 send_pass(struct sender *s, unsigned long long *n)
@@ -443,7 +459,11 @@ send_pass(struct sender *s, unsigned long long *n)
 	int got;
 
 	for (*n = 0;; ) {
-		got = next_record(s, &rec, &len, &end);
+		*n += take_lines(s);
+		end = RUN_MORE;
+		/* A full batch goes, as when nothing more is buffered. */
+		got = s->b.n < s->b.max ? next_record(s, &rec, &len, &end) :
+		    FRAME_AGAIN;
 		if (end != RUN_MORE)
 			return end;
 		if (got == FRAME_RECORD) {
