@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "pcap.h"
 
@@ -114,5 +115,15 @@ void	frame_reader_free(struct frame_reader *r);
  */
 int	frame_next(struct frame_reader *r, int may_read,
 	    const unsigned char **rec, size_t *len);
+
+/*
+ * The fast way for line and NUL framing: up to max whole records already
+ * buffered go to iov, as frame_next() would return them, without a read.
+ * It stops before one it cannot take whole (not ended yet, or longer than
+ * maxrec), which frame_next() then deals with.  Returns how many it took;
+ * 0 for the other framings.
+ */
+unsigned frame_lines(struct frame_reader *r, struct iovec *iov,
+	    unsigned max);
 
 #endif

@@ -189,7 +189,9 @@ int	sock_rx_pktinfo(int fd, struct rxbatch *rx);
 /*
  * Allocates buffers of size bytes each.  With want_from 0 the senders'
  * addresses are not asked for (rx->from stays zeroed), which saves the
- * kernel a copy a datagram.  Returns 0, or -1 with errno.
+ * kernel a copy a datagram.  The messages point into rx itself, once:
+ * rx must not be moved or copied afterwards.  Returns 0, or -1 with
+ * errno.
  */
 int	sock_rx_init(struct rxbatch *rx, size_t size, int want_from);
 

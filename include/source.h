@@ -48,6 +48,13 @@ int	source_init(struct source *s, const struct tx_conf *c, size_t max,
 int	source_next(struct source *s, int may_read, const unsigned char **rec,
 	    size_t *len);
 
+/*
+ * Whole lines (or NUL-ended records) of standard input already buffered,
+ * up to max, through iov: source_next()'s fast way for a source that holds
+ * nothing for a replay.  Returns how many; 0 leaves it to source_next().
+ */
+unsigned source_lines(struct source *s, struct iovec *iov, unsigned max);
+
 /* Reports a failure of source_next(): RUN_EINPUT, RUN_ERROR or RUN_SIGNAL. */
 enum run_end source_failed(const struct source *s, int r);
 

@@ -68,6 +68,7 @@ struct sender {
 	struct batch		 b;
 	struct pacer		 pacer;
 	int			 gso;		/* try UDP GSO sends */
+	unsigned		 unchecked;	/* short batches since a look */
 };
 
 /*

@@ -305,3 +305,24 @@ frame_next(struct frame_reader *r, int may_read,
 		reads++;
 	}
 }
+
+unsigned
+frame_lines(struct frame_reader *r, struct iovec *iov, unsigned max)
+{
+	unsigned char	*at = r->buf + r->head, *end = r->buf + r->tail, *p;
+	unsigned	 k = 0;
+	int		 delim;
+
+	if ((r->f.mode != IN_LINE && r->f.mode != IN_NUL) || r->done)
+		return 0;
+	delim = r->f.mode == IN_LINE ? '\n' : '\0';
+	while (k < max && (p = memchr(at, delim, (size_t)(end - at))) != NULL &&
+	    (size_t)(p - at) <= r->maxrec) {
+		iov[k].iov_base = at;
+		iov[k++].iov_len = (size_t)(p - at);
+		at = p + 1;
+	}
+	r->head = (size_t)(at - r->buf);
+	r->nrec += k;
+	return k;
+}

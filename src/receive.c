@@ -81,13 +81,16 @@ deliver(struct receiver *r, unsigned i, const struct timespec *now)
 /*
  * Sizes the next batch: it doubles while batches come back full and
  * shrinks to what came, so that a trickle (a request, an answer) does not
- * make the kernel look at an empty queue again in every call.
+ * make the kernel look at an empty queue again in every call.  Never
+ * below two: a single datagram then comes back as a short batch, which
+ * ends the drain, where a full batch of one would cost a second call
+ * that finds nothing.
  */
 static void
 adapt(struct receiver *r, unsigned got, unsigned asked)
 {
 	if (got < asked)
-		r->want = got > 0 ? got : 1;
+		r->want = got > 2 ? got : 2;
 	else if (r->want < SOCK_BATCH)
 		r->want = r->want * 2 > SOCK_BATCH ? SOCK_BATCH : r->want * 2;
 }

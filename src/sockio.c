@@ -20,9 +20,28 @@
 		 CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
 		 3 * CMSG_SPACE(sizeof(int)))
 
+/* Points message i of the batch at its buffers, once. */
+static void
+rx_prepare(struct rxbatch *rx, unsigned i)
+{
+	struct msghdr *m = &rx->msg[i].msg_hdr;
+
+	rx->iov[i].iov_base = rx->data + i * rx->size;
+	rx->iov[i].iov_len = rx->size;
+	m->msg_name = rx->want_from ? &rx->from[i] : NULL;
+	m->msg_namelen = rx->want_from ? sizeof(rx->from[i]) : 0;
+	m->msg_iov = &rx->iov[i];
+	m->msg_iovlen = 1;
+	m->msg_control = rx->ctrl + i * RX_CTRL;
+	m->msg_controllen = RX_CTRL;
+	m->msg_flags = 0;
+}
+
 int
 sock_rx_init(struct rxbatch *rx, size_t size, int want_from)
 {
+	unsigned i;
+
 	memset(rx, 0, sizeof(*rx));
 	rx->size = size;
 	rx->want_from = want_from;
@@ -35,6 +54,8 @@ sock_rx_init(struct rxbatch *rx, size_t size, int want_from)
 	}
 	/* Touched now, so that the memory in use stays flat from here on. */
 	mem_touch(rx->data, size * SOCK_BATCH);
+	for (i = 0; i < SOCK_BATCH; i++)
+		rx_prepare(rx, i);
 	return 0;
 }
 
@@ -245,23 +266,6 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 	}
 }
 
-/* Points message i of the batch at its buffers. */
-static void
-rx_prepare(struct rxbatch *rx, unsigned i)
-{
-	struct msghdr *m = &rx->msg[i].msg_hdr;
-
-	rx->iov[i].iov_base = rx->data + i * rx->size;
-	rx->iov[i].iov_len = rx->size;
-	m->msg_name = rx->want_from ? &rx->from[i] : NULL;
-	m->msg_namelen = rx->want_from ? sizeof(rx->from[i]) : 0;
-	m->msg_iov = &rx->iov[i];
-	m->msg_iovlen = 1;
-	m->msg_control = rx->ctrl + i * RX_CTRL;
-	m->msg_controllen = RX_CTRL;
-	m->msg_flags = 0;
-}
-
 #if SOCK_BATCHED
 /* recvmmsg(): one system call for the whole batch. */
 static int
@@ -294,8 +298,13 @@ sock_rx(int fd, struct rxbatch *rx, unsigned n)
 	unsigned i;
 	int got;
 
-	for (i = 0; i < n; i++)
-		rx_prepare(rx, i);
+	/* What the kernel changed in the last batch, and only that. */
+	for (i = 0; i < n; i++) {
+		rx->msg[i].msg_hdr.msg_namelen = rx->want_from ?
+		    sizeof(rx->from[i]) : 0;
+		rx->msg[i].msg_hdr.msg_controllen = RX_CTRL;
+		rx->msg[i].msg_hdr.msg_flags = 0;
+	}
 	if ((got = rx_batch(fd, rx, n)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;

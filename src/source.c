@@ -118,6 +118,18 @@ source_next(struct source *s, int may_read, const unsigned char **rec,
 	return FRAME_RECORD;
 }
 
+unsigned
+source_lines(struct source *s, struct iovec *iov, unsigned max)
+{
+	unsigned k;
+
+	if (!s->use_stdin || s->replay || s->holding)
+		return 0;
+	k = frame_lines(&s->fr, iov, max);
+	s->recno += k;
+	return k;
+}
+
 /* Opens standard input or the operands as the source of records. */
 int
 source_init(struct source *s, const struct tx_conf *c, size_t max,

@@ -186,15 +186,23 @@ static enum run_end
 send_batch(struct sender *s)
 {
 	enum run_end r = RUN_MORE;
-	int d;
+	int d, full = s->b.n == s->b.max;
 
 	for (d = 0; d < s->ndst && r == RUN_MORE; d++)
 		r = send_to(s, s->ep->connected ? NULL : &s->dst[d]);
 	s->b.n = 0;
 	stats_progress(s->st, 0);
-	/* A busy send never waits, where signals get in: look. */
-	if (r == RUN_MORE && signal_check() != 0)
-		r = RUN_SIGNAL;
+	/*
+	 * A busy send never waits, where signals get in: look after a full
+	 * batch, and after every 16th short one.  Short ones are a trickle,
+	 * which waits for input in between (where a signal gets in) unless
+	 * its input is always ready, or held for --repeat.
+	 */
+	if (r == RUN_MORE && (full || ++s->unchecked >= 16)) {
+		s->unchecked = 0;
+		if (signal_check() != 0)
+			r = RUN_SIGNAL;
+	}
 	return r;
 }
 
@@ -425,6 +433,22 @@ between_batches(struct sender *s)
 	return RUN_MORE;
 }
 
+/*
+ * Raw lines need no decoding and no check that add_record() would not
+ * pass: those buffered go into the batch at once.  Returns how many.
+ */
+static unsigned
+take_lines(struct sender *s)
+{
+	unsigned k;
+
+	if (s->c.enc != ENC_RAW || s->c.speed > 0)
+		return 0;
+	k = source_lines(&s->src, s->b.iov + s->b.n, s->b.max - s->b.n);
+	s->b.n += k;
+	return k;
+}
+
 /* Sends every record of the input once; *n counts them. */
 static enum run_end
 send_pass(struct sender *s, unsigned long long *n)
@@ -435,7 +459,11 @@ send_pass(struct sender *s, unsigned long long *n)
 	int got;
 
 	for (*n = 0;; ) {
-		got = next_record(s, &rec, &len, &end);
+		*n += take_lines(s);
+		end = RUN_MORE;
+		/* A full batch goes, as when nothing more is buffered. */
+		got = s->b.n < s->b.max ? next_record(s, &rec, &len, &end) :
+		    FRAME_AGAIN;
 		if (end != RUN_MORE)
 			return end;
 		if (got == FRAME_RECORD) {

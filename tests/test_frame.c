@@ -757,6 +757,70 @@ test_read_once(void **state)
 }
 
 /*
+ * frame_lines() takes the whole records buffered, as frame_next() would
+ * return them, and leaves the rest to frame_next().
+ */
+struct lines_case {
+	const char	*framing;
+	const char	*in;
+	size_t		 len;
+	size_t		 maxrec;
+	unsigned	 max;
+	const char	*took;		/* the records taken, joined by '|' */
+	int		 next;		/* frame_next(FRAME_NO_READ) after */
+	const char	*next_rec;	/* with FRAME_RECORD */
+};
+
+static void
+test_lines(void **state)
+{
+	static const struct lines_case cases[] = {
+		{ "line", "a\nbb\nc", 6, 8, 8, "a|bb", FRAME_AGAIN, NULL },
+		{ "line", "a\nbb\nccc\n", 9, 8, 2, "a|bb", FRAME_RECORD,
+		    "ccc" },
+		{ "line", "\n\nx\n", 4, 8, 8, "||x", FRAME_AGAIN, NULL },
+		{ "nul", "x\0yy\0z", 6, 8, 8, "x|yy", FRAME_AGAIN, NULL },
+		{ "line", "ab\nabcdef\nx\n", 12, 3, 8, "ab", FRAME_ETOOBIG,
+		    NULL },
+		{ "line", "abc\n", 4, 3, 8, "abc", FRAME_AGAIN, NULL },
+		{ "length", "\0\1a", 3, 8, 8, "", FRAME_RECORD, "a" },
+		{ "line", "", 0, 8, 8, "", FRAME_AGAIN, NULL },
+	};
+	struct frame_reader	 r;
+	struct iovec		 iov[8];
+	const unsigned char	*p;
+	char			 took[64];
+	size_t			 i, n, at;
+	unsigned		 k, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct lines_case *c = &cases[i];
+
+		r = open_reader(-1, c->framing, c->maxrec);
+		memcpy(r.buf, c->in, c->len);
+		r.tail = c->len;
+		k = frame_lines(&r, iov, c->max);
+		for (j = 0, at = 0; j < k; j++) {
+			if (j > 0)
+				took[at++] = '|';
+			memcpy(took + at, iov[j].iov_base, iov[j].iov_len);
+			at += iov[j].iov_len;
+		}
+		took[at] = '\0';
+		assert_string_equal(took, c->took);
+		assert_int_equal(r.nrec, k);
+		assert_int_equal(frame_next(&r, FRAME_NO_READ, &p, &n),
+		    c->next);
+		if (c->next_rec != NULL) {
+			assert_int_equal(n, strlen(c->next_rec));
+			assert_memory_equal(p, c->next_rec, n);
+		}
+		frame_reader_free(&r);
+	}
+}
+
+/*
  * With may_read 0 only buffered records come back, and the records
  * returned before stay where they were.
  */
@@ -973,6 +1037,7 @@ main(void)
 		cmocka_unit_test(test_maxrec),
 		cmocka_unit_test(test_huge_line),
 		cmocka_unit_test(test_no_read),
+		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_read_once),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_eintr),
