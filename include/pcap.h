@@ -45,6 +45,8 @@ size_t	pcap_write_header(unsigned char *dst);
  * PCAP_RECORD_OVERHEAD + d->len bytes.  IPv4-mapped IPv6 addresses are
  * written as IPv4.  Returns the bytes written, or 0 when the addresses
  * are not IPv4 or IPv6 or the datagram is too large for its IP version.
+ * The headers of the last pair of ends are kept for the next record, in
+ * one static place: not for threads.
  */
 size_t	pcap_write_record(unsigned char *dst, const struct pcap_dgram *d);
 

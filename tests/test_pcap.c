@@ -523,6 +523,30 @@ sum16(const unsigned char *p, size_t n, uint32_t s)
 	return s;
 }
 
+/*
+ * The IP addresses of a record (ip: its IP header's length) are those of
+ * the socket addresses: the last four bytes of an IPv6 one in IPv4.
+ */
+static void
+check_addrs(const unsigned char *p, size_t ip, const struct sockaddr *f,
+    const struct sockaddr *to)
+{
+	const struct sockaddr *sa[2] = { f, to };
+	const unsigned char *a;
+	size_t alen = ip == 20 ? 4 : 16, i;
+
+	for (i = 0; i < 2; i++) {
+		if (sa[i]->sa_family == AF_INET)
+			a = (const unsigned char *)&((const struct sockaddr_in *)
+			    (const void *)sa[i])->sin_addr;
+		else
+			a = ((const struct sockaddr_in6 *)(const void *)
+			    sa[i])->sin6_addr.s6_addr + 16 - alen;
+		assert_memory_equal(p + (ip == 20 ? 12 : 8) + i * alen, a,
+		    alen);
+	}
+}
+
 /* The writer: headers, lengths, checksums; read back by the reader. */
 static void
 test_writer(void **state)
@@ -534,7 +558,16 @@ test_writer(void **state)
 		size_t		iplen;		/* 0: refused */
 	} t[] = {
 		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 5, 5, 20 },
+		/* The same ends again: the headers built for them reused. */
+		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 12, 12, 20 },
+		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 4, 9, 20 },
+		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 0, 0, 20 },
 		{ AF_INET6, AF_INET6, "2001:db8::7", "::1", 5, 5, 40 },
+		{ AF_INET6, AF_INET6, "2001:db8::7", "::1", 15, 15, 40 },
+		{ AF_INET6, AF_INET6, "2001:db8::7", "::1", 3, 3, 40 },
+		/* The same sender to another address, then back. */
+		{ AF_INET6, AF_INET6, "2001:db8::7", "::2", 3, 3, 40 },
+		{ AF_INET6, AF_INET6, "2001:db8::7", "::1", 3, 3, 40 },
 		{ AF_INET6, AF_INET6, "::ffff:192.0.2.7", "::", 3, 3, 20 },
 		{ AF_INET6, AF_INET6, "2001:db8::7", "::", 0, 0, 40 },
 		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 4, 9, 20 },
@@ -600,6 +633,7 @@ test_writer(void **state)
 		assert_int_equal(h[3], ip + 8 + t[i].size);
 		p = out + PCAP_HEADER_LEN + 16;
 		assert_int_equal(p[0] >> 4, ip == 20 ? 4 : 6);
+		check_addrs(p, ip, d.from, d.to);
 		if (ip == 20) {
 			assert_int_equal(sum16(p, 20, 0), 0xffff);
 			assert_int_equal(p[2] << 8 | p[3], 28 + t[i].size);
