@@ -303,9 +303,9 @@ out_record_max(const struct out_fmt *f, size_t len)
 	size_t	data, fixed;
 
 	/* Raw records, asked for once a datagram: no encoder to ask. */
-	if (f->enc == ENC_RAW && !f->json && !f->show_peer &&
-	    f->framing != OUT_PCAP) {
-		fixed = f->framing == OUT_LENGTH ? 2 : 1;
+	if (f->enc == ENC_RAW && !f->json && !f->show_peer) {
+		fixed = f->framing == OUT_PCAP ? PCAP_RECORD_OVERHEAD :
+		    f->framing == OUT_LENGTH ? 2 : 1;
 		return len > SIZE_MAX - fixed ? SIZE_MAX : len + fixed;
 	}
 	data = enc_encoded_max(f->enc, len);
