@@ -351,3 +351,38 @@ pcap_write_record(unsigned char *dst, const struct pcap_dgram *d)
 	memcpy(dst, h, sizeof(h));
 	return 16 + iplen + 8 + d->len;
 }
+
+size_t
+pcap_write_records(unsigned char *dst, const struct pcap_dgram *d,
+    size_t seg)
+{
+	struct pcap_dgram one = *d;
+	unsigned char *udp;
+	size_t off, total, hdr;
+	uint64_t sum;
+
+	if (seg == 0 || d->size == 0 || d->len != d->size)
+		return 0;
+	one.len = one.size = d->size < seg ? d->size : seg;
+	if ((total = pcap_write_record(dst, &one)) == 0)
+		return 0;
+	/*
+	 * The records of seg bytes differ in their payloads and UDP
+	 * checksums alone: the first one's headers are copied.
+	 */
+	hdr = total - one.len;
+	sum = last.udpsum + 2 * be16_word((unsigned)(8 + seg));
+	for (off = one.len; d->size - off >= seg; off += seg) {
+		memcpy(dst + total, dst, hdr);
+		memcpy(dst + total + hdr, d->data + off, seg);
+		udp = dst + total + hdr - 8;
+		csum_put(udp + 6, csum_add(sum, udp + 8, seg), 1);
+		total += hdr + seg;
+	}
+	if (off < d->size) {
+		one.data = d->data + off;
+		one.len = one.size = d->size - off;
+		total += pcap_write_record(dst + total, &one);
+	}
+	return total;
+}

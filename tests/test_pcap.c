@@ -670,6 +670,86 @@ test_writer(void **state)
 	}
 }
 
+/*
+ * A GRO buffer written at once: the same bytes as each of its pieces
+ * written alone, or nothing where those would be refused.
+ */
+static void
+test_records(void **state)
+{
+	static const struct {
+		int	v6;
+		size_t	seg, size, len;
+		int	ok;
+	} t[] = {
+		{ 0, 7, 70, 70, 1 },		/* ten of seven */
+		{ 0, 7, 66, 66, 1 },		/* the last one shorter */
+		{ 1, 100, 1000, 1000, 1 },
+		{ 1, 100, 1001, 1001, 1 },	/* the last one of a byte */
+		{ 0, 64, 5, 5, 1 },		/* one, shorter than seg */
+		{ 0, 1, 3, 3, 1 },
+		{ 1, 65527, 65532, 65532, 1 },	/* the largest IPv6 one */
+		{ 0, 65508, 65510, 65510, 0 },	/* too large for IPv4 */
+		{ 0, 7, 0, 0, 0 },		/* nothing */
+		{ 0, 0, 70, 70, 0 },		/* no size */
+		{ 0, 7, 70, 69, 0 },		/* cut short: not GRO's */
+	};
+	struct sockaddr_in6 f6, to6;
+	struct sockaddr_in f4, to4;
+	struct pcap_dgram d, one;
+	unsigned char *data, *whole, *each;
+	size_t i, n, m, off, cap = 2 * 70000 + 100 * PCAP_RECORD_OVERHEAD;
+
+	(void)state;
+	assert_non_null(data = malloc(70000));
+	assert_non_null(whole = malloc(cap));
+	assert_non_null(each = malloc(cap));
+	for (i = 0; i < 70000; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
+	memset(&f4, 0, sizeof(f4));
+	memset(&to4, 0, sizeof(to4));
+	memset(&f6, 0, sizeof(f6));
+	memset(&to6, 0, sizeof(to6));
+	f4.sin_family = to4.sin_family = AF_INET;
+	f6.sin6_family = to6.sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.7", &f4.sin_addr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::7", &f6.sin6_addr), 1);
+	f4.sin_port = f6.sin6_port = htons(5353);
+	to4.sin_port = to6.sin6_port = htons(9);
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("records case %zu\n", i);
+		memset(&d, 0, sizeof(d));
+		d.data = data;
+		d.size = t[i].size;
+		d.len = t[i].len;
+		d.from = t[i].v6 ? (struct sockaddr *)&f6 :
+		    (struct sockaddr *)&f4;
+		d.to = t[i].v6 ? (struct sockaddr *)&to6 :
+		    (struct sockaddr *)&to4;
+		d.sec = 1700000000 + (int64_t)i;
+		d.nsec = 999999999;
+		memset(whole, 0xa5, cap);
+		n = pcap_write_records(whole, &d, t[i].seg);
+		if (!t[i].ok) {
+			assert_int_equal(n, 0);
+			continue;
+		}
+		for (off = 0, m = 0; off < d.size; off += t[i].seg) {
+			one = d;
+			one.data = data + off;
+			one.len = one.size = d.size - off < t[i].seg ?
+			    d.size - off : t[i].seg;
+			m += pcap_write_record(each + m, &one);
+		}
+		assert_int_equal(n, m);
+		assert_memory_equal(whole, each, m);
+		assert_int_equal(whole[n], 0xa5);	/* nothing past it */
+	}
+	free(data);
+	free(whole);
+	free(each);
+}
+
 int
 main(void)
 {
@@ -679,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_pcapng),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
