@@ -291,6 +291,35 @@ printer_put(struct printer *p, const struct dgram *d)
 	record_end(p, n);
 }
 
+int
+printer_put_segments(struct printer *p, const struct dgram *d, size_t seg)
+{
+	size_t max = out_segments_max(&p->fmt, d->size, seg), n, off, rec, k;
+	uint64_t count = (d->size + seg - 1) / seg;
+	char *dst;
+
+	if (p->direct && p->fmt.framing == OUT_NONE) {
+		printer_put(p, d);	/* back to back, as one record */
+		return 0;
+	}
+	if (max == 0 || d->len != d->size || max > p->out.cap)
+		return -1;
+	if (p->err != 0 || p->stalled || (dst = reserve(p, max)) == NULL) {
+		p->lost += count;
+		return 0;
+	}
+	if ((n = out_format_segments(&p->fmt, d, seg, dst)) == 0)
+		return -1;
+	obuf_commit(&p->out, n);
+	/* Each record's end, for drop_queued(): all carry the same headers. */
+	rec = (n - d->size) / count;
+	for (off = 0; off < d->size; off += k) {
+		k = d->size - off < seg ? d->size - off : seg;
+		record_end(p, rec + k);
+	}
+	return 0;
+}
+
 void
 printer_text(struct printer *p, const char *s, size_t len)
 {
