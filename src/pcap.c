@@ -373,7 +373,11 @@ pcap_write_records(unsigned char *dst, const struct pcap_dgram *d,
 	hdr = total - one.len;
 	sum = last.udpsum + 2 * be16_word((unsigned)(8 + seg));
 	for (off = one.len; d->size - off >= seg; off += seg) {
-		memcpy(dst + total, dst, hdr);
+		/* Sizes the compiler knows: IPv4's and IPv6's. */
+		if (hdr == 16 + 20 + 8)
+			memcpy(dst + total, dst, 16 + 20 + 8);
+		else
+			memcpy(dst + total, dst, 16 + 40 + 8);
 		memcpy(dst + total + hdr, d->data + off, seg);
 		udp = dst + total + hdr - 8;
 		csum_put(udp + 6, csum_add(sum, udp + 8, seg), 1);
