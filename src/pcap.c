@@ -269,7 +269,8 @@ build_headers(const struct ip_end *f, struct ip_end *t)
 	sum = csum_add(0, f->a, alen);
 	sum = csum_add(sum, t->a, alen);
 	sum = csum_add(sum, udp, 4);
-	last.udpsum = csum_fold(sum + be16_word(IPPROTO_UDP));
+	/* Folded first: the sum may be a carry away from wrapping. */
+	last.udpsum = csum_fold(csum_fold(sum) + be16_word(IPPROTO_UDP));
 	last.v6 = f->v6;
 }
 

@@ -750,6 +750,38 @@ test_records(void **state)
 	free(each);
 }
 
+/*
+ * Addresses whose sum is a carry away from wrapping 64 bits (all ones,
+ * ports 0): the carry of what is added after them is not lost.
+ */
+static void
+test_carry(void **state)
+{
+	unsigned char out[PCAP_RECORD_OVERHEAD + 4], *ip = out + 16;
+	unsigned char ph[4] = { 0, 17, 0, 12 };
+	struct sockaddr_in6 f, to;
+	struct pcap_dgram d;
+	uint32_t s;
+	int i;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.sin6_family = AF_INET6;
+	memset(&f.sin6_addr, 0xff, 16);
+	to = f;
+	memset(&d, 0, sizeof(d));
+	d.data = (const unsigned char *)"abcd";
+	d.len = d.size = 4;
+	d.from = (struct sockaddr *)&f;
+	for (i = 0; i < 2; i++) {
+		d.to = i == 0 ? NULL : (struct sockaddr *)&to;
+		assert_int_equal(pcap_write_record(out, &d), 16 + 40 + 8 + 4);
+		s = sum16(ip + 8, 32, 0);
+		s = sum16(ph, 4, s);
+		assert_int_equal(sum16(ip + 40, 12, s), 0xffff);
+	}
+}
+
 int
 main(void)
 {
@@ -760,6 +792,7 @@ main(void)
 		cmocka_unit_test(test_pcapng),
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_carry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
