@@ -71,6 +71,18 @@ size_t	out_record_max(const struct out_fmt *f, size_t len);
 size_t	out_format(const struct out_fmt *f, const struct dgram *d, char *dst);
 
 /*
+ * A GRO buffer at once: d->size bytes of datagrams of seg bytes each
+ * but the last, all from d->from at d->time.  out_segments_max() is the
+ * bound of what out_format_segments() writes, or 0 when f writes them
+ * one by one only (then out_format() each).  out_format_segments()
+ * writes the same bytes as out_format() of each, and returns their
+ * length, or 0 when they must go one by one after all.
+ */
+size_t	out_segments_max(const struct out_fmt *f, size_t size, size_t seg);
+size_t	out_format_segments(const struct out_fmt *f, const struct dgram *d,
+	    size_t seg, char *dst);
+
+/*
  * Output for a file descriptor, written with one writev() a flush: a
  * staging buffer for formatted records, and the list of pieces to write,
  * in order, which may also point at the caller's own bytes (a received

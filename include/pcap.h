@@ -45,8 +45,21 @@ size_t	pcap_write_header(unsigned char *dst);
  * PCAP_RECORD_OVERHEAD + d->len bytes.  IPv4-mapped IPv6 addresses are
  * written as IPv4.  Returns the bytes written, or 0 when the addresses
  * are not IPv4 or IPv6 or the datagram is too large for its IP version.
+ * The headers of the last pair of ends are kept for the next record, in
+ * one static place: not for threads.
  */
 size_t	pcap_write_record(unsigned char *dst, const struct pcap_dgram *d);
+
+/*
+ * Writes the datagrams that d->data holds back to back (a GRO buffer),
+ * d->size bytes in seg-byte pieces of which only the last may be
+ * shorter, each as pcap_write_record() would with d's ends and time,
+ * into dst of n * PCAP_RECORD_OVERHEAD + d->size bytes for n pieces.
+ * d->len must be d->size.  Returns the bytes written, or 0 when the
+ * pieces cannot be written (as pcap_write_record()).
+ */
+size_t	pcap_write_records(unsigned char *dst, const struct pcap_dgram *d,
+	    size_t seg);
 
 /* Why the reader passed over a packet. */
 enum pcap_skip {

@@ -47,6 +47,14 @@ int	printer_init(struct printer *p, enum encoding enc, int enc_set,
 void	printer_put(struct printer *p, const struct dgram *d);
 
 /*
+ * Formats a GRO buffer whole (d: all of it, seg: the size of each of its
+ * datagrams but the last), as printer_put() of each would; -1 when this
+ * output cannot, and the caller hands them on one by one.
+ */
+int	printer_put_segments(struct printer *p, const struct dgram *d,
+	    size_t seg);
+
+/*
  * Queues len bytes of text of the command's own (a line of ping) as one
  * record, copied; a failure is kept for the flush, as printer_put()'s.
  */

@@ -216,9 +216,10 @@ on_dgram(void *arg, const struct dgram *d)
 
 /*
  * A GRO buffer, all of it from one sender, goes out whole when nothing
- * looks at its single datagrams: raw and back to back (-F none), no
- * filter, answer or --until, and --count not within reach.  Flooding
- * equal datagrams then costs no more than copying their bytes.
+ * looks at its single datagrams: no filter, answer or --until, and
+ * --count not within reach, and an output that takes it at once (raw
+ * and back to back, -F none, or pcap records).  Flooding equal
+ * datagrams then costs no more than copying their bytes.
  */
 static int
 on_whole(void *arg, const struct dgram *d, size_t seg)
@@ -227,15 +228,14 @@ on_whole(void *arg, const struct dgram *d, size_t seg)
 	const struct listen_opts *o = l->o;
 	uint64_t n = (d->size + seg - 1) / seg;
 
-	if (!l->pr.direct || l->pr.fmt.framing != OUT_NONE || o->nallow > 0 ||
-	    o->echo || o->reply != NULL || o->exec != NULL || o->talk ||
-	    o->until != NULL ||
-	    (o->c.count != 0 && o->c.count - l->st.dgrams < n))
+	if (o->nallow > 0 || o->echo || o->reply != NULL || o->exec != NULL ||
+	    o->talk || o->until != NULL ||
+	    (o->c.count != 0 && o->c.count - l->st.dgrams < n) ||
+	    printer_put_segments(&l->pr, d, seg) == -1)
 		return -1;
 	l->st.dgrams += n;
 	l->st.bytes += d->size;
 	stats_peer(&l->st, d->from);
-	printer_put(&l->pr, d);
 	return o->c.count != 0 && l->st.dgrams >= o->c.count ? RUN_DONE : RUN_MORE;
 }
 

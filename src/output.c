@@ -303,9 +303,9 @@ out_record_max(const struct out_fmt *f, size_t len)
 	size_t	data, fixed;
 
 	/* Raw records, asked for once a datagram: no encoder to ask. */
-	if (f->enc == ENC_RAW && !f->json && !f->show_peer &&
-	    f->framing != OUT_PCAP) {
-		fixed = f->framing == OUT_LENGTH ? 2 : 1;
+	if (f->enc == ENC_RAW && !f->json && !f->show_peer) {
+		fixed = f->framing == OUT_PCAP ? PCAP_RECORD_OVERHEAD :
+		    f->framing == OUT_LENGTH ? 2 : 1;
 		return len > SIZE_MAX - fixed ? SIZE_MAX : len + fixed;
 	}
 	data = enc_encoded_max(f->enc, len);
@@ -503,23 +503,42 @@ format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
 	return n;
 }
 
-/*
- * A pcap record with IP and UDP headers; nothing for a sender that is
- * not IPv4 or IPv6.
- */
-static size_t
-format_pcap(const struct dgram *d, char *dst)
+/* What the pcap writer takes of a datagram. */
+static void
+pcap_of(const struct dgram *d, struct pcap_dgram *pd)
+{
+	pd->data = d->data;
+	pd->len = d->len;
+	pd->size = d->size;
+	pd->from = d->from;
+	pd->to = d->to;
+	pd->sec = (int64_t)d->time.tv_sec;
+	pd->nsec = d->time.tv_nsec;
+}
+
+size_t
+out_segments_max(const struct out_fmt *f, size_t size, size_t seg)
+{
+	size_t n;
+
+	if (f->json || f->framing != OUT_PCAP || seg == 0 || size == 0)
+		return 0;
+	n = size / seg + (size % seg != 0);
+	if (n > (SIZE_MAX - size) / PCAP_RECORD_OVERHEAD)
+		return 0;
+	return n * PCAP_RECORD_OVERHEAD + size;
+}
+
+size_t
+out_format_segments(const struct out_fmt *f, const struct dgram *d,
+    size_t seg, char *dst)
 {
 	struct pcap_dgram pd;
 
-	pd.data = d->data;
-	pd.len = d->len;
-	pd.size = d->size;
-	pd.from = d->from;
-	pd.to = d->to;
-	pd.sec = (int64_t)d->time.tv_sec;
-	pd.nsec = d->time.tv_nsec;
-	return pcap_write_record((unsigned char *)dst, &pd);
+	if (out_segments_max(f, d->size, seg) == 0)
+		return 0;
+	pcap_of(d, &pd);
+	return pcap_write_records((unsigned char *)dst, &pd, seg);
 }
 
 /*
@@ -529,13 +548,17 @@ format_pcap(const struct dgram *d, char *dst)
 size_t
 out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 {
+	struct pcap_dgram pd;
 	size_t	n = 0, len = d->len;
 	int	p;
 
 	if (f->json)
 		return format_json(f, d, dst);
-	if (f->framing == OUT_PCAP)
-		return format_pcap(d, dst);
+	/* A pcap record; nothing for a sender not IPv4 or IPv6. */
+	if (f->framing == OUT_PCAP) {
+		pcap_of(d, &pd);
+		return pcap_write_record((unsigned char *)dst, &pd);
+	}
 	/* Raw and framed, the common case: a copy and a delimiter. */
 	if (f->enc == ENC_RAW && !f->show_peer && f->framing != OUT_LENGTH) {
 		memcpy(dst, d->data, len);

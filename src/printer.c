@@ -175,22 +175,35 @@ drain_out(struct printer *p)
 	}
 }
 
-/* Notes where the record just queued ends, for drop_queued(). */
-static void
-record_end(struct printer *p, size_t n)
+/*
+ * Makes room for k more record ends; -1 when memory runs out, and then
+ * only the count of records not written may come out short.
+ */
+static int
+ends_room(struct printer *p, size_t k)
 {
 	uint64_t *ends;
 	size_t cap;
 
+	if (p->ends_cap - p->nends >= k)
+		return 0;
+	cap = p->ends_cap ? p->ends_cap * 2 : 4096;
+	while (cap - p->nends < k)
+		cap *= 2;
+	if ((ends = realloc(p->ends, cap * sizeof(*ends))) == NULL)
+		return -1;
+	p->ends = ends;
+	p->ends_cap = cap;
+	return 0;
+}
+
+/* Notes where the record just queued ends, for drop_queued(). */
+static void
+record_end(struct printer *p, size_t n)
+{
 	p->queued += n;
-	if (p->nends == p->ends_cap) {
-		cap = p->ends_cap ? p->ends_cap * 2 : 4096;
-		if ((ends = realloc(p->ends, cap * sizeof(*ends))) == NULL)
-			return;	/* then only the count may come out short */
-		p->ends = ends;
-		p->ends_cap = cap;
-	}
-	p->ends[p->nends++] = p->queued;
+	if (p->nends < p->ends_cap || ends_room(p, 1) == 0)
+		p->ends[p->nends++] = p->queued;
 }
 
 /* Makes room for n staged bytes; NULL when the output failed or stalled. */
@@ -289,6 +302,39 @@ printer_put(struct printer *p, const struct dgram *d)
 	n = out_format(&p->fmt, d, dst);
 	obuf_commit(&p->out, n);
 	record_end(p, n);
+}
+
+int
+printer_put_segments(struct printer *p, const struct dgram *d, size_t seg)
+{
+	size_t max = out_segments_max(&p->fmt, d->size, seg), n, off, rec, k;
+	uint64_t count = (d->size + seg - 1) / seg;
+	char *dst;
+	int room;
+
+	if (p->direct && p->fmt.framing == OUT_NONE) {
+		printer_put(p, d);	/* back to back, as one record */
+		return 0;
+	}
+	if (max == 0 || d->len != d->size || max > p->out.cap)
+		return -1;
+	if (p->err != 0 || p->stalled || (dst = reserve(p, max)) == NULL) {
+		p->lost += count;
+		return 0;
+	}
+	if ((n = out_format_segments(&p->fmt, d, seg, dst)) == 0)
+		return -1;
+	obuf_commit(&p->out, n);
+	/* Each record's end, for drop_queued(): all carry the same headers. */
+	rec = (n - d->size) / count;
+	room = ends_room(p, count) == 0;
+	for (off = 0; off < d->size; off += k) {
+		k = d->size - off < seg ? d->size - off : seg;
+		p->queued += rec + k;
+		if (room)
+			p->ends[p->nends++] = p->queued;
+	}
+	return 0;
 }
 
 void

@@ -93,24 +93,34 @@ sock_drops(int fd, uint32_t *drops)
 #endif
 }
 
-int
-sock_rx_info(int fd, int family, struct rxbatch *rx)
+/*
+ * Turns on the first n of the destination address, TTL and TOS control
+ * messages, for IPv4 and (on an IPv6 socket) IPv6; 0 or -1.
+ */
+static int
+rx_opts(int fd, int family, int n, struct rxbatch *rx)
 {
 	static const int v4[] = { IP_PKTINFO, IP_RECVTTL, IP_RECVTOS };
 	static const int v6[] = { IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT,
 	    IPV6_RECVTCLASS };
 	int on = 1, i, v4_ok = 1;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < n; i++)
 		if (setsockopt(fd, IPPROTO_IP, v4[i], &on, sizeof(on)) == -1)
 			v4_ok = 0;
 	if (family == AF_INET && !v4_ok)
 		return -1;
-	for (i = 0; i < 3 && family == AF_INET6; i++)
+	for (i = 0; i < n && family == AF_INET6; i++)
 		if (setsockopt(fd, IPPROTO_IPV6, v6[i], &on, sizeof(on)) == -1)
 			return -1;
 	rx->want_info = 1;
 	return 0;
+}
+
+int
+sock_rx_info(int fd, int family, struct rxbatch *rx)
+{
+	return rx_opts(fd, family, 3, rx);
 }
 
 /* Reads one IP-level control message into what datagram i carried. */
@@ -161,7 +171,8 @@ sock_rx_pktinfo(int fd, struct rxbatch *rx)
 		return -1;
 	for (i = 0; i < SOCK_BATCH; i++)
 		rx->to[i] = rx->local;
-	return sock_rx_info(fd, rx->local.ss_family, rx);
+	/* The address alone: a TTL and TOS would cost two more messages. */
+	return rx_opts(fd, rx->local.ss_family, 1, rx);
 }
 
 /* The local end of buffer i: the socket's, with the address it came to. */
@@ -171,7 +182,8 @@ rx_to(struct rxbatch *rx, unsigned i)
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&rx->to[i];
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&rx->to[i];
 
-	rx->to[i] = rx->local;
+	/* Of a socket address of either family, the rest stays as it was. */
+	memcpy(&rx->to[i], &rx->local, sizeof(struct sockaddr_in6));
 	if (!rx->want_info || !rx->info[i].has_to)
 		return;
 	if (rx->local.ss_family == AF_INET)

@@ -523,6 +523,30 @@ sum16(const unsigned char *p, size_t n, uint32_t s)
 	return s;
 }
 
+/*
+ * The IP addresses of a record (ip: its IP header's length) are those of
+ * the socket addresses: the last four bytes of an IPv6 one in IPv4.
+ */
+static void
+check_addrs(const unsigned char *p, size_t ip, const struct sockaddr *f,
+    const struct sockaddr *to)
+{
+	const struct sockaddr *sa[2] = { f, to };
+	const unsigned char *a;
+	size_t alen = ip == 20 ? 4 : 16, i;
+
+	for (i = 0; i < 2; i++) {
+		if (sa[i]->sa_family == AF_INET)
+			a = (const unsigned char *)&((const struct sockaddr_in *)
+			    (const void *)sa[i])->sin_addr;
+		else
+			a = ((const struct sockaddr_in6 *)(const void *)
+			    sa[i])->sin6_addr.s6_addr + 16 - alen;
+		assert_memory_equal(p + (ip == 20 ? 12 : 8) + i * alen, a,
+		    alen);
+	}
+}
+
 /* The writer: headers, lengths, checksums; read back by the reader. */
 static void
 test_writer(void **state)
@@ -534,7 +558,16 @@ test_writer(void **state)
 		size_t		iplen;		/* 0: refused */
 	} t[] = {
 		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 5, 5, 20 },
+		/* The same ends again: the headers built for them reused. */
+		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 12, 12, 20 },
+		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 4, 9, 20 },
+		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 0, 0, 20 },
 		{ AF_INET6, AF_INET6, "2001:db8::7", "::1", 5, 5, 40 },
+		{ AF_INET6, AF_INET6, "2001:db8::7", "::1", 15, 15, 40 },
+		{ AF_INET6, AF_INET6, "2001:db8::7", "::1", 3, 3, 40 },
+		/* The same sender to another address, then back. */
+		{ AF_INET6, AF_INET6, "2001:db8::7", "::2", 3, 3, 40 },
+		{ AF_INET6, AF_INET6, "2001:db8::7", "::1", 3, 3, 40 },
 		{ AF_INET6, AF_INET6, "::ffff:192.0.2.7", "::", 3, 3, 20 },
 		{ AF_INET6, AF_INET6, "2001:db8::7", "::", 0, 0, 40 },
 		{ AF_INET, AF_INET, "192.0.2.7", "127.0.0.1", 4, 9, 20 },
@@ -600,6 +633,7 @@ test_writer(void **state)
 		assert_int_equal(h[3], ip + 8 + t[i].size);
 		p = out + PCAP_HEADER_LEN + 16;
 		assert_int_equal(p[0] >> 4, ip == 20 ? 4 : 6);
+		check_addrs(p, ip, d.from, d.to);
 		if (ip == 20) {
 			assert_int_equal(sum16(p, 20, 0), 0xffff);
 			assert_int_equal(p[2] << 8 | p[3], 28 + t[i].size);
@@ -636,6 +670,118 @@ test_writer(void **state)
 	}
 }
 
+/*
+ * A GRO buffer written at once: the same bytes as each of its pieces
+ * written alone, or nothing where those would be refused.
+ */
+static void
+test_records(void **state)
+{
+	static const struct {
+		int	v6;
+		size_t	seg, size, len;
+		int	ok;
+	} t[] = {
+		{ 0, 7, 70, 70, 1 },		/* ten of seven */
+		{ 0, 7, 66, 66, 1 },		/* the last one shorter */
+		{ 1, 100, 1000, 1000, 1 },
+		{ 1, 100, 1001, 1001, 1 },	/* the last one of a byte */
+		{ 0, 64, 5, 5, 1 },		/* one, shorter than seg */
+		{ 0, 1, 3, 3, 1 },
+		{ 1, 65527, 65532, 65532, 1 },	/* the largest IPv6 one */
+		{ 0, 65508, 65510, 65510, 0 },	/* too large for IPv4 */
+		{ 0, 7, 0, 0, 0 },		/* nothing */
+		{ 0, 0, 70, 70, 0 },		/* no size */
+		{ 0, 7, 70, 69, 0 },		/* cut short: not GRO's */
+	};
+	struct sockaddr_in6 f6, to6;
+	struct sockaddr_in f4, to4;
+	struct pcap_dgram d, one;
+	unsigned char *data, *whole, *each;
+	size_t i, n, m, off, cap = 2 * 70000 + 100 * PCAP_RECORD_OVERHEAD;
+
+	(void)state;
+	assert_non_null(data = malloc(70000));
+	assert_non_null(whole = malloc(cap));
+	assert_non_null(each = malloc(cap));
+	for (i = 0; i < 70000; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
+	memset(&f4, 0, sizeof(f4));
+	memset(&to4, 0, sizeof(to4));
+	memset(&f6, 0, sizeof(f6));
+	memset(&to6, 0, sizeof(to6));
+	f4.sin_family = to4.sin_family = AF_INET;
+	f6.sin6_family = to6.sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.7", &f4.sin_addr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::7", &f6.sin6_addr), 1);
+	f4.sin_port = f6.sin6_port = htons(5353);
+	to4.sin_port = to6.sin6_port = htons(9);
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("records case %zu\n", i);
+		memset(&d, 0, sizeof(d));
+		d.data = data;
+		d.size = t[i].size;
+		d.len = t[i].len;
+		d.from = t[i].v6 ? (struct sockaddr *)&f6 :
+		    (struct sockaddr *)&f4;
+		d.to = t[i].v6 ? (struct sockaddr *)&to6 :
+		    (struct sockaddr *)&to4;
+		d.sec = 1700000000 + (int64_t)i;
+		d.nsec = 999999999;
+		memset(whole, 0xa5, cap);
+		n = pcap_write_records(whole, &d, t[i].seg);
+		if (!t[i].ok) {
+			assert_int_equal(n, 0);
+			continue;
+		}
+		for (off = 0, m = 0; off < d.size; off += t[i].seg) {
+			one = d;
+			one.data = data + off;
+			one.len = one.size = d.size - off < t[i].seg ?
+			    d.size - off : t[i].seg;
+			m += pcap_write_record(each + m, &one);
+		}
+		assert_int_equal(n, m);
+		assert_memory_equal(whole, each, m);
+		assert_int_equal(whole[n], 0xa5);	/* nothing past it */
+	}
+	free(data);
+	free(whole);
+	free(each);
+}
+
+/*
+ * Addresses whose sum is a carry away from wrapping 64 bits (all ones,
+ * ports 0): the carry of what is added after them is not lost.
+ */
+static void
+test_carry(void **state)
+{
+	unsigned char out[PCAP_RECORD_OVERHEAD + 4], *ip = out + 16;
+	unsigned char ph[4] = { 0, 17, 0, 12 };
+	struct sockaddr_in6 f, to;
+	struct pcap_dgram d;
+	uint32_t s;
+	int i;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.sin6_family = AF_INET6;
+	memset(&f.sin6_addr, 0xff, 16);
+	to = f;
+	memset(&d, 0, sizeof(d));
+	d.data = (const unsigned char *)"abcd";
+	d.len = d.size = 4;
+	d.from = (struct sockaddr *)&f;
+	for (i = 0; i < 2; i++) {
+		d.to = i == 0 ? NULL : (struct sockaddr *)&to;
+		assert_int_equal(pcap_write_record(out, &d), 16 + 40 + 8 + 4);
+		s = sum16(ip + 8, 32, 0);
+		s = sum16(ph, 4, s);
+		assert_int_equal(sum16(ip + 40, 12, s), 0xffff);
+	}
+}
+
 int
 main(void)
 {
@@ -645,6 +791,8 @@ main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_pcapng),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_carry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

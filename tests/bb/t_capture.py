@@ -247,6 +247,28 @@ def _():
 	eq(got, payloads, "replayed datagrams")
 
 
+@test("capture/listen -F pcap: GSO sends taken whole by GRO, a record each")
+def _():
+	if not os.access(TCPDUMP, os.X_OK):
+		skip("tcpdump is not installed")
+	# Equal sizes go out as GSO sends, the last of them shorter.
+	payloads = [b"%07d" % i for i in range(300)] + [b"end"]
+
+	def sends(port):
+		check_ok(run(["send", "127.0.0.1", str(port)],
+		    input=b"".join(d + b"\n" for d in payloads)))
+		return []
+	cap, _ = listen_pcap(len(payloads), sends)
+	text = " ".join(tool_read([TCPDUMP, "-nn", "-vv", "-r"], cap))
+	got = re.findall(r"127\.0\.0\.1\.\d+ > 127\.0\.0\.1\.\d+: "
+	    r"\[udp sum ok\] UDP, length (\d+)", text)
+	eq(got, ["7"] * 300 + ["3"], "tcpdump's lengths, checksums good (%s)"
+	    % short(text, 300))
+	r, back = replay(["-F", "pcap"], cap)
+	check_ok(r)
+	eq(back, payloads, "replayed datagrams")
+
+
 @test("capture/listen -F pcap: usage errors with -e and -P")
 def _():
 	check_usage(run(["listen", "-F", "pcap", "-e", "hex", "0"]), "listen",

@@ -153,6 +153,75 @@ check_sums(const unsigned char *ip, size_t len, int v6)
 	FUZZ_CHECK(fold(s) == 0xffff);
 }
 
+/*
+ * The address the writer puts for sa in a record of IP version v6: the
+ * unspecified one without sa or for a zero IPv4 address in IPv6, IPv4
+ * in IPv6 mapped, IPv6 in IPv4 unspecified.
+ */
+static void
+want_addr(const struct sockaddr_storage *sa, int v6, unsigned char *a)
+{
+	const struct sockaddr_in *sin = (const void *)sa;
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	memset(a, 0, 16);
+	if (sa == NULL)
+		return;
+	if (sa->ss_family == AF_INET6 && v6)
+		memcpy(a, &sin6->sin6_addr, 16);
+	else if (sa->ss_family == AF_INET && !v6)
+		memcpy(a, &sin->sin_addr, 4);
+	else if (sa->ss_family == AF_INET && sin->sin_addr.s_addr != 0) {
+		a[10] = a[11] = 0xff;
+		memcpy(a + 12, &sin->sin_addr, 4);
+	}
+}
+
+/* The record at ip has the ends' addresses and ports. */
+static void
+check_ends(const unsigned char *ip, int v6,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	const struct sockaddr_in *f = (const void *)from;
+	const struct sockaddr_in *t = (const void *)to;
+	size_t alen = v6 ? 16 : 4, ihl = v6 ? 40 : 20;
+	unsigned char a[16];
+
+	want_addr(from, v6, a);
+	FUZZ_CHECK(memcmp(ip + (v6 ? 8 : 12), a, alen) == 0);
+	want_addr(to, v6, a);
+	FUZZ_CHECK(memcmp(ip + (v6 ? 8 : 12) + alen, a, alen) == 0);
+	/* The port is at the same place in both families. */
+	FUZZ_CHECK(memcmp(ip + ihl, &f->sin_port, 2) == 0);
+	FUZZ_CHECK(to == NULL ? ip[ihl + 2] == 0 && ip[ihl + 3] == 0 :
+	    memcmp(ip + ihl + 2, &t->sin_port, 2) == 0);
+}
+
+/*
+ * The payload as a GRO buffer of seg-byte pieces: the same bytes as each
+ * piece written alone.
+ */
+static void
+pieces(const struct pcap_dgram *d, size_t seg)
+{
+	struct pcap_dgram one = *d;
+	unsigned char *whole, *each;
+	size_t n, m = 0, off, cap;
+
+	cap = (d->size / seg + 1) * PCAP_RECORD_OVERHEAD + d->size;
+	whole = fuzz_dup(NULL, cap);
+	each = fuzz_dup(NULL, cap);
+	n = pcap_write_records(whole, d, seg);
+	for (off = 0; off < d->size; off += seg) {
+		one.data = d->data + off;
+		one.len = one.size = d->size - off < seg ? d->size - off : seg;
+		m += pcap_write_record(each + m, &one);
+	}
+	FUZZ_CHECK(n == m && (n == 0 || memcmp(whole, each, n) == 0));
+	free(whole);
+	free(each);
+}
+
 /* A datagram written into a capture reads back the same. */
 static void
 round_trip(struct fuzz_in *in)
@@ -185,6 +254,8 @@ round_trip(struct fuzz_in *in)
 	want = 16 + ((sel & 1) ? 40 : 20) + 8 + in->n;
 	FUZZ_CHECK(n == want);
 	check_sums(cap + PCAP_HEADER_LEN + 16, n - 16, sel & 1);
+	check_ends(cap + PCAP_HEADER_LEN + 16, sel & 1, &from,
+	    (sel & 4) ? NULL : &to);
 	read_all(cap, PCAP_HEADER_LEN + n, PCAP_HEADER_LEN + n, &res);
 	FUZZ_CHECK(res.rc == PCAP_END && res.nrec == 1 && res.packets == 1);
 	h = mix(h, in->n);
@@ -194,6 +265,8 @@ round_trip(struct fuzz_in *in)
 		h = mix(h, in->p[i]);
 	FUZZ_CHECK(res.hash == h);
 	free(cap);
+	if (in->n > 0)
+		pieces(&d, 1 + (size_t)(uint32_t)d.sec % in->n);
 }
 
 int
