@@ -105,6 +105,12 @@ int	endp_dial_unix(struct endp *e, const struct endpoint *dst,
 void	endp_refused(struct endp *e);
 
 /*
+ * Takes err, the socket's pending error (an ICMP report) met by a read:
+ * a refusal as endp_refused(), another error warned of once.
+ */
+void	endp_error(struct endp *e, int err);
+
+/*
  * True when sa (of len bytes) is this socket's own address and port, or
  * for a Unix socket its own name: a datagram that
  * claims to come from it must never be answered.  For a socket bound to

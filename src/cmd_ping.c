@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "cmd.h"
 #include "parse.h"
@@ -18,6 +20,7 @@
 #define SEQ_SPACE	(UINT32_MAX + 1ULL)	/* probes a run can number */
 #define FLUSH_NS	10000000	/* output waits at most 10 ms */
 #define LINE_MAX_LEN	512
+#define HOLD_NS		2000000LL	/* signals are held back so long */
 
 struct ping_opts {
 	struct common_opts c;		/* -4 -6 -i --json -v */
@@ -88,6 +91,8 @@ struct pinger {
 	uint64_t		 next_ns;	/* the next probe is due */
 	uint64_t		 end_ns;	/* then wait no more */
 	uint64_t		 dirty_ns;	/* output queued since, or 0 */
+	int			 hold;		/* -i 0: replies awaited in recvmsg */
+	uint64_t		 hold_until;	/* ... until then, then in ppoll */
 };
 
 static uint64_t
@@ -259,6 +264,83 @@ flush_due(struct pinger *p, uint64_t now, uint64_t *deadline)
 }
 
 /*
+ * Reads one datagram, blocking for HOLD_NS at most (SO_RCVTIMEO), as
+ * the receiver would hand it on: its header, real size and the kernel's
+ * arrival stamp (else now).  Returns how the run goes on, or -1 with
+ * errno when none came.
+ */
+static int
+read_reply(struct pinger *p)
+{
+	union {
+		char		buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr	align;
+	} ctrl;
+	unsigned char data[PROBE_HDR];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m;
+	struct cmsghdr *c;
+	struct dgram d;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctrl.buf;
+	m.msg_controllen = sizeof(ctrl.buf);
+	/* MSG_TRUNC: the real size, though only the header is kept. */
+	if ((n = recvmsg(p->ep.fd, &m, MSG_TRUNC)) == -1)
+		return -1;
+	memset(&d, 0, sizeof(d));
+	d.data = data;
+	d.size = (size_t)n;
+	d.len = d.size < sizeof(data) ? d.size : sizeof(data);
+	clock_gettime(CLOCK_REALTIME, &d.time);
+	for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_TIMESTAMPNS)
+			memcpy(&d.time, CMSG_DATA(c), sizeof(d.time));
+	return (int)on_reply(p, &d);
+}
+
+/*
+ * Waits until deadline for replies and takes them.  With -i 0 a reply
+ * is awaited in a blocking recvmsg() of HOLD_NS at most (SO_RCVTIMEO),
+ * as a bare ping does: one call where ppoll() and a read were two.  It
+ * holds SIGINT and SIGTERM back, so it is used for HOLD_NS at most
+ * after each wait in recv_wait(), before which they are let in: a
+ * signal waits 2 * HOLD_NS at most.
+ */
+static enum run_end
+wait_replies(struct pinger *p, uint64_t now, uint64_t deadline)
+{
+	int64_t ns = deadline > now ? (int64_t)(deadline - now) : 0;
+	int rc;
+
+	/* With room to spare: the read must not outlast the deadline. */
+	if (p->hold && now < p->hold_until && ns > 2 * HOLD_NS) {
+		if ((rc = read_reply(p)) != -1)
+			return (enum run_end)rc;
+		/* That read took the socket's pending error: take it. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			endp_error(&p->ep, errno);
+		p->hold_until = 0;	/* the next wait is recv_wait() */
+		return RUN_MORE;
+	}
+	p->hold_until = now + HOLD_NS;
+	/* A ppoll() that finds a reply waiting lets no signal in: look. */
+	if (p->hold && signal_check() != 0)
+		return RUN_SIGNAL;
+	/*
+	 * Replies come one at a time: asking for two makes the first call
+	 * come back short, which ends the drain without a second call that
+	 * finds nothing.
+	 */
+	p->rx.want = 2;
+	return recv_wait(&p->rx, ns, -1, NULL);
+}
+
+/*
  * Sends the probes on time and receives the replies in between, until
  * every probe was sent and answered or the wait for stragglers is over.
  */
@@ -285,17 +367,8 @@ ping_loop(struct pinger *p)
 			return RUN_DONE;
 		else
 			deadline = p->end_ns;
-		if ((s = flush_due(p, now, &deadline)) != RUN_MORE)
-			return s;
-		/*
-		 * Replies come one at a time: asking for two makes the
-		 * first call come back short, which ends the drain without
-		 * a second call that finds nothing.
-		 */
-		p->rx.want = 2;
-		s = recv_wait(&p->rx, deadline > now ? (int64_t)(deadline -
-		    now) : 0, -1, NULL);
-		if (s != RUN_MORE)
+		if ((s = flush_due(p, now, &deadline)) != RUN_MORE ||
+		    (s = wait_replies(p, now, deadline)) != RUN_MORE)
 			return s;
 	}
 }
@@ -305,6 +378,7 @@ static int
 setup(struct pinger *p)
 {
 	const struct ping_opts *o = p->o;
+	const struct timeval hold_tv = { 0, HOLD_NS / 1000 };
 	struct endp_conf c;
 	int rc;
 
@@ -325,6 +399,8 @@ setup(struct pinger *p)
 		snprintf(p->addr, sizeof(p->addr), "?");
 	if (sock_rx_timestamps(p->ep.fd) == -1 && o->c.verbose)
 		note("no kernel timestamps: times are taken when udpcat reads");
+	p->hold = o->interval_ms == 0 && setsockopt(p->ep.fd, SOL_SOCKET,
+	    SO_RCVTIMEO, &hold_tv, sizeof(hold_tv)) == 0;
 	if ((p->probe = malloc(o->size)) == NULL)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
 	p->id = run_id();

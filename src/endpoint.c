@@ -262,17 +262,26 @@ endp_refused(struct endp *e)
 }
 
 void
+endp_error(struct endp *e, int err)
+{
+	if (err == ECONNREFUSED) {
+		endp_refused(e);
+		return;
+	}
+	if (!e->other_error)
+		warning("%s: %s", e->name, strerror(err));
+	e->other_error = err;
+}
+
+void
 endp_read_errors(struct endp *e)
 {
 	int n, other;
 
 	if ((n = sock_drain_errors(e->fd, &other)) > 0)
 		endp_refused(e);
-	if (n >= 0 && other != 0) {
-		if (!e->other_error)
-			warning("%s: %s", e->name, strerror(other));
-		e->other_error = other;
-	}
+	if (n >= 0 && other != 0)
+		endp_error(e, other);
 }
 
 /*

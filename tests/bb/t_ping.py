@@ -429,6 +429,18 @@ def _():
 	    "counts %r against %d replies" % (summary[0], len(got)))
 
 
+@test("ping/-i 0 -q while replies keep coming: SIGINT still gets in")
+def _():
+	p = Responder(lambda d, a, i: [d])
+	q = Proc(["ping", "-q", "-i", "0", "127.0.0.1", p.port])
+	p.wait_count(50)
+	q.signal(signal.SIGINT)
+	r = q.finish()
+	check_rc(r, 130)
+	ok_(re.match(rb"\d+ sent, \d+ received", r.out), "stdout %s" %
+	    short(r.out))
+
+
 @test("ping/SIGTERM while no reply comes: exit 143")
 def _():
 	p = Responder(lambda d, a, i: [])
