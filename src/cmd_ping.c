@@ -399,7 +399,7 @@ setup(struct pinger *p)
 		snprintf(p->addr, sizeof(p->addr), "?");
 	if (sock_rx_timestamps(p->ep.fd) == -1 && o->c.verbose)
 		note("no kernel timestamps: times are taken when udpcat reads");
-	p->hold = o->interval_ms == 0 && setsockopt(p->ep.fd, SOL_SOCKET,
+	p->hold = o->c.interval_ms == 0 && setsockopt(p->ep.fd, SOL_SOCKET,
 	    SO_RCVTIMEO, &hold_tv, sizeof(hold_tv)) == 0;
 	if ((p->probe = malloc(o->size)) == NULL)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
