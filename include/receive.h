@@ -60,6 +60,7 @@ struct receiver {
 					   or NULL for any number */
 	struct recv_hook *hook;		/* watched too, or NULL */
 	unsigned	 got;		/* buffers read by the last wait */
+	int		 hold;		/* a read after traffic may wait */
 };
 
 /*

@@ -11,6 +11,7 @@
 
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
 #define TICK_NS		100000000	/* --progress redraws */
+#define HOLD_NS		2000000		/* a read after traffic waits */
 
 int
 recv_init(struct receiver *r, struct endp *ep, size_t size, int want_from,
@@ -108,16 +109,26 @@ wanted(const struct receiver *r)
 	return left < r->want ? (unsigned)left : r->want;
 }
 
+/* True for an error that an ICMP message left on the socket. */
+static int
+icmp_error(int err)
+{
+	return err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN ||
+	    err == ENETDOWN || err == EMSGSIZE || err == EPROTO;
+}
+
 /*
- * One recvmmsg(): the number received (0: none waiting), or -1 when the
- * drain must end, with *end set.
+ * One recvmmsg(), which with hold waits for the first datagram: the
+ * number received (0: none waiting), or -1 when the drain must end, with
+ * *end set.
  */
 static int
-rx_once(struct receiver *r, unsigned want, unsigned *nobufs, enum run_end *end)
+rx_once(struct receiver *r, unsigned want, int hold, unsigned *nobufs,
+    enum run_end *end)
 {
 	int n;
 
-	while ((n = sock_rx(r->ep->fd, &r->rx, want)) == -1) {
+	while ((n = sock_rx_hold(r->ep->fd, &r->rx, want, hold)) == -1) {
 		if (errno == EINTR && cmd_signal == 0)
 			continue;
 		*end = RUN_MORE;
@@ -133,6 +144,11 @@ rx_once(struct receiver *r, unsigned want, unsigned *nobufs, enum run_end *end)
 			endp_refused(r->ep);
 			return -1;
 		}
+		/* An ICMP error, that the wait reports when it comes first. */
+		if (icmp_error(errno)) {
+			endp_error(r->ep, errno);
+			return -1;
+		}
 		*end = RUN_ERROR;
 		msg_fail(EXIT_RUNTIME, "cannot receive: %s", strerror(errno));
 		return -1;
@@ -141,8 +157,9 @@ rx_once(struct receiver *r, unsigned want, unsigned *nobufs, enum run_end *end)
 	return n;
 }
 
-enum run_end
-recv_drain(struct receiver *r, int final)
+/* recv_drain(); with hold, the first read waits (see recv_held()). */
+static enum run_end
+drain(struct receiver *r, int final, int hold)
 {
 	struct timespec now;
 	unsigned want, i, batches = 0, nobufs = 0;
@@ -152,8 +169,9 @@ recv_drain(struct receiver *r, int final)
 	while (final ? batches++ < FINAL_BATCHES : cmd_signal == 0) {
 		if ((want = wanted(r)) == 0)
 			break;
-		if ((n = rx_once(r, want, &nobufs, &s)) == -1)
+		if ((n = rx_once(r, want, hold, &nobufs, &s)) == -1)
 			return s;
+		hold = 0;
 		adapt(r, (unsigned)n, want);
 		if (n == 0)
 			break;
@@ -175,6 +193,12 @@ recv_drain(struct receiver *r, int final)
 			(void)signal_check();
 	}
 	return RUN_MORE;
+}
+
+enum run_end
+recv_drain(struct receiver *r, int final)
+{
+	return drain(r, final, 0);
 }
 
 /*
@@ -264,6 +288,30 @@ recv_wait(struct receiver *r, int64_t ns, int fd, short *revents)
 	return RUN_MORE;
 }
 
+/*
+ * After traffic, a read that waits HOLD_NS at most, as a bare loop's
+ * does: one call where a wait and a read were two, and the answer of a
+ * peer on another CPU is taken without going to sleep in between.
+ * Signals cannot get in during it, so they are looked for first; the
+ * stdout pipe and the hook are watched again by the wait that follows
+ * when nothing came.
+ */
+static int
+hold_ok(const struct receiver *r, int64_t ns)
+{
+	return r->hold && r->got > 0 && r->hook == NULL &&
+	    (ns < 0 || ns >= HOLD_NS);
+}
+
+static enum run_end
+recv_held(struct receiver *r)
+{
+	r->got = 0;
+	if (signal_check() != 0)
+		return RUN_SIGNAL;
+	return drain(r, 0, 1);
+}
+
 enum run_end
 recv_loop(struct receiver *r, uint64_t idle_ms, int idle_set, int progress)
 {
@@ -271,6 +319,9 @@ recv_loop(struct receiver *r, uint64_t idle_ms, int idle_set, int progress)
 	int64_t ns;
 	enum run_end s;
 
+	/* The read after traffic (recv_held()) waits no longer than this. */
+	if (!r->hold)
+		r->hold = sock_rx_timeout(r->ep->fd, HOLD_NS) == 0;
 	for (;;) {
 		if (cmd_signal != 0)
 			return RUN_SIGNAL;
@@ -286,7 +337,7 @@ recv_loop(struct receiver *r, uint64_t idle_ms, int idle_set, int progress)
 		}
 		if (progress && (ns < 0 || ns > TICK_NS))
 			ns = TICK_NS;
-		s = recv_wait(r, ns, -1, NULL);
+		s = hold_ok(r, ns) ? recv_held(r) : recv_wait(r, ns, -1, NULL);
 		if (r->got > 0)
 			last = now_ms();
 		if (s != RUN_MORE)

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "mem.h"
 #include "sock.h"
@@ -279,24 +280,25 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 }
 
 #if SOCK_BATCHED
-/* recvmmsg(): one system call for the whole batch. */
+/* recvmmsg(): one system call for the whole batch; hold: wait for one. */
 static int
-rx_batch(int fd, struct rxbatch *rx, unsigned n)
+rx_batch(int fd, struct rxbatch *rx, unsigned n, int hold)
 {
 	/* MSG_TRUNC makes msg_len the datagram's real size. */
-	return recvmmsg(fd, rx->msg, n, MSG_TRUNC | MSG_DONTWAIT, NULL);
+	return recvmmsg(fd, rx->msg, n, MSG_TRUNC | (hold ? MSG_WAITFORONE :
+	    MSG_DONTWAIT), NULL);
 }
 #else
 /* The portable way: recvmsg() until the batch is full or none waits. */
 static int
-rx_batch(int fd, struct rxbatch *rx, unsigned n)
+rx_batch(int fd, struct rxbatch *rx, unsigned n, int hold)
 {
 	unsigned i;
 	ssize_t r;
 
 	for (i = 0; i < n; i++) {
-		if ((r = recvmsg(fd, &rx->msg[i].msg_hdr,
-		    MSG_TRUNC | MSG_DONTWAIT)) == -1)
+		if ((r = recvmsg(fd, &rx->msg[i].msg_hdr, MSG_TRUNC |
+		    (hold && i == 0 ? 0 : MSG_DONTWAIT))) == -1)
 			return i > 0 ? (int)i : -1;
 		rx->msg[i].msg_len = (unsigned)r;
 	}
@@ -305,7 +307,23 @@ rx_batch(int fd, struct rxbatch *rx, unsigned n)
 #endif
 
 int
+sock_rx_timeout(int fd, uint64_t ns)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ns / 1000000000u);
+	tv.tv_usec = (suseconds_t)(ns % 1000000000u / 1000);
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+int
 sock_rx(int fd, struct rxbatch *rx, unsigned n)
+{
+	return sock_rx_hold(fd, rx, n, 0);
+}
+
+int
+sock_rx_hold(int fd, struct rxbatch *rx, unsigned n, int hold)
 {
 	unsigned i;
 	int got;
@@ -317,7 +335,7 @@ sock_rx(int fd, struct rxbatch *rx, unsigned n)
 		rx->msg[i].msg_hdr.msg_controllen = RX_CTRL;
 		rx->msg[i].msg_hdr.msg_flags = 0;
 	}
-	if ((got = rx_batch(fd, rx, n)) == -1) {
+	if ((got = rx_batch(fd, rx, n, hold)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		return -1;

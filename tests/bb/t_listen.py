@@ -12,6 +12,7 @@ import select
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import tty
 
@@ -706,3 +707,37 @@ def _():
 def _():
 	r = pty_listen(["-F", "length"], [b"\x1b"])
 	check_ok(r, b"\x00\x01\x1b")
+
+
+@test("listen/--echo answering a peer without pause: SIGINT still gets in")
+def t_echo_busy_sigint():
+	"""After traffic, the read waits for the next datagram with signals
+	held back, as a bare loop does; they must still be looked at before
+	each such read, or a busy ping-pong would never let SIGINT in."""
+	l = Listener(["--echo", "-F", "none"], operands=("127.0.0.1", "0"))
+	p = Peer()
+	stop = threading.Event()
+	sent = [0]
+
+	def pingpong():
+		while not stop.is_set():
+			p.send(b"x", l.port)
+			p.sock.settimeout(2)
+			try:
+				p.sock.recvfrom(100)
+			except OSError:
+				return
+			sent[0] += 1
+	th = threading.Thread(target=pingpong, daemon=True)
+	th.start()
+	try:
+		end = time.monotonic() + 10
+		while sent[0] < 500 and time.monotonic() < end:
+			time.sleep(0.01)
+		ok_(sent[0] >= 500, "only %d round trips" % sent[0])
+		l.signal(signal.SIGINT)
+		r = l.finish(timeout=5)
+		check_rc(r, 130)
+	finally:
+		stop.set()
+		th.join(3)
