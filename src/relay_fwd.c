@@ -297,7 +297,7 @@ fwd_report(const struct fwd *f, const uint64_t kd[2], const int gro[2])
 		note("%s: %llu received, %llu forwarded, %llu dropped, "
 		    "%llu duplicated, %llu reordered, %llu corrupted, "
 		    "%llu delayed, %llu queue drops, %llu%s kernel drops, "
-		    "%llu not sent", name[d],
+		    "%llu not sent, %zu held at exit", name[d],
 		    (unsigned long long)s->received,
 		    (unsigned long long)s->forwarded,
 		    (unsigned long long)i->dropped,
@@ -307,7 +307,7 @@ fwd_report(const struct fwd *f, const uint64_t kd[2], const int gro[2])
 		    (unsigned long long)i->delayed,
 		    (unsigned long long)i->queue_drops,
 		    (unsigned long long)kd[d], gro[d] && kd[d] > 0 ? "+" : "",
-		    (unsigned long long)s->not_sent);
+		    (unsigned long long)s->not_sent, impair_held(&f->imp[d]));
 	}
 }
 

@@ -578,7 +578,8 @@ def _():
 		eq(x["received"] + x["kernel drops"], total,
 		    "%s: received + kernel drops" % d)
 		eq(x["forwarded"] + x["dropped"] + x["queue drops"] +
-		    x["not sent"], x["received"], "%s: accounted" % d)
+		    x["not sent"] + x["held at exit"], x["received"],
+		    "%s: accounted" % d)
 	eq(st["all"]["clients"], 100, "clients")
 
 
@@ -790,3 +791,39 @@ def _():
 		check_usage(res, "relay", *words)
 	res = run(["relay", "0", "127.0.0.1"])
 	check_usage(res, "relay", "missing")
+
+
+def rx_queued(port):
+	"""Bytes waiting in the receive queue of the socket bound to UDP port
+	(IPv4 or IPv6), from /proc; None when none is bound."""
+	hx = ":%04X" % port
+	for f in ("/proc/net/udp", "/proc/net/udp6"):
+		with open(f) as fh:
+			next(fh)
+			for line in fh:
+				fl = line.split()
+				if len(fl) > 4 and fl[1].endswith(hx):
+					return int(fl[4].split(":")[1], 16)
+	return None
+
+
+@test("relay/--stats counts what an impairment still held at exit")
+def _():
+	l = util.Listener(["--echo"])
+	r = Relay(["--stats", "--delay", "30s"], l.port)
+	c = Peer()
+	for i in range(5):
+		c.send(b"%d" % i, r.port)
+	# Sent on loopback: queued at the relay, until it has read them.
+	end = time.monotonic() + WAIT
+	while rx_queued(r.port) != 0:
+		ok_(time.monotonic() < end, "the relay did not read them")
+		time.sleep(0.01)
+	st = parse_stats(r.stop().err)
+	l.signal(signal.SIGINT)
+	l.finish()
+	up = st["up"]
+	eq((up["received"], up["forwarded"], up["held at exit"]), (5, 0, 5),
+	    "up: received, forwarded, held at exit")
+	eq(up["forwarded"] + up["dropped"] + up["queue drops"] +
+	    up["not sent"] + up["held at exit"], up["received"], "accounted")
