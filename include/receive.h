@@ -61,6 +61,7 @@ struct receiver {
 	struct recv_hook *hook;		/* watched too, or NULL */
 	unsigned	 got;		/* buffers read by the last wait */
 	int		 hold;		/* a read after traffic may wait */
+	uint64_t	 look_at;	/* ... and looks for signals from then */
 };
 
 /*
