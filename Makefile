@@ -49,7 +49,7 @@ UNIT_TESTS = tests/test_enc tests/test_parse tests/test_frame \
 	tests/test_output tests/test_sock tests/test_opt tests/test_faults \
 	tests/test_allow tests/test_portfile tests/test_probe tests/test_rtt \
 	tests/test_pcap tests/test_jsonrec tests/test_impair tests/test_relay \
-	tests/test_cmdline
+	tests/test_cmdline tests/test_proc
 
 # The shell completions, printed by udpcat from its own option tables.
 COMPLETIONS = completion/udpcat.bash completion/_udpcat \
@@ -114,6 +114,10 @@ FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
 	    $(filter-out src/udpcat.o,$(CMD_OBJS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) $(FAULT_WRAP)
+
+# Signals let in during a blocking read (signals_open()).
+tests/test_proc: tests/test_proc.o $(LIB_OBJS) src/proc.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 # The port file's random names made predictable, and its write() failing.
 tests/test_portfile: tests/test_portfile.o $(LIB_OBJS)

@@ -25,7 +25,7 @@ int	stdio_closed(int fd);
 
 /*
  * Handlers for SIGINT and SIGTERM that only count, the two held back but
- * in wait_fds(); SIGPIPE ignored.
+ * in wait_fds() and after signals_open(); SIGPIPE ignored.
  */
 void	signals_install(void);
 
@@ -36,8 +36,22 @@ void	signals_install(void);
 void	signals_children(void);
 
 /*
+ * For a command whose only wait is a read of fd: from now on SIGINT and
+ * SIGTERM get in anywhere, so that a blocking read of fd is the wait,
+ * one call where ppoll() and a read were two.  One that comes during
+ * the read ends it with EINTR; one that comes before it has begun
+ * (after the caller's look at cmd_signal) puts a descriptor that cannot
+ * be read in fd's place (the handler's pipe() and dup2()), so the read
+ * fails at once.  Either way the caller sees a failed read with
+ * cmd_signal set.  They are held back again by the next wait_fds().
+ * Returns 0, or -1 with errno (then nothing changed).
+ */
+int	signals_open(int fd);
+
+/*
  * ppoll() for at most ns nanoseconds (< 0: no limit), the one place where
- * SIGINT and SIGTERM get in: returns -1 with EINTR for them.
+ * SIGINT and SIGTERM get in (but for signals_open()): returns -1 with
+ * EINTR for them.
  */
 int	wait_fds(struct pollfd *fds, nfds_t n, int64_t ns);
 

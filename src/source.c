@@ -104,8 +104,10 @@ source_next(struct source *s, int may_read, const unsigned char **rec,
 		*len = n;
 		s->held_pos += HELD_HDR + n;
 	} else {
+		/* A failed read with a signal is the signal's (see
+		   signals_open()); EINTR alone is read again. */
 		while ((r = frame_next(&s->fr, may_read, rec, len)) ==
-		    FRAME_EREAD && errno == EINTR)
+		    FRAME_EREAD && (errno == EINTR || cmd_signal != 0))
 			if (cmd_signal != 0)
 				return SRC_SIGNAL;
 		if (r != FRAME_RECORD)

@@ -357,7 +357,8 @@ add_record(struct sender *s, const unsigned char *rec, size_t len)
 /*
  * Waits until standard input has something to read, printing replies
  * meanwhile when waiting for them, so that an interactive session sees
- * each answer at once; a signal ends the wait.
+ * each answer at once; a signal ends the wait.  With nothing else to
+ * watch or time, the read that follows is the wait (signals_open()).
  */
 static enum run_end
 await_input(struct sender *s)
@@ -366,6 +367,9 @@ await_input(struct sender *s)
 	short revents = 0;
 	enum run_end r;
 
+	if (s->replies == NULL && s->c.rate == 0 && s->c.interval_ms == 0 &&
+	    s->c.speed <= 0 && signals_open(STDIN_FILENO) == 0)
+		return cmd_signal != 0 ? RUN_SIGNAL : RUN_MORE;
 	for (;;) {
 		if (s->replies != NULL) {
 			r = recv_wait(s->replies, -1, STDIN_FILENO, &revents);

@@ -246,6 +246,41 @@ def _():
 	eq(r.out, b"r\n", "stdout")
 
 
+def input_signalled(sig, rc):
+	"""send reading a pipe that stays open: sig while it waits for more
+	ends it at once with rc; the line before went, the unfinished one
+	after does not (a signal is not the end of the input)."""
+	p = Peer()
+	s = Proc(["send", "127.0.0.1", p.port], stdin=subprocess.PIPE)
+	try:
+		s.proc.stdin.write(b"line\n")
+		s.proc.stdin.flush()
+		eq(p.recv()[0], b"line", "the first datagram")
+		s.proc.stdin.write(b"unfinished")
+		s.proc.stdin.flush()
+		time.sleep(0.05)	# read or not: either way it must not go
+		t0 = time.monotonic()
+		s.signal(sig)
+		r = s.finish()
+		took = time.monotonic() - t0
+	finally:
+		s.proc.stdin.close()
+	check_rc(r, rc)
+	ok_(took < 3, "took %.1f s to stop" % took)
+	check_quiet_or_line(r, "send")
+	eq(p.data(), [], "datagrams after the signal")
+
+
+@test("faults/SIGINT to send waiting on an open pipe: 130 at once")
+def _():
+	input_signalled(signal.SIGINT, 130)
+
+
+@test("faults/SIGTERM to send waiting on an open pipe: 143 at once")
+def _():
+	input_signalled(signal.SIGTERM, 143)
+
+
 # --- the reader goes away ---------------------------------------------------------
 
 def reader_gone(more, **kw):
