@@ -183,6 +183,65 @@ loop_family(const unsigned char *p)
 	return 0;
 }
 
+enum link { LINK_OK, LINK_SHORT, LINK_UNKNOWN };
+
+/*
+ * The link-layer header of a packet of link type linktype: the type of
+ * what follows it (an EtherType) in *type and its length in *off.
+ */
+static enum link
+link_hdr(uint32_t linktype, const unsigned char *p, size_t caplen,
+    unsigned *type, size_t *off)
+{
+	int tags = 0;
+
+	switch (linktype) {
+	case 1:		/* Ethernet, perhaps with 802.1Q/802.1ad tags */
+		if (caplen < 14)
+			return LINK_SHORT;
+		*type = be16(p + 12);
+		for (*off = 14; (*type == 0x8100 || *type == 0x88a8 ||
+		    *type == 0x9100) && tags < MAX_TAGS; *off += 4, tags++) {
+			if (*off + 4 > caplen)
+				return LINK_SHORT;
+			*type = be16(p + *off + 2);
+		}
+		return LINK_OK;
+	case 113:	/* Linux cooked v1 */
+		*off = 16;
+		*type = caplen < 16 ? 0 : be16(p + 14);
+		break;
+	case 276:	/* Linux cooked v2 */
+		*off = 20;
+		*type = caplen < 20 ? 0 : be16(p);
+		break;
+	case 0:		/* BSD loopback, host order */
+	case 108:	/* OpenBSD loopback, network order */
+		*off = 4;
+		*type = caplen < 4 ? 0 : loop_family(p);
+		break;
+	case 12:	/* DLT_RAW where it means raw IP */
+	case 14:
+	case PCAP_LINKTYPE_RAW:
+		if (caplen < 1)
+			return LINK_SHORT;
+		*type = p[0] >> 4 == 6 ? 0x86dd : 0x0800;
+		*off = 0;
+		return LINK_OK;
+	case 228:
+		*type = 0x0800;
+		*off = 0;
+		return LINK_OK;
+	case 229:
+		*type = 0x86dd;
+		*off = 0;
+		return LINK_OK;
+	default:
+		return LINK_UNKNOWN;
+	}
+	return caplen < *off ? LINK_SHORT : LINK_OK;
+}
+
 /*
  * One captured packet: its link-layer header, then IP.  Returns PCAP_REC
  * or UNIT_SKIP.
@@ -191,60 +250,18 @@ static int
 packet(struct pcap_reader *r, uint32_t linktype, const unsigned char *p,
     size_t caplen, size_t origlen, struct pcap_rec *rec)
 {
-	int cut = caplen < origlen, tags = 0;
-	size_t off;
-	unsigned type;
+	int cut = caplen < origlen;
+	size_t off = 0;
+	unsigned type = 0;
 
 	r->packets++;
-	switch (linktype) {
-	case 1:		/* Ethernet, perhaps with 802.1Q/802.1ad tags */
-		if (caplen < 14)
-			return short_hdr(r, cut);
-		type = be16(p + 12);
-		for (off = 14; (type == 0x8100 || type == 0x88a8 ||
-		    type == 0x9100) && tags < MAX_TAGS; off += 4, tags++) {
-			if (off + 4 > caplen)
-				return short_hdr(r, cut);
-			type = be16(p + off + 2);
-		}
-		break;
-	case 113:	/* Linux cooked v1 */
-		if (caplen < 16)
-			return short_hdr(r, cut);
-		type = be16(p + 14);
-		off = 16;
-		break;
-	case 276:	/* Linux cooked v2 */
-		if (caplen < 20)
-			return short_hdr(r, cut);
-		type = be16(p);
-		off = 20;
-		break;
-	case 0:		/* BSD loopback, host order */
-	case 108:	/* OpenBSD loopback, network order */
-		if (caplen < 4)
-			return short_hdr(r, cut);
-		type = loop_family(p);
-		off = 4;
-		break;
-	case 12:	/* DLT_RAW where it means raw IP */
-	case 14:
-	case PCAP_LINKTYPE_RAW:
-		if (caplen < 1)
-			return short_hdr(r, cut);
-		type = p[0] >> 4 == 6 ? 0x86dd : 0x0800;
-		off = 0;
-		break;
-	case 228:
-		type = 0x0800;
-		off = 0;
-		break;
-	case 229:
-		type = 0x86dd;
-		off = 0;
-		break;
-	default:
+	switch (link_hdr(linktype, p, caplen, &type, &off)) {
+	case LINK_SHORT:
+		return short_hdr(r, cut);
+	case LINK_UNKNOWN:
 		return skip(r, PCAP_SKIP_LINK);
+	case LINK_OK:
+		break;
 	}
 	if (type == 0x0800)
 		return ipv4(r, p + off, caplen - off, cut, rec);
