@@ -246,21 +246,6 @@ poll_set(struct relay *r)
 	return n;
 }
 
-/*
- * Reads what waits in rx's socket, asking for one datagram more than the
- * last short batch brought (the receiver sizes its batch to that): when
- * requests and answers come one at a time, the first call comes back
- * short and ends the drain, and the datagram is forwarded at once, not
- * after a signal check and a second call that finds nothing.
- */
-static enum run_end
-drain(struct receiver *rx)
-{
-	if (rx->want < SOCK_BATCH)
-		rx->want++;
-	return recv_drain(rx, 0);
-}
-
 /* Reads a mapping's socket: its errors, then what the service sent. */
 static enum run_end
 up_ready(struct relay *r, struct mapping *m, short revents)
@@ -279,7 +264,7 @@ up_ready(struct relay *r, struct mapping *m, short revents)
 	r->rx_down.ep = &m->up;
 	/* The receiver warns of a refusal it meets itself; count it. */
 	was = m->up.refused;
-	s = drain(&r->rx_down);
+	s = recv_drain(&r->rx_down, 0);
 	r->f.refused += !was && m->up.refused;
 	return s;
 }
@@ -307,7 +292,7 @@ ready(struct relay *r, nfds_t n)
 	    r->pfd[i + 1].revents)) != RUN_MORE)
 		return s;
 	if (r->pfd[i].revents & POLLIN)
-		return drain(&r->rx_up);
+		return recv_drain(&r->rx_up, 0);
 	return RUN_MORE;
 }
 
