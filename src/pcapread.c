@@ -27,36 +27,38 @@ pcap_reader_init(struct pcap_reader *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static unsigned
+static inline unsigned
 be16(const unsigned char *p)
 {
 	return (unsigned)p[0] << 8 | p[1];
 }
 
-static uint32_t
+static inline uint32_t
 be32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint32_t
-swap32(uint32_t v)
+/* Little-endian: what the capturing host wrote, most often. */
+static inline uint32_t
+le32(const unsigned char *p)
 {
-	return v >> 24 | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | v << 24;
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[1] << 8 | p[0];
 }
 
 /* 16 and 32 bits in the section's byte order. */
-static unsigned
+static inline unsigned
 rd16(const struct pcap_reader *r, const unsigned char *p)
 {
 	return r->big ? be16(p) : (unsigned)p[1] << 8 | p[0];
 }
 
-static uint32_t
+static inline uint32_t
 rd32(const struct pcap_reader *r, const unsigned char *p)
 {
-	return r->big ? be32(p) : swap32(be32(p));
+	return r->big ? be32(p) : le32(p);
 }
 
 /* Records a damaged capture at offset off of the current unit. */
@@ -175,7 +177,7 @@ loop_family(const unsigned char *p)
 	uint32_t v = be32(p);
 
 	if (v > 0xffff)
-		v = swap32(v);
+		v = le32(p);
 	if (v == 2)
 		return 0x0800;
 	if (v == 10 || v == 24 || v == 28 || v == 30)
