@@ -454,37 +454,29 @@ take_lines(struct sender *s)
 }
 
 /*
- * What the source gave goes into the batch; a full batch, or anything
- * but a record (the end, nothing more buffered now, a failure), sends
- * the batch.  Returns 1 when there is room for the next record at once;
- * else 0 with *r: RUN_MORE, RUN_DONE at the end, or how the run ends.
+ * Ends a step of the input: sends what is batched (the batch is full, or
+ * nothing more is buffered, or the source ended or failed) and returns
+ * RUN_MORE, RUN_DONE at the end of the input, or how the run ends.
  */
-static int
-batch_or_send(struct sender *s, int got, const unsigned char *rec,
-    size_t len, enum run_end *r)
+static enum run_end
+end_step(struct sender *s, int got)
 {
-	if (got == FRAME_RECORD) {
-		if ((*r = add_record(s, rec, len)) != RUN_MORE)
-			return 0;
-		if (s->b.n < s->b.max)
-			return 1;
-	}
-	if (s->b.n > 0 && (*r = send_batch(s)) != RUN_MORE)
-		return 0;
+	enum run_end r;
+
+	if (s->b.n > 0 && (r = send_batch(s)) != RUN_MORE)
+		return r;
 	if (got < FRAME_AGAIN)
-		*r = source_failed(&s->src, got);
-	else
-		*r = got == FRAME_END ? RUN_DONE : RUN_MORE;
-	return 0;
+		return source_failed(&s->src, got);
+	return got == FRAME_END ? RUN_DONE : RUN_MORE;
 }
 
 /* Sends every record of the input once; *n counts them. */
 static enum run_end
 send_pass(struct sender *s, unsigned long long *n)
 {
-	const unsigned char *rec = NULL;
+	const unsigned char *rec;
 	enum run_end end, r;
-	size_t len = 0;
+	size_t len;
 	int got;
 
 	for (*n = 0;; ) {
@@ -495,10 +487,14 @@ send_pass(struct sender *s, unsigned long long *n)
 		    FRAME_AGAIN;
 		if (end != RUN_MORE)
 			return end;
-		*n += got == FRAME_RECORD;
-		if (batch_or_send(s, got, rec, len, &r))
-			continue;
-		if (r != RUN_MORE && r != RUN_DONE)
+		if (got == FRAME_RECORD) {
+			++*n;
+			if ((r = add_record(s, rec, len)) != RUN_MORE)
+				return r;
+			if (s->b.n < s->b.max)
+				continue;
+		}
+		if ((r = end_step(s, got)) != RUN_MORE && r != RUN_DONE)
 			return r;
 		if ((end = between_batches(s)) != RUN_MORE)
 			return end;
@@ -528,16 +524,23 @@ tx_run(struct sender *s, uint64_t repeat)
 enum run_end
 tx_pump(struct sender *s)
 {
-	const unsigned char *rec = NULL;
+	const unsigned char *rec;
 	int may_read = FRAME_READ_ONCE, got;
 	enum run_end r;
-	size_t len = 0;
+	size_t len;
 
-	do {
+	for (;;) {
 		got = source_next(&s->src, may_read, &rec, &len);
 		may_read = FRAME_NO_READ;
-	} while (batch_or_send(s, got, rec, len, &r));
-	return r;
+		if (got == FRAME_RECORD) {
+			if ((r = add_record(s, rec, len)) != RUN_MORE)
+				return r;
+			if (s->b.n < s->b.max)
+				continue;
+		}
+		if ((r = end_step(s, got)) != RUN_MORE || got == FRAME_AGAIN)
+			return r;
+	}
 }
 
 void
