@@ -212,7 +212,7 @@ def _():
 def _():
 	name = "udpcat-bb-%d" % os.getpid()
 	l = listen_unix("@" + name, ["-n", "1", "--echo"])
-	r = run(["send", "-w", "2", "-n", "1", "unix:@" + name, "ping"])
+	r = run(["send", "-w", "10", "-n", "1", "unix:@" + name, "ping"])
 	check_ok(r, b"ping\n")
 	r = l.finish()
 	check_ok(r, b"ping\n")
