@@ -4,7 +4,7 @@
 from . import util
 from .util import (test, run, eq, fail, ok_, check_ok, check_usage,
     check_err, check_rc, one_line, short, Peer, Listener, Proc, free_port,
-    need_ipv6, skip)
+    need_ipv6, skip, valgrind_sample)
 
 import os
 import re
@@ -261,6 +261,7 @@ for _p in BAD_PORTS:
 	def _mk(p):
 		@test("parse/send bad port %r" % _portname(p))
 		def _():
+			valgrind_sample("send bad port", p)
 			# "--" so that "-1" is an operand, not an option
 			r = run(["send", "--", "127.0.0.1", p, "x"])
 			if len(p) < 100:
@@ -273,6 +274,7 @@ for _p in ["65536", "70000", "-1", "53abc", "", "0x35", "1" * 10000]:
 	def _mk(p):
 		@test("parse/listen bad port %r" % _portname(p))
 		def _():
+			valgrind_sample("listen bad port", p)
 			r = run(["listen", "--", p])
 			if len(p) < 100:
 				check_usage(r, "listen", "'%s'" % p)
@@ -281,6 +283,7 @@ for _p in ["65536", "70000", "-1", "53abc", "", "0x35", "1" * 10000]:
 
 		@test("parse/broadcast bad port %r" % _portname(p))
 		def _():
+			valgrind_sample("broadcast bad port", p)
 			r = run(["broadcast", "--to", "127.255.255.255", "--", p,
 			    "x"])
 			if len(p) < 100:
@@ -332,6 +335,7 @@ for _h in BAD_HOSTS:
 	def _mk(h):
 		@test("parse/bad host %r" % h)
 		def _():
+			valgrind_sample("bad host", h)
 			r = run(["send", "--", h, "9", "x"])
 			check_usage(r, "send", "'%s'" % h)
 	_mk(_h)
@@ -384,6 +388,7 @@ for _v in BAD_DURS:
 	def _mk(v):
 		@test("parse/listen -w %r" % _portname(v))
 		def _():
+			valgrind_sample("listen -w", v)
 			r = run(["listen", "-w", v, "0"])
 			if len(v) < 100:
 				check_usage(r, "listen", "'%s'" % v)
@@ -392,6 +397,7 @@ for _v in BAD_DURS:
 
 		@test("parse/send -w and -i %r" % _portname(v))
 		def _():
+			valgrind_sample("send -w and -i", v)
 			for opt in ("-w", "-i"):
 				r = run(["send", opt, v, "127.0.0.1", "9", "x"])
 				if len(v) < 100:
@@ -405,6 +411,7 @@ for _v in ["-1", "abc", "1e9999", "99999999999999999999", "", "0", "4294967296",
 	def _mk(v):
 		@test("parse/count %r for -n, --retries, --repeat, --rate" % v)
 		def _():
+			valgrind_sample("count", v)
 			check_usage(run(["listen", "-n", v, "0"]), "listen",
 			    "'%s'" % v)
 			check_usage(run(["send", "-n", v, "127.0.0.1", "9",
@@ -424,6 +431,7 @@ for _d in ["250ms", "1.5", "2m", "86400", "1440m", "10s", "0.75s"]:
 	def _mk(d):
 		@test("parse/duration %r accepted" % d)
 		def _():
+			valgrind_sample("duration accepted", d)
 			l = Listener(["-w", d, "-n", "1"])
 			p = Peer()
 			p.send(b"x", l.port)
@@ -456,6 +464,7 @@ for _enc, _val in BAD_ENC:
 	def _mk(enc, val):
 		@test("parse/bad %s %r sends nothing" % (enc, val))
 		def _():
+			valgrind_sample("bad " + enc, val)
 			p = Peer()
 			r = run(["send", "-e", enc, "127.0.0.1", str(p.port), val])
 			check_rc(r, 2)
