@@ -42,9 +42,10 @@ void	signals_children(void);
  * the read ends it with EINTR; one that comes before it has begun
  * (after the caller's look at cmd_signal) puts a descriptor that cannot
  * be read in fd's place (the handler's pipe() and dup2()), so the read
- * fails at once.  Either way the caller sees a failed read with
- * cmd_signal set.  They are held back again by the next wait_fds().
- * Returns 0, or -1 with errno (then nothing changed).
+ * fails at once (if no descriptor is left for that pipe, the read waits
+ * for input or its end, as a read would).  Either way the caller sees a
+ * failed read with cmd_signal set.  They are held back again by the next
+ * wait_fds().  Returns 0, or -1 with errno (then nothing changed).
  */
 int	signals_open(int fd);
 
