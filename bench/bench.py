@@ -518,6 +518,18 @@ class Budget:
             self.cut = True
         return self.cut
 
+    def runs(self, cases, reps):
+        """The cases, in an order rotated by one each repetition, for reps
+        repetitions or until the budget is spent (self.cut says so): a
+        repetition starts only within it, a run only within its grace."""
+        for rep in range(reps):
+            if self.over():
+                return
+            for case in rotate(cases, rep):
+                if self.hard():
+                    return
+                yield case
+
 
 # ------------------------------------------------------- 1. stdin -> UDP
 
@@ -590,13 +602,8 @@ def scenario1(ctx):
     runs = {r[0]: [] for r in rows}
     budget = Budget(ctx.budget[1])
     active = [r for r in rows if r[2] is not None]
-    for rep in range(ctx.reps):
-        if budget.over():
-            break
-        for key, label, argv, infile, gro, group, lk in rotate(active, rep):
-            if budget.hard():
-                break
-            runs[key].append(run_sender(ctx, argv, infile, gro))
+    for key, label, argv, infile, gro, group, lk in budget.runs(active, ctx.reps):
+        runs[key].append(run_sender(ctx, argv, infile, gro))
     for p in (mix, eq):
         os.unlink(p)
 
@@ -765,13 +772,8 @@ def scenario2(ctx):
     active = [r for r in rxs if r[2] is not None]
     runs = {r[0]: [] for r in rxs}
     budget = Budget(ctx.budget[2])
-    for rep in range(ctx.reps):
-        if budget.over():
-            break
-        for rk, label, argv, pfile in rotate(active, rep):
-            if budget.hard():
-                break
-            runs[rk].append(run_listener(ctx, {"argv": argv, "port_file": pfile}, window, warm))
+    for rk, label, argv, pfile in budget.runs(active, ctx.reps):
+        runs[rk].append(run_listener(ctx, {"argv": argv, "port_file": pfile}, window, warm))
 
     rows = {}
     for rk, label, argv, pfile in rxs:
@@ -867,48 +869,43 @@ def scenario3(ctx, runs_per=10, sizes=(65507, 8192, 1472)):
     cases = [(im, n) for n in sizes for im in impls]
     runs = {(im[0], n): [] for im, n in cases}
     budget = Budget(ctx.budget[3])
-    for rep in range(runs_per):
-        if budget.over():
-            break
-        for (impl, X), n in rotate(cases, rep):
-            if budget.hard():
-                break
-            count = -(-size // n)
-            pf, out, lerr, serr = ctx.tmp("port"), ctx.tmp("out.bin"), ctx.tmp("l.err"), ctx.tmp("s.err")
-            with open(out, "wb") as fo, open(lerr, "wb") as fe:
-                lst = Proc([X, "listen", "-F", "none", "-n", str(count), "-w", "2",
-                            "--stats", "--port-file", pf, HOST, "0"],
-                           stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, limit=30)
-            port = wait_bound(lst, pf)
-            if port is None:
-                runs[impl, n].append({"error": "listener did not bind: " + tail(lerr)})
-                continue
-            s0 = snmp_udp()
-            with open(src, "rb") as fin, open(serr, "wb") as fe:
-                snd = Proc([X, "send", "-F", "chunk:%d" % n, HOST, str(port)],
-                           stdin=fin, stdout=subprocess.DEVNULL, stderr=fe, limit=30)
-                snd.wait()
-            lst.wait(timeout=10)
-            s1 = snmp_udp()
-            secs = lst.t1 - snd.t0
-            got = os.path.getsize(out)
-            exact = False
-            if got == size:
-                h = hashlib.sha256()
-                with open(out, "rb") as f:
-                    while True:
-                        b = f.read(1 << 22)
-                        if not b:
-                            break
-                        h.update(b)
-                exact = h.hexdigest() == want
-            os.unlink(out)
-            m = re.search(r"(\d+) dropped", tail(lerr, 1))
-            runs[impl, n].append({"secs": secs, "gbps": size / secs / 1e9, "bytes_out": got,
-                            "exact": exact, "listen_rc": lst.rc, "send_rc": snd.rc,
-                            "sock_drops": int(m.group(1)) if m else None,
-                            "sys_rcvbuf_errors": snmp_delta(s0, s1),
-                            "stderr": (tail(lerr, 1) + " " + tail(serr, 1)).strip()})
+    for (impl, X), n in budget.runs(cases, runs_per):
+        count = -(-size // n)
+        pf, out, lerr, serr = ctx.tmp("port"), ctx.tmp("out.bin"), ctx.tmp("l.err"), ctx.tmp("s.err")
+        with open(out, "wb") as fo, open(lerr, "wb") as fe:
+            lst = Proc([X, "listen", "-F", "none", "-n", str(count), "-w", "2",
+                        "--stats", "--port-file", pf, HOST, "0"],
+                       stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, limit=30)
+        port = wait_bound(lst, pf)
+        if port is None:
+            runs[impl, n].append({"error": "listener did not bind: " + tail(lerr)})
+            continue
+        s0 = snmp_udp()
+        with open(src, "rb") as fin, open(serr, "wb") as fe:
+            snd = Proc([X, "send", "-F", "chunk:%d" % n, HOST, str(port)],
+                       stdin=fin, stdout=subprocess.DEVNULL, stderr=fe, limit=30)
+            snd.wait()
+        lst.wait(timeout=10)
+        s1 = snmp_udp()
+        secs = lst.t1 - snd.t0
+        got = os.path.getsize(out)
+        exact = False
+        if got == size:
+            h = hashlib.sha256()
+            with open(out, "rb") as f:
+                while True:
+                    b = f.read(1 << 22)
+                    if not b:
+                        break
+                    h.update(b)
+            exact = h.hexdigest() == want
+        os.unlink(out)
+        m = re.search(r"(\d+) dropped", tail(lerr, 1))
+        runs[impl, n].append({"secs": secs, "gbps": size / secs / 1e9, "bytes_out": got,
+                        "exact": exact, "listen_rc": lst.rc, "send_rc": snd.rc,
+                        "sock_drops": int(m.group(1)) if m else None,
+                        "sys_rcvbuf_errors": snmp_delta(s0, s1),
+                        "stderr": (tail(lerr, 1) + " " + tail(serr, 1)).strip()})
     os.unlink(src)
     res, res_old = {}, {}
     trs = []
@@ -968,29 +965,24 @@ def scenario4(ctx):
     servers = with_baseline(ctx, servers)
     runs = {k: [] for k, _, _ in servers}
     budget = Budget(ctx.budget[4])
-    for rep in range(ctx.reps):
-        if budget.over():
-            break
-        for key, label, argv in rotate(servers, rep):
-            if budget.hard():
-                break
-            pf, err, pout = ctx.tmp("port"), ctx.tmp("echo.err"), ctx.tmp("ping.out")
-            with open(err, "wb") as fe:
-                srv = Proc([a.replace("{PF}", pf) for a in argv], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=fe, limit=60)
-            port = wait_bound(srv, pf)
-            if port is None:
-                runs[key].append({"error": "server did not bind: " + tail(err)})
-                continue
-            with open(pout, "wb") as fo:
-                png = Proc([R, "-t", "30", "ping", "-n", str(ctx.pings), "-W", "1000",
-                            "-s", "64", HOST, str(port)], stdout=fo,
-                           stderr=subprocess.DEVNULL, limit=40)
-                png.wait()
-            srv.stop(signal.SIGTERM)
-            r = last_json(pout) or {"error": "no ping result"}
-            r["server_rc"] = srv.rc
-            runs[key].append(r)
+    for key, label, argv in budget.runs(servers, ctx.reps):
+        pf, err, pout = ctx.tmp("port"), ctx.tmp("echo.err"), ctx.tmp("ping.out")
+        with open(err, "wb") as fe:
+            srv = Proc([a.replace("{PF}", pf) for a in argv], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=fe, limit=60)
+        port = wait_bound(srv, pf)
+        if port is None:
+            runs[key].append({"error": "server did not bind: " + tail(err)})
+            continue
+        with open(pout, "wb") as fo:
+            png = Proc([R, "-t", "30", "ping", "-n", str(ctx.pings), "-W", "1000",
+                        "-s", "64", HOST, str(port)], stdout=fo,
+                       stderr=subprocess.DEVNULL, limit=40)
+            png.wait()
+        srv.stop(signal.SIGTERM)
+        r = last_json(pout) or {"error": "no ping result"}
+        r["server_rc"] = srv.rc
+        runs[key].append(r)
     res = {}
     for key, label, argv in servers:
         rs = [r for r in runs[key] if "error" not in r]
@@ -1234,13 +1226,8 @@ def scenario6(ctx):
     # What else runs on that CPU comes and goes: many short runs,
     # interleaved, rather than a few long ones.
     reps, pings = 3 * ctx.reps, max(1000, ctx.pings // 4)
-    for rep in range(reps):
-        if budget.over():
-            break
-        for key, label, a, b in rotate(rows, rep):
-            if budget.hard():
-                break
-            runs[key].append(run_pipeline(ctx, a, b, cpu, pings))
+    for key, label, a, b in budget.runs(rows, reps):
+        runs[key].append(run_pipeline(ctx, a, b, cpu, pings))
     res = {}
     for key, label, a, b in rows:
         rs = [r for r in runs[key] if "error" not in r]
@@ -1422,13 +1409,8 @@ def relay_throughput(ctx, budget):
     rows = with_baseline(ctx, rows)
     runs = {r[0]: [] for r in rows}
     active = [r for r in rows if r[2] is not None]
-    for rep in range(ctx.reps):
-        if budget.over():
-            break
-        for key, label, argv, gso, gro, group in rotate(active, rep):
-            if budget.hard():
-                break
-            runs[key].append(run_relay(ctx, argv, gso, gro, secs))
+    for key, label, argv, gso, gro, group in budget.runs(active, ctx.reps):
+        runs[key].append(run_relay(ctx, argv, gso, gro, secs))
     res = {}
     for key, label, argv, gso, gro, group in rows:
         rs = [r for r in runs[key] if "error" not in r and r["rate"]]
@@ -1527,31 +1509,26 @@ def relay_rtt(ctx, budget):
     rows = with_baseline(ctx, rows)
     runs = {k: [] for k, *_ in rows}
     pings = max(1000, ctx.pings // 2)
-    for rep in range(ctx.reps):
-        if budget.over():
-            break
-        for key, label, argv in rotate(rows, rep):
-            if budget.hard():
-                break
-            echo, eport, _ = start_server(ctx, [R, "-t", "40", "echo", "-P", "{PF}"], "echo")
-            if echo is None:
-                runs[key].append({"error": eport})
+    for key, label, argv in budget.runs(rows, ctx.reps):
+        echo, eport, _ = start_server(ctx, [R, "-t", "40", "echo", "-P", "{PF}"], "echo")
+        if echo is None:
+            runs[key].append({"error": eport})
+            continue
+        rel, port = None, eport
+        if argv is not None:
+            rel, port, _ = start_server(ctx, argv, "relay", S=eport)
+            if rel is None:
+                echo.stop()
+                runs[key].append({"error": port})
                 continue
-            rel, port = None, eport
-            if argv is not None:
-                rel, port, _ = start_server(ctx, argv, "relay", S=eport)
-                if rel is None:
-                    echo.stop()
-                    runs[key].append({"error": port})
-                    continue
-            pout = ctx.tmp("ping.out")
-            with open(pout, "wb") as fo:
-                Proc([R, "-t", "30", "ping", "-n", str(pings), "-W", "1000", "-s", "64",
-                      HOST, str(port)], stdout=fo, stderr=subprocess.DEVNULL, limit=40).wait()
-            if rel is not None:
-                rel.stop()
-            echo.stop()
-            runs[key].append(last_json(pout) or {"error": "no ping result"})
+        pout = ctx.tmp("ping.out")
+        with open(pout, "wb") as fo:
+            Proc([R, "-t", "30", "ping", "-n", str(pings), "-W", "1000", "-s", "64",
+                  HOST, str(port)], stdout=fo, stderr=subprocess.DEVNULL, limit=40).wait()
+        if rel is not None:
+            rel.stop()
+        echo.stop()
+        runs[key].append(last_json(pout) or {"error": "no ping result"})
     res = {}
     for key, label, argv in rows:
         rs = [r for r in runs[key] if "error" not in r]
@@ -1671,26 +1648,21 @@ def scenario8(ctx):
     rows = with_baseline(ctx, rows)
     runs = {k: [] for k, *_ in rows}
     budget = Budget(ctx.budget[8])
-    for rep in range(ctx.reps):
-        if budget.over():
-            break
-        for key, label, argv in rotate(rows, rep):
-            if budget.hard():
-                break
-            echo, port, _ = start_server(ctx, [R, "-t", "40", "echo", "-P", "{PF}"], "echo")
-            if echo is None:
-                runs[key].append({"error": port})
-                continue
-            out = ctx.tmp("ping.out")
-            with open(out, "wb") as fo:
-                p = Proc(subst(argv, P=port), stdin=subprocess.DEVNULL, stdout=fo,
-                         stderr=subprocess.STDOUT, limit=40)
-                p.wait()
-            echo.stop()
-            r = ping_result(key, out)
-            r["wall_s"] = p.t1 - p.t0
-            r["rc"] = p.rc
-            runs[key].append(r)
+    for key, label, argv in budget.runs(rows, ctx.reps):
+        echo, port, _ = start_server(ctx, [R, "-t", "40", "echo", "-P", "{PF}"], "echo")
+        if echo is None:
+            runs[key].append({"error": port})
+            continue
+        out = ctx.tmp("ping.out")
+        with open(out, "wb") as fo:
+            p = Proc(subst(argv, P=port), stdin=subprocess.DEVNULL, stdout=fo,
+                     stderr=subprocess.STDOUT, limit=40)
+            p.wait()
+        echo.stop()
+        r = ping_result(key, out)
+        r["wall_s"] = p.t1 - p.t0
+        r["rc"] = p.rc
+        runs[key].append(r)
     res = {}
     for key, label, argv in rows:
         rs = [r for r in runs[key] if "error" not in r]
@@ -1785,25 +1757,20 @@ def scenario9(ctx):
     cases = [(s, j) for s in servers if s[2] is not None and s[0] not in skipped for j in (1, 8)]
     runs = {(s[0], j): [] for s in servers for j in (1, 8)}
     budget = Budget(ctx.budget[9])
-    for rep in range(ctx.reps):
-        if budget.over():
-            break
-        for (key, label, argv), j in rotate(cases, rep):
-            if budget.hard():
-                break
-            srv, port, err = start_server(ctx, argv, "exec")
-            if srv is None:
-                runs[key, j].append({"error": port})
-                continue
-            out = ctx.tmp("reqs.out")
-            with open(out, "wb") as fo:
-                Proc([ctx.ref, "-t", "30", "reqs", "-j", str(j), "-d", "%.2f" % secs, "-s", "64",
-                      HOST, str(port)], stdout=fo, stderr=subprocess.DEVNULL, limit=40).wait()
-            alive = srv.alive()
-            srv.stop()
-            r = last_json(out) or {"error": "no client result; server: " + tail(err)}
-            r["server_alive_at_end"] = alive
-            runs[key, j].append(r)
+    for (key, label, argv), j in budget.runs(cases, ctx.reps):
+        srv, port, err = start_server(ctx, argv, "exec")
+        if srv is None:
+            runs[key, j].append({"error": port})
+            continue
+        out = ctx.tmp("reqs.out")
+        with open(out, "wb") as fo:
+            Proc([ctx.ref, "-t", "30", "reqs", "-j", str(j), "-d", "%.2f" % secs, "-s", "64",
+                  HOST, str(port)], stdout=fo, stderr=subprocess.DEVNULL, limit=40).wait()
+        alive = srv.alive()
+        srv.stop()
+        r = last_json(out) or {"error": "no client result; server: " + tail(err)}
+        r["server_alive_at_end"] = alive
+        runs[key, j].append(r)
     res = {}
     for key, label, argv in servers:
         res[key] = {"label": label, "installed": argv is not None, "skipped": skipped.get(key),
@@ -1949,17 +1916,12 @@ def scenario10(ctx):
     rxs = with_baseline(ctx, rxs)
     runs = {r[0]: [] for r in rows + rxs}
     cases = [("send", r) for r in rows] + [("listen", r) for r in rxs]
-    for rep in range(ctx.reps):
-        if budget.over():
-            break
-        for kind, r in rotate(cases, rep):
-            if budget.hard():
-                break
-            if kind == "send":
-                runs[r[0]].append(run_sender(ctx, r[2], r[3], r[4]))
-            else:
-                runs[r[0]].append(run_listener(ctx, {"argv": r[2], "port_file": True}, 1.0, 0.3,
-                                               per=r[3]))
+    for kind, r in budget.runs(cases, ctx.reps):
+        if kind == "send":
+            runs[r[0]].append(run_sender(ctx, r[2], r[3], r[4]))
+        else:
+            runs[r[0]].append(run_listener(ctx, {"argv": r[2], "port_file": True}, 1.0, 0.3,
+                                           per=r[3]))
     res = {}
     for key, label, argv, *_ in rows + rxs:
         rs = [r for r in runs[key] if "error" not in r]
