@@ -32,6 +32,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#define REF_NAME	"exec_ref"
+#include "refcommon.h"
+
 #define MAX_JOBS	64
 #define MAX_DGRAM	65507
 
@@ -45,24 +48,9 @@ struct job {
 	unsigned char		out[MAX_DGRAM];
 };
 
-static volatile sig_atomic_t stop;
 static struct job jobs[MAX_JOBS];
 static unsigned char in[MAX_DGRAM];
 static uint64_t requests, replies, failed;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "exec_ref: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* A socket bound to 127.0.0.1 port 0; its port written to port_file. */
 static int

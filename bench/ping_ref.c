@@ -32,23 +32,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#define REF_NAME	"ping_ref"
+#include "refcommon.h"
+
 #define HDR	16
-
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "ping_ref: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static uint64_t
 clock_ns(clockid_t c)

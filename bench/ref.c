@@ -73,6 +73,9 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#define REF_NAME	"ref"
+#include "refcommon.h"
+
 #ifndef SOL_UDP
 #define SOL_UDP		17
 #endif
@@ -91,23 +94,6 @@
 #define GSO_MAXBYTES	65000
 #define SLOT		65536
 #define INBUF		(1 << 20)
-
-static volatile sig_atomic_t stop;
-static const char *prog = "ref";
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
-	exit(1);
-}
 
 static uint64_t
 now_ns(void)

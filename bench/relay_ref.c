@@ -29,6 +29,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#define REF_NAME	"relay_ref"
+#include "refcommon.h"
+
 #define BATCH		64
 #define SLOT		2048	/* enough for the benchmark's datagrams */
 #define MAX_CLIENTS	1024
@@ -38,25 +41,10 @@ struct client {
 	int			fd;
 };
 
-static volatile sig_atomic_t stop;
 static struct client clients[MAX_CLIENTS];
 static int nclients;
 static struct sockaddr_in service;
 static uint64_t up, down;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "relay_ref: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* The client of sin, opened on first sight; its index. */
 static int
