@@ -452,24 +452,27 @@ def t_talk():
 			os.close(w)
 
 
+def talk_fed(args, peer, data):
+	"""listen --talk ARGS, its standard input a pipe that holds DATA and
+	then ends, once peer has sent it a datagram."""
+	r, w = os.pipe()
+	l = Listener(["--talk"] + args, stdin=r)
+	os.close(r)
+	peer.send(b"go", l.port)
+	os.write(w, data)
+	os.close(w)
+	return l
+
+
 @test("talk/-e and --input-framing decode standard input")
 def t_talk_decode():
-	r, w = os.pipe()
-	l = Listener(["--talk", "-e", "hex"], stdin=r)
-	os.close(r)
 	p = Peer()
-	p.send(b"go", l.port)
-	os.write(w, b"6869\n00ff\n")
-	os.close(w)
+	l = talk_fed(["-e", "hex"], p, b"6869\n00ff\n")
 	eq(p.recv_n(2), [b"hi", b"\x00\xff"], "hex-decoded records")
 	l.signal(signal.SIGTERM)
 	check_rc(l.finish(), 143)
-	r, w = os.pipe()
-	l = Listener(["--talk", "--input-framing", "length"], stdin=r)
-	os.close(r)
-	p.send(b"go", l.port)
-	os.write(w, b"\x00\x02ab\x00\x00\x00\x01\n")
-	os.close(w)
+	l = talk_fed(["--input-framing", "length"], p,
+	    b"\x00\x02ab\x00\x00\x00\x01\n")
 	eq(p.recv_n(3), [b"ab", b"", b"\n"], "length-framed records")
 	l.signal(signal.SIGTERM)
 	check_rc(l.finish(), 143)
@@ -477,13 +480,8 @@ def t_talk_decode():
 
 @test("talk/input that does not decode: exit 2 naming the record")
 def t_talk_bad():
-	r, w = os.pipe()
-	l = Listener(["--talk", "-e", "hex"], stdin=r)
-	os.close(r)
 	p = Peer()
-	p.send(b"go", l.port)
-	os.write(w, b"6869\nzz\n")
-	os.close(w)
+	l = talk_fed(["-e", "hex"], p, b"6869\nzz\n")
 	eq(p.recv()[0], b"hi", "the record before")
 	res = l.finish()
 	check_rc(res, 2)
