@@ -211,7 +211,7 @@ def _():
 @test("unix/send -w to listen --echo: replies reach an autobound name")
 def _():
 	if util.VALGRIND_DIR:
-		# Under valgrind on a loaded machine, 3 of some 12 runs got no
+		# Under valgrind on a loaded machine, 2 of 13 runs got no
 		# reply within -w 10 (cause not found yet; never seen without
 		# valgrind).  The same echo to @NAME runs under valgrind in
 		# relay/own-name check.
