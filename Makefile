@@ -12,8 +12,10 @@ DESTDIR	?=
 CC	?= cc
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
-# Libraries every link needs: libm for the square root of ping's mdev.
-LIBS	= -lm
+# Libraries every link needs (none beyond libc); the tests add cmocka, and
+# libm for their own comparisons.
+LIBS	=
+TEST_LIBS = -lcmocka -lm
 PYTHON	?= python3
 
 WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -79,30 +81,30 @@ tests/%.o: tests/%.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 tests/test_%: tests/test_%.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(TEST_LIBS) $(LIBS)
 
 # Tests that make a call of the C library fail, or count its calls.
 tests/test_frame: tests/test_frame.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka $(LIBS) \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(TEST_LIBS) $(LIBS) \
 	    -Wl,--wrap=malloc
 
 tests/test_output: tests/test_output.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka $(LIBS) \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(TEST_LIBS) $(LIBS) \
 	    -Wl,--wrap=if_indextoname
 
 # The option table and what is built from it, with the messages it exits by.
 tests/test_opt: tests/test_opt.o $(LIB_OBJS) src/opt.o src/options.o \
 	    src/msg.o src/proc.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 # The client table opens real sockets, so it takes the endpoint part.
 tests/test_relay: tests/test_relay.o $(LIB_OBJS) src/relay.o \
 	    src/endpoint.o src/msg.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 # A command run for a datagram: real processes, real pipes.
 tests/test_cmdline: tests/test_cmdline.o $(LIB_OBJS) src/cmdline.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
@@ -113,15 +115,15 @@ FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=recvmmsg \
 
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
 	    $(filter-out src/udpcat.o,$(CMD_OBJS))
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) $(FAULT_WRAP)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS) $(FAULT_WRAP)
 
 # Signals let in during a blocking read (signals_open()).
 tests/test_proc: tests/test_proc.o $(LIB_OBJS) src/proc.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 # The port file's random names made predictable, and its write() failing.
 tests/test_portfile: tests/test_portfile.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS) \
 	    -Wl,--wrap=getrandom,--wrap=write
 
 -include $(LIB_SRCS:.c=.d) $(CMD_SRCS:.c=.d) $(UNIT_TESTS:=.d)
