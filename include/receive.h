@@ -48,6 +48,8 @@ struct receiver {
 	struct endp	*ep;
 	struct rxbatch	 rx;
 	unsigned	 want;		/* datagrams to ask for next */
+	unsigned	 lone;		/* reads in a row that found one */
+	unsigned	 blind;		/* waiting reads that asked for one */
 	recv_fn		 fn;
 	recv_whole_fn	 whole;		/* or NULL: always split */
 	void		*arg;

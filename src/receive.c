@@ -12,6 +12,7 @@
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
 #define TICK_NS		100000000	/* --progress redraws */
 #define HOLD_NS		2000000		/* a read after traffic waits */
+#define LONE		8	/* reads that find one waiting, before asking one */
 
 int
 recv_init(struct receiver *r, struct endp *ep, size_t size, int want_from,
@@ -85,28 +86,43 @@ deliver(struct receiver *r, unsigned i, const struct timespec *now)
  * make the kernel look at an empty queue again in every call.  Never
  * below two: a single datagram then comes back as a short batch, which
  * ends the drain, where a full batch of one would cost a second call
- * that finds nothing.
+ * that finds nothing.  Counts the reads in a row that found one datagram
+ * waiting, for wanted(); a read that asked for one says nothing of that,
+ * and a buffer of datagrams the kernel coalesced (GRO) is a flood's.
  */
 static void
 adapt(struct receiver *r, unsigned got, unsigned asked)
 {
+	if (asked == 1)
+		return;
+	r->lone = got == 1 && r->rx.seg[0] == 0 ? r->lone + 1 : 0;
 	if (got < asked)
 		r->want = got > 2 ? got : 2;
 	else if (r->want < SOCK_BATCH)
 		r->want = r->want * 2 > SOCK_BATCH ? SOCK_BATCH : r->want * 2;
 }
 
-/* How many datagrams to ask for now: the batch, within the limit and room. */
+/*
+ * How many datagrams to ask for now: the batch, within the limit and room.
+ * A read that waits (recv_held()) ends the drain whatever it brings, so
+ * it may ask for one: once LONE reads in a row found one datagram
+ * waiting, as a peer's that asks and waits for the answer do, it does,
+ * and spares the kernel its look at an empty queue for a second one.
+ * One read in LONE still asks for the batch, to see traffic grow.
+ */
 static unsigned
-wanted(const struct receiver *r)
+wanted(struct receiver *r, int hold)
 {
-	uint64_t left = r->want;
+	uint64_t want = r->want, left;
 
+	if (hold && r->lone >= LONE && ++r->blind % LONE != 0)
+		want = 1;
+	left = want;
 	if (r->limit != 0)
 		left = *r->counted < r->limit ? r->limit - *r->counted : 0;
 	if (r->room != NULL && *r->room < left)
 		left = *r->room;
-	return left < r->want ? (unsigned)left : r->want;
+	return left < want ? (unsigned)left : (unsigned)want;
 }
 
 /* True for an error that an ICMP message left on the socket. */
@@ -167,11 +183,10 @@ drain(struct receiver *r, int final, int hold)
 	int n;
 
 	while (final ? batches++ < FINAL_BATCHES : cmd_signal == 0) {
-		if ((want = wanted(r)) == 0)
+		if ((want = wanted(r, hold)) == 0)
 			break;
 		if ((n = rx_once(r, want, hold, &nobufs, &s)) == -1)
 			return s;
-		hold = 0;
 		adapt(r, (unsigned)n, want);
 		if (n == 0)
 			break;
@@ -185,8 +200,11 @@ drain(struct receiver *r, int final, int hold)
 			stats_progress(r->st, 0);
 		if (s != RUN_MORE)
 			return s;
-		/* A short batch emptied the queue: wait rather than ask. */
-		if ((unsigned)n < want && !final)
+		/*
+		 * A short batch emptied the queue: wait rather than ask.  After
+		 * a read that waited, the next such read takes what follows.
+		 */
+		if (((unsigned)n < want || hold) && !final)
 			break;
 		/* A flood never waits, where signals get in: look. */
 		if (!final)
@@ -291,7 +309,10 @@ recv_wait(struct receiver *r, int64_t ns, int fd, short *revents)
 /*
  * After traffic, a read that waits HOLD_NS at most, as a bare loop's
  * does: one call where a wait and a read were two, and the answer of a
- * peer on another CPU is taken without going to sleep in between.
+ * peer on another CPU is taken without going to sleep in between.  It
+ * takes what is waiting, up to the batch, and the next such read the
+ * rest: under a flood, batch after batch, and for a peer that asks and
+ * waits for the answer, one datagram a call (see wanted()).
  * Signals cannot get in during it, so they are looked for before it,
  * once in HOLD_NS (a look is a system call, and under traffic there is
  * one read per datagram): under traffic a signal waits 2 * HOLD_NS at
