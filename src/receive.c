@@ -366,7 +366,7 @@ recv_loop(struct receiver *r, uint64_t idle_ms, int idle_set, int progress)
 		if (progress && (ns < 0 || ns > TICK_NS))
 			ns = TICK_NS;
 		s = hold_ok(r, ns) ? recv_held(r) : recv_wait(r, ns, -1, NULL);
-		if (r->got > 0)
+		if (idle_set && r->got > 0)
 			last = now_ms();
 		if (s != RUN_MORE)
 			return s;
