@@ -61,7 +61,7 @@
 
 /* The wrapped functions, grouped by what they do. */
 enum fn {
-	FN_TX,		/* sendmmsg(), sendmsg() */
+	FN_TX,		/* sendmmsg(), sendmsg(), sendto() */
 	FN_RX,		/* recvmmsg(), recvmsg() but for the error queue */
 	FN_WRITE,	/* write() to standard output */
 	FN_POLL,	/* poll(), __poll_chk() */
@@ -123,6 +123,10 @@ int	__real_sendmmsg(int, struct mmsghdr *, unsigned int, int);
 int	__wrap_sendmmsg(int, struct mmsghdr *, unsigned int, int);
 ssize_t	__real_sendmsg(int, const struct msghdr *, int);
 ssize_t	__wrap_sendmsg(int, const struct msghdr *, int);
+ssize_t	__real_sendto(int, const void *, size_t, int, const struct sockaddr *,
+	    socklen_t);
+ssize_t	__wrap_sendto(int, const void *, size_t, int, const struct sockaddr *,
+	    socklen_t);
 int	__real_recvmmsg(int, struct mmsghdr *, unsigned int, int,
 	    struct timespec *);
 int	__wrap_recvmmsg(int, struct mmsghdr *, unsigned int, int,
@@ -298,6 +302,27 @@ __wrap_sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags)
 	if ((n = __real_sendmmsg(fd, v, vlen, flags)) > 0)
 		for (i = 0; i < (unsigned)n; i++)
 			fc.tx_dgrams += (unsigned)v[i].msg_hdr.msg_iovlen;
+	return n;
+}
+
+/* A single datagram: as sendmmsg() of one, which it stands in for. */
+ssize_t
+__wrap_sendto(int fd, const void *buf, size_t len, int flags,
+    const struct sockaddr *to, socklen_t tolen)
+{
+	ssize_t n;
+	int fail;
+
+	if (!fs.armed)
+		return __real_sendto(fd, buf, len, flags, to, tolen);
+	tx_gap();
+	(void)step(FN_TX, &fail);
+	if (fail) {
+		tx_failed();
+		return -1;
+	}
+	if ((n = __real_sendto(fd, buf, len, flags, to, tolen)) >= 0)
+		fc.tx_dgrams++;
 	return n;
 }
 
