@@ -220,6 +220,12 @@ def _():
 	name = "udpcat-bb-%d" % os.getpid()
 	l = listen_unix("@" + name, ["-n", "1", "--echo"])
 	r = run(["send", "-w", "10", "-n", "1", "unix:@" + name, "ping"])
+	if r.rc != 0:
+		# What the listener had done by then, for the cause.
+		l.signal(signal.SIGTERM)
+		lr = l.finish()
+		fail("send: %r; the listener then: exit %r, stdout %s, "
+		    "stderr %s" % (r, lr.rc, short(lr.out), short(lr.err)))
 	check_ok(r, b"ping\n")
 	r = l.finish()
 	check_ok(r, b"ping\n")
