@@ -193,32 +193,41 @@ rx_to(struct rxbatch *rx, unsigned i)
 		s6->sin6_addr = rx->info[i].to;
 }
 
+/* The options of the platforms that have them; -1 where it has not. */
+#ifdef SO_PASSCRED
+#define OPT_PASSCRED	SO_PASSCRED
+#else
+#define OPT_PASSCRED	(-1)
+#endif
+#ifdef SO_TIMESTAMPNS
+#define OPT_TIMESTAMPNS	SO_TIMESTAMPNS
+#else
+#define OPT_TIMESTAMPNS	(-1)
+#endif
+
+/* Turns a socket-level option on; ENOPROTOOPT where the platform lacks it. */
+static int
+socket_flag(int fd, int opt)
+{
+	int on = 1;
+
+	if (opt < 0) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	return setsockopt(fd, SOL_SOCKET, opt, &on, sizeof(on));
+}
+
 int
 sock_rx_creds(int fd)
 {
-#ifdef SO_PASSCRED
-	int on = 1;
-
-	return setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
-#else
-	(void)fd;
-	errno = ENOPROTOOPT;
-	return -1;
-#endif
+	return socket_flag(fd, OPT_PASSCRED);
 }
 
 int
 sock_rx_timestamps(int fd)
 {
-#ifdef SO_TIMESTAMPNS
-	int on = 1;
-
-	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
-#else
-	(void)fd;
-	errno = ENOPROTOOPT;
-	return -1;
-#endif
+	return socket_flag(fd, OPT_TIMESTAMPNS);
 }
 
 int
