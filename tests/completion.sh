@@ -10,35 +10,8 @@ UDPCAT=${UDPCAT:-./udpcat}
 TESTS=$(dirname "$0")
 LIMIT=30		# seconds any one shell may take
 
-passed=0
-failed=0
-skipped=0
-
-pass()
-{
-	passed=$((passed + 1))
-	printf 'ok - %s\n' "$*"
-}
-
-fail()
-{
-	failed=$((failed + 1))
-	printf 'not ok - %s\n' "$*"
-}
-
-skip()
-{
-	skipped=$((skipped + 1))
-	printf 'completion: SKIP: %s\n' "$*"
-}
-
-finish()
-{
-	printf 'completion: %d passed, %d failed, %d skipped\n' \
-	    "$passed" "$failed" "$skipped"
-	[ "$failed" -eq 0 ]
-	exit
-}
+TALLY=completion
+. "$TESTS/tally.sh"
 
 # Runs a shell under the time limit, when timeout(1) is there.
 bounded()
@@ -82,7 +55,7 @@ trap 'exit 143' TERM
 
 if [ ! -x "$UDPCAT" ]; then
 	fail "$UDPCAT is not built"
-	finish
+	tally_end
 fi
 for sh in bash zsh fish; do
 	if ! "$UDPCAT" completion "$sh" >"$tmp/script.$sh"; then
@@ -97,7 +70,7 @@ cp "$tmp/script.zsh" "$tmp/_udpcat"
 commands=$("$UDPCAT" --help | sed -n '/^commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
 if [ -z "$commands" ]; then
 	fail "udpcat --help lists no commands"
-	finish
+	tally_end
 fi
 for cmd in $commands; do
 	"$UDPCAT" "$cmd" --help | awk -f "$TESTS/helpopts.awk" | words \
@@ -367,4 +340,4 @@ test_fish()
 test_bash
 test_zsh
 test_fish
-finish
+tally_end

@@ -12,35 +12,13 @@ UDPCAT=${UDPCAT:-./udpcat}
 TESTS=$(dirname "$0")
 TOP_OPTS="-h --help --version"	# what udpcat takes before a command
 
-passed=0
-failed=0
-skipped=0
-
-pass()
-{
-	passed=$((passed + 1))
-	printf 'ok - %s\n' "$*"
-}
-
-fail()
-{
-	failed=$((failed + 1))
-	printf 'not ok - %s\n' "$*"
-}
-
-skip()
-{
-	skipped=$((skipped + 1))
-	printf 'lint-man: SKIP: %s\n' "$*"
-}
+TALLY=lint-man
+. "$TESTS/tally.sh"
 
 finish()
 {
 	rm -f "$rendered" "$rendered.opts"
-	printf 'lint-man: %d passed, %d failed, %d skipped\n' \
-	    "$passed" "$failed" "$skipped"
-	[ "$failed" -eq 0 ]
-	exit
+	tally_end
 }
 
 # Squeezes runs of blanks into one space and trims both ends.
