@@ -289,10 +289,22 @@ rx_cmsgs(struct rxbatch *rx, unsigned i)
 }
 
 #if SOCK_BATCHED
-/* recvmmsg(): one system call for the whole batch; hold: wait for one. */
+/*
+ * recvmmsg(): one system call for the whole batch; hold: wait for one.
+ * One datagram comes by recvmsg(), which the kernel serves with less.
+ */
 static int
 rx_batch(int fd, struct rxbatch *rx, unsigned n, int hold)
 {
+	ssize_t r;
+
+	if (n == 1) {
+		if ((r = recvmsg(fd, &rx->msg[0].msg_hdr, MSG_TRUNC |
+		    (hold ? 0 : MSG_DONTWAIT))) == -1)
+			return -1;
+		rx->msg[0].msg_len = (unsigned)r;
+		return 1;
+	}
 	/* MSG_TRUNC makes msg_len the datagram's real size. */
 	return recvmmsg(fd, rx->msg, n, MSG_TRUNC | (hold ? MSG_WAITFORONE :
 	    MSG_DONTWAIT), NULL);
