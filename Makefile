@@ -33,7 +33,7 @@ SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Modules that print nothing and exit nowhere: each has a cmocka test.
-LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/obuf.c src/mem.c \
+LIB_SRCS = src/enc.c src/parse.c src/frame.c src/output.c src/obuf.c \
 	src/sock.c src/sockio.c \
 	src/allow.c src/portfile.c src/probe.c src/rtt.c \
 	src/pcap.c src/pcapread.c src/jsonrec.c src/impair.c

@@ -5,7 +5,6 @@
 #include <unistd.h>
 #include <sys/uio.h>
 
-#include "mem.h"
 #include "output.h"
 
 int
@@ -18,8 +17,6 @@ obuf_init(struct obuf *o, int fd, size_t cap)
 	}
 	if ((o->buf = malloc(cap)) == NULL)
 		return -1;
-	/* Touched now, so that the memory in use stays flat from here on. */
-	mem_touch(o->buf, cap);
 	o->fd = fd;
 	o->cap = cap;
 	return 0;

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include "mem.h"
 #include "sock.h"
 
 /*
@@ -53,8 +52,10 @@ sock_rx_init(struct rxbatch *rx, size_t size, int want_from)
 		errno = ENOMEM;
 		return -1;
 	}
-	/* Touched now, so that the memory in use stays flat from here on. */
-	mem_touch(rx->data, size * SOCK_BATCH);
+	/*
+	 * Not touched: a page becomes resident when a datagram first fills
+	 * it, so memory grows to what the fullest batches used and no more.
+	 */
 	for (i = 0; i < SOCK_BATCH; i++)
 		rx_prepare(rx, i);
 	return 0;

@@ -14,7 +14,7 @@ modules() {
 	case $1 in
 	args)	ls src/*.c ;;
 	*)	for m in src/enc.c src/parse.c src/frame.c src/output.c \
-		    src/obuf.c src/mem.c src/sock.c src/pcap.c src/pcapread.c \
+		    src/obuf.c src/sock.c src/pcap.c src/pcapread.c \
 		    src/jsonrec.c; do
 			[ -f "$m" ] && echo "$m"
 		done
