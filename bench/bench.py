@@ -1055,58 +1055,83 @@ def scenario5(ctx, counts=(1000, 100000, 1000000)):
     memory_report(ctx, counts, res, old)
 
 
-def memory_runs(ctx, U, counts, res, budget):
+MEM_REPS = 3    # runs per count; the median is the figure
+
+
+def mem_median(runs):
+    """The run whose exact peak RSS is the median of runs, with every
+    run's figure; identical runs differ by about 130 KiB, as much as the
+    flat goal, so one run a count is not enough."""
+    ok = sorted((r for r in runs if r.get("rss_kb") is not None), key=lambda r: r["rss_kb"])
+    if not ok:
+        return runs[-1]
+    r = dict(ok[(len(ok) - 1) // 2])
+    r["runs_kb"] = [x.get("rss_kb") for x in runs]
+    return r
+
+
+def memory_listen(ctx, U, framing, per, n):
+    """One listen -F FRAMING -n N under the flood, in ref rss."""
     R = ctx.ref
+    pf, out, err = ctx.tmp("port"), ctx.tmp("rss.out"), ctx.tmp("rss.err")
+    rj = ctx.tmp("rss.json")
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        lst = Proc([R, "rss", "-P", rj, "--", U, "listen", "-F", framing, "-n", str(n),
+                    "--port-file", pf, HOST, "0"],
+                   stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, limit=40)
+    port = wait_bound(lst, pf)
+    if port is None:
+        return {"error": tail(err)}
+    fl = Proc([R, "-t", "40", "flood", "-g", "-s", str(DGRAM), "-d", "30", HOST, str(port)],
+              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL, limit=40)
+    lst.wait(timeout=35)
+    fl.stop(signal.SIGTERM)
+    got = os.path.getsize(out)
+    os.unlink(out)
+    rr = last_json(rj) or {}
+    return {"what": "listen -F %s" % framing, "count": n, "rss_kb": rr.get("rss_exact_kb"),
+            "maxrss_kb": rr.get("maxrss_kb"),
+            "wrapper_maxrss_kb": rr.get("wrapper_maxrss_kb"), "rc": lst.rc,
+            "output": "%d B %s" % (got, "ok" if got == n * per else "WRONG (want %d)" % (n * per)),
+            "secs": lst.t1 - lst.t0, "stderr": tail(err, 2)}
+
+
+def memory_send(ctx, U, lines_file, n):
+    """One send of N lines into a sink, in ref rss."""
+    R = ctx.ref
+    pf, serr, rj = ctx.tmp("port"), ctx.tmp("sink.err"), ctx.tmp("rss.json")
+    with open(serr, "wb") as se:
+        sink = Proc([R, "-t", "60", "sink", "-g", "-P", pf], stdout=subprocess.DEVNULL,
+                    stderr=se, limit=60)
+    port = wait_bound(sink, pf)
+    with open(lines_file, "rb") as fin:
+        snd = Proc([R, "rss", "-P", rj, "--", U, "send", HOST, str(port)], stdin=fin,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, limit=40)
+        snd.wait()
+    time.sleep(0.02)
+    sink.stop()
+    rep = last_json(serr) or {}
+    rr = last_json(rj) or {}
+    return {"what": "send (stdin lines)", "count": n, "rss_kb": rr.get("rss_exact_kb"),
+            "maxrss_kb": rr.get("maxrss_kb"), "rc": snd.rc,
+            "output": "%s/%d received" % (rep.get("dgrams"), n), "secs": snd.t1 - snd.t0}
+
+
+def memory_runs(ctx, U, counts, res, budget):
     for framing, per in (("none", DGRAM), ("line", DGRAM + 1)):
         for n in counts:
             if budget.over():
                 break
-            pf, out, err = ctx.tmp("port"), ctx.tmp("rss.out"), ctx.tmp("rss.err")
-            rj = ctx.tmp("rss.json")
-            with open(out, "wb") as fo, open(err, "wb") as fe:
-                lst = Proc([R, "rss", "-P", rj, "--", U, "listen", "-F", framing, "-n", str(n),
-                            "--port-file", pf, HOST, "0"],
-                           stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, limit=40)
-            port = wait_bound(lst, pf)
-            if port is None:
-                res["listen"]["%s/%d" % (framing, n)] = {"error": tail(err)}
-                continue
-            fl = Proc([R, "-t", "40", "flood", "-g", "-s", str(DGRAM), "-d", "30", HOST, str(port)],
-                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                      stderr=subprocess.DEVNULL, limit=40)
-            lst.wait(timeout=35)
-            fl.stop(signal.SIGTERM)
-            got = os.path.getsize(out)
-            os.unlink(out)
-            rr = last_json(rj) or {}
-            res["listen"]["%s/%d" % (framing, n)] = {
-                "what": "listen -F %s" % framing, "count": n, "rss_kb": rr.get("rss_exact_kb"),
-                "maxrss_kb": rr.get("maxrss_kb"),
-                "wrapper_maxrss_kb": rr.get("wrapper_maxrss_kb"), "rc": lst.rc,
-                "output": "%d B %s" % (got, "ok" if got == n * per else "WRONG (want %d)" % (n * per)),
-                "secs": lst.t1 - lst.t0, "stderr": tail(err, 2)}
+            runs = [memory_listen(ctx, U, framing, per, n) for _ in range(MEM_REPS)]
+            res["listen"]["%s/%d" % (framing, n)] = mem_median(runs)
     for n in counts:
         if budget.over():
             break
         lines_file = gen_lines(ctx.tmp("rss-lines.txt"), n, False)
-        pf, serr, rj = ctx.tmp("port"), ctx.tmp("sink.err"), ctx.tmp("rss.json")
-        with open(serr, "wb") as se:
-            sink = Proc([R, "-t", "60", "sink", "-g", "-P", pf], stdout=subprocess.DEVNULL,
-                        stderr=se, limit=60)
-        port = wait_bound(sink, pf)
-        with open(lines_file, "rb") as fin:
-            snd = Proc([R, "rss", "-P", rj, "--", U, "send", HOST, str(port)], stdin=fin,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, limit=40)
-            snd.wait()
-        time.sleep(0.02)
-        sink.stop()
-        rep = last_json(serr) or {}
-        rr = last_json(rj) or {}
+        runs = [memory_send(ctx, U, lines_file, n) for _ in range(MEM_REPS)]
         os.unlink(lines_file)
-        res["send"]["line/%d" % n] = {
-            "what": "send (stdin lines)", "count": n, "rss_kb": rr.get("rss_exact_kb"),
-            "maxrss_kb": rr.get("maxrss_kb"), "rc": snd.rc,
-            "output": "%s/%d received" % (rep.get("dgrams"), n), "secs": snd.t1 - snd.t0}
+        res["send"]["line/%d" % n] = mem_median(runs)
 
 
 def memory_report(ctx, counts, res, old):
@@ -1115,6 +1140,8 @@ def memory_report(ctx, counts, res, old):
     say("   millisecond by bench/out/ref rss (a ~1 MiB parent, so that the figure is udpcat's own and")
     say("   not that of a forked Python). wait4()'s ru_maxrss is shown beside it: the kernel counts it")
     say("   per CPU in batches of 32 pages, so it may be off by 128 KiB a CPU, as much as the flat goal.")
+    say("   Each count is run %d times and the run with the median peak is shown (identical runs" % MEM_REPS)
+    say("   differ by about 130 KiB); every run's figure is in results.json (runs_kb).")
     say("   flat = no growth with the count once udpcat's fixed buffers are in use:")
     say("   RSS(1M) <= RSS(100k) + 128 KiB, and RSS(1M) <= 8 MiB.")
     trs = []
@@ -2021,7 +2048,7 @@ def main():
     args.budget = {1: 70, 2: 65, 3: 35, 4: 25, 5: 25, 6: 20,
                    7: 95, 8: 25, 9: 55, 10: 45}
     if args.baseline:
-        args.budget = {1: 90, 2: 85, 3: 70, 4: 35, 5: 45, 6: 30,
+        args.budget = {1: 90, 2: 85, 3: 70, 4: 35, 5: 80, 6: 30,
                        7: 125, 8: 35, 9: 70, 10: 65}
     only = {int(x) for x in args.only.split(",") if x.strip()}
 
