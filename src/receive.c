@@ -104,11 +104,11 @@ adapt(struct receiver *r, unsigned got, unsigned asked)
 
 /*
  * How many datagrams to ask for now: the batch, within the limit and room.
- * A read that waits (recv_held()) ends the drain whatever it brings, so
- * it may ask for one: once LONE reads in a row found one datagram
- * waiting, as a peer's that asks and waits for the answer do, it does,
- * and spares the kernel its look at an empty queue for a second one.
- * One read in LONE still asks for the batch, to see traffic grow.
+ * A read that waits (recv_held()) and asks for one ends the drain, so it
+ * may: once LONE reads in a row found one datagram waiting, as a peer's
+ * that asks and waits for the answer do, it does, and spares the kernel
+ * its look at an empty queue for a second one.  One read in LONE still
+ * asks for the batch, to see traffic grow.
  */
 static unsigned
 wanted(struct receiver *r, int hold)
@@ -201,11 +201,13 @@ drain(struct receiver *r, int final, int hold)
 		if (s != RUN_MORE)
 			return s;
 		/*
-		 * A short batch emptied the queue: wait rather than ask.  After
-		 * a read that waited, the next such read takes what follows.
+		 * A short batch emptied the queue: wait rather than ask.  So
+		 * did, as likely as not, a read that waited and asked for one
+		 * (see wanted()): the next such read takes what follows.
 		 */
-		if (((unsigned)n < want || hold) && !final)
+		if (((unsigned)n < want || (hold && want == 1)) && !final)
 			break;
+		hold = 0;
 		/* A flood never waits, where signals get in: look. */
 		if (!final)
 			(void)signal_check();
@@ -309,10 +311,9 @@ recv_wait(struct receiver *r, int64_t ns, int fd, short *revents)
 /*
  * After traffic, a read that waits HOLD_NS at most, as a bare loop's
  * does: one call where a wait and a read were two, and the answer of a
- * peer on another CPU is taken without going to sleep in between.  It
- * takes what is waiting, up to the batch, and the next such read the
- * rest: under a flood, batch after batch, and for a peer that asks and
- * waits for the answer, one datagram a call (see wanted()).
+ * peer on another CPU is taken without going to sleep in between.  For
+ * a peer that asks and waits for the answer it takes one datagram a call
+ * (see wanted()); under a flood, the batch, and the drain goes on.
  * Signals cannot get in during it, so they are looked for before it,
  * once in HOLD_NS (a look is a system call, and under traffic there is
  * one read per datagram): under traffic a signal waits 2 * HOLD_NS at
