@@ -1070,6 +1070,13 @@ def mem_median(runs):
     return r
 
 
+def rss_figures(rj):
+    """What ref rss wrote to rj: the exact peak (rss_kb) and ru_maxrss."""
+    rr = last_json(rj) or {}
+    return {"rss_kb": rr.get("rss_exact_kb"), "maxrss_kb": rr.get("maxrss_kb"),
+            "wrapper_maxrss_kb": rr.get("wrapper_maxrss_kb")}
+
+
 def memory_listen(ctx, U, framing, per, n):
     """One listen -F FRAMING -n N under the flood, in ref rss."""
     R = ctx.ref
@@ -1089,12 +1096,9 @@ def memory_listen(ctx, U, framing, per, n):
     fl.stop(signal.SIGTERM)
     got = os.path.getsize(out)
     os.unlink(out)
-    rr = last_json(rj) or {}
-    return {"what": "listen -F %s" % framing, "count": n, "rss_kb": rr.get("rss_exact_kb"),
-            "maxrss_kb": rr.get("maxrss_kb"),
-            "wrapper_maxrss_kb": rr.get("wrapper_maxrss_kb"), "rc": lst.rc,
-            "output": "%d B %s" % (got, "ok" if got == n * per else "WRONG (want %d)" % (n * per)),
-            "secs": lst.t1 - lst.t0, "stderr": tail(err, 2)}
+    return dict(rss_figures(rj), what="listen -F %s" % framing, count=n, rc=lst.rc,
+                output="%d B %s" % (got, "ok" if got == n * per else "WRONG (want %d)" % (n * per)),
+                secs=lst.t1 - lst.t0, stderr=tail(err, 2))
 
 
 def memory_send(ctx, U, lines_file, n):
@@ -1112,10 +1116,8 @@ def memory_send(ctx, U, lines_file, n):
     time.sleep(0.02)
     sink.stop()
     rep = last_json(serr) or {}
-    rr = last_json(rj) or {}
-    return {"what": "send (stdin lines)", "count": n, "rss_kb": rr.get("rss_exact_kb"),
-            "maxrss_kb": rr.get("maxrss_kb"), "rc": snd.rc,
-            "output": "%s/%d received" % (rep.get("dgrams"), n), "secs": snd.t1 - snd.t0}
+    return dict(rss_figures(rj), what="send (stdin lines)", count=n, rc=snd.rc,
+                output="%s/%d received" % (rep.get("dgrams"), n), secs=snd.t1 - snd.t0)
 
 
 def memory_runs(ctx, U, counts, res, budget):
@@ -1608,9 +1610,8 @@ def relay_memory_run(ctx, U, n):
     rel.wait(timeout=30)
     fl.stop()
     sink.stop()
-    rr = last_json(rj) or {}
-    return {"count": n, "rss_kb": rr.get("rss_exact_kb"), "maxrss_kb": rr.get("maxrss_kb"),
-            "rc": rel.rc, "secs": rel.t1 - rel.t0, "stderr": tail(rerr, 2)}
+    return dict(rss_figures(rj), count=n, rc=rel.rc, secs=rel.t1 - rel.t0,
+                stderr=tail(rerr, 2))
 
 
 def relay_memory(ctx, budget, counts=(1000, 100000, 1000000)):
