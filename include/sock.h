@@ -136,8 +136,9 @@ struct rxbatch {
 	struct iovec		 iov[SOCK_BATCH];
 	struct sockaddr_storage	 from[SOCK_BATCH];
 	unsigned char		*ctrl;		/* SOCK_BATCH control buffers */
-	unsigned char		*data;		/* SOCK_BATCH * size bytes */
+	unsigned char		*data;		/* SOCK_BATCH buffers */
 	size_t			 size;		/* bytes kept of each datagram */
+	size_t			 stride;	/* from one buffer to the next */
 	unsigned		 seg[SOCK_BATCH];	/* GRO segment size, or 0 */
 	struct timespec		 ts[SOCK_BATCH];	/* arrival, or zero */
 	struct ucred		 cred[SOCK_BATCH];	/* a Unix sender's */
@@ -207,7 +208,7 @@ void	sock_rx_free(struct rxbatch *rx);
  * Receives up to n (<= SOCK_BATCH) datagrams without waiting.  Returns
  * the number received, 0 when none was waiting, or -1 with errno.  For
  * buffer i: rx->msg[i].msg_len is the real size (possibly more than
- * rx->size: the rest was cut off), the data at rx->data + i * rx->size;
+ * rx->size: the rest was cut off), the data at rx->iov[i].iov_base;
  * with GRO, rx->seg[i] > 0 says that it holds consecutive datagrams of
  * that size from one sender, the last one possibly shorter.
  */

@@ -34,7 +34,7 @@ static void
 rx_dgram(const struct rxbatch *rx, unsigned i, const struct timespec *now,
     struct dgram *d)
 {
-	d->data = rx->data + (size_t)i * rx->size;
+	d->data = rx->iov[i].iov_base;
 	d->size = rx->msg[i].msg_len;
 	d->len = d->size < rx->size ? d->size : rx->size;
 	d->from = (const struct sockaddr *)&rx->from[i];

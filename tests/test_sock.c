@@ -124,7 +124,7 @@ recv_until_end(int fd, struct rxbatch *rx, size_t *len, char *first)
 		wait_for(fd, POLLIN);
 		assert_true((got = sock_rx(fd, rx, SOCK_BATCH)) >= 0);
 		for (i = 0; i < (unsigned)got; i++) {
-			const char *p = (const char *)rx->data + i * rx->size;
+			const char *p = rx->iov[i].iov_base;
 
 			if (rx->msg[i].msg_len == 3 && memcmp(p, "end", 3) == 0)
 				return n;
@@ -549,7 +549,7 @@ check_slot(const struct rxbatch *rx, unsigned k, size_t j,
     const struct endpoint *sep)
 {
 	static const struct sockaddr_storage zero;
-	const unsigned char *p = rx->data + k * rx->size;
+	const unsigned char *p = rx->iov[k].iov_base;
 
 	assert_int_equal(rx->msg[k].msg_len, 1 + j);
 	assert_int_equal(p[0], 'A' + j % 50);
@@ -626,7 +626,7 @@ test_rx_untouched(void **state)
 	assert_int_equal(sock_rx_init(&rx, 65535, 0), 0);
 	start = ((uintptr_t)rx.data + (uintptr_t)page - 1) &
 	    ~((uintptr_t)page - 1);
-	end = ((uintptr_t)rx.data + 65535 * SOCK_BATCH) &
+	end = ((uintptr_t)rx.data + rx.stride * SOCK_BATCH) &
 	    ~((uintptr_t)page - 1);
 	npages = (end - start) / (uintptr_t)page;
 	assert_non_null(vec = malloc(npages));
@@ -638,6 +638,34 @@ test_rx_untouched(void **state)
 		    "before any datagram", in, npages);
 	free(vec);
 	sock_rx_free(&rx);
+}
+
+/*
+ * Each buffer starts on a page, whatever its size, so that a datagram
+ * of up to a page is in one page: 4 KiB GRO buffers kept twice the
+ * memory when buffers followed each other byte for byte.
+ */
+static void
+test_rx_aligned(void **state)
+{
+	static const size_t sizes[] = { 1, 8, 1472, 4096, 4097, 65507, 65535 };
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), k;
+	struct rxbatch rx;
+	unsigned i;
+
+	(void)state;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		assert_int_equal(sock_rx_init(&rx, sizes[k], 0), 0);
+		assert_true(rx.stride >= sizes[k]);
+		assert_true(rx.stride - sizes[k] < page);
+		for (i = 0; i < SOCK_BATCH; i++) {
+			assert_int_equal((uintptr_t)rx.iov[i].iov_base % page, 0);
+			assert_int_equal(rx.iov[i].iov_len, sizes[k]);
+		}
+		assert_ptr_equal(rx.iov[SOCK_BATCH - 1].iov_base,
+		    rx.data + (SOCK_BATCH - 1) * rx.stride);
+		sock_rx_free(&rx);
+	}
 }
 
 /*
@@ -655,7 +683,7 @@ test_rx_truncated(void **state)
 	rfd = bound(AF_INET, &rep);
 	sfd = bound(AF_INET, &sep);
 	assert_int_equal(sock_rx_init(&rx, 8, 1), 0);
-	memset(rx.data, 'z', 16);	/* the first two buffers */
+	memset(rx.data, 'z', 16);	/* the buffer and 8 bytes past it */
 	send_one(sfd, &rep, 'a', 20);
 	send_one(sfd, &rep, 'b', 8);
 	send_one(sfd, &rep, 'c', 0);
@@ -913,7 +941,7 @@ test_rx_gro(void **state)
 		wait_for(rfd, POLLIN);
 		assert_true((got = sock_rx(rfd, &rx, SOCK_BATCH)) > 0);
 		for (i = 0; i < (unsigned)got; i++) {
-			const unsigned char *p = rx.data + i * rx.size;
+			const unsigned char *p = rx.iov[i].iov_base;
 			unsigned len = rx.msg[i].msg_len, seg = rx.seg[i];
 			unsigned k;
 
@@ -963,7 +991,8 @@ test_unix_pair(void **state)
 	assert_int_equal(got = sock_rx(sv[1], &rx, SOCK_BATCH), 5);
 	for (i = 0; i < 5; i++) {
 		assert_int_equal(rx.msg[i].msg_len, 10 * (i + 1));
-		assert_int_equal(rx.data[i * rx.size], 'p' + (int)i);
+		assert_int_equal(*(const unsigned char *)rx.iov[i].iov_base,
+		    'p' + (int)i);
 		assert_int_equal(rx.seg[i], 0);
 	}
 	assert_int_equal(sock_rx(sv[1], &rx, SOCK_BATCH), 0);
@@ -990,6 +1019,7 @@ main(void)
 		cmocka_unit_test(test_mcast_opts),
 		cmocka_unit_test(test_rx_batches),
 		cmocka_unit_test(test_rx_untouched),
+		cmocka_unit_test(test_rx_aligned),
 		cmocka_unit_test(test_rx_truncated),
 		cmocka_unit_test(test_rx_timestamps),
 		cmocka_unit_test(test_drops),
