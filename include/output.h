@@ -96,7 +96,9 @@ struct obuf {
 	size_t		 len;		/* staging bytes in use */
 	size_t		 cap;
 	int		 n;		/* pieces */
-	struct iovec	 iov[OBUF_PIECES];
+	struct iovec	*iov;		/* OBUF_PIECES of them, allocated
+					   apart: their 16 KiB take memory
+					   only as pieces fill them */
 };
 
 /* Returns 0, or -1 with errno set. */

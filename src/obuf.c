@@ -15,8 +15,13 @@ obuf_init(struct obuf *o, int fd, size_t cap)
 		errno = EINVAL;
 		return -1;
 	}
-	if ((o->buf = malloc(cap)) == NULL)
+	o->buf = malloc(cap);
+	o->iov = malloc(OBUF_PIECES * sizeof(*o->iov));
+	if (o->buf == NULL || o->iov == NULL) {
+		obuf_free(o);
+		errno = ENOMEM;
 		return -1;
+	}
 	o->fd = fd;
 	o->cap = cap;
 	return 0;
@@ -27,7 +32,9 @@ void
 obuf_free(struct obuf *o)
 {
 	free(o->buf);
+	free(o->iov);
 	o->buf = NULL;
+	o->iov = NULL;
 	o->len = o->cap = 0;
 }
 
