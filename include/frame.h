@@ -53,6 +53,7 @@ struct frame_reader {
 	int		 eof;		/* read() returned 0 */
 	int		 done;		/* end of records reported */
 	unsigned long long nrec;	/* records returned so far */
+	unsigned long long bytes;	/* read so far */
 	struct pcap_reader pcap;	/* IN_PCAP: the capture's state */
 	uint64_t	 time_ns;	/* IN_PCAP: the last record's time */
 };

@@ -9,12 +9,20 @@
 #include "parse.h"
 
 /*
- * The reader's buffer holds at least 1 MiB, so that reads come in large
- * blocks, and at least twice the longest pending record (a record, its
- * delimiter or length header), so that after compaction at least half of
- * the buffer is free for the next read.
+ * The reader's buffer holds at least 1 MiB, so that reads can come in
+ * large blocks, and at least twice the longest pending record (a record,
+ * its delimiter or length header), so that after compaction at least
+ * half of the buffer is free for the next read.  A read asks for a
+ * batch's worth of records (READ_RECS of the average size so far), and
+ * READ_MAX at least; what is left unread goes back to the front whenever
+ * it is short.  Short lines then keep to the buffer's first READ_MAX
+ * bytes: 1 MiB reads from a file kept all of it resident, and 64 KiB
+ * reads of 65507-byte chunks would send them one by one.
  */
 #define READER_MIN_CAP	((size_t)1 << 20)
+#define READ_MAX	((size_t)64 << 10)
+#define READ_RECS	64
+#define KEEP_MOVED	((size_t)4 << 10)	/* "few" unread bytes */
 
 int
 frame_parse_in(const char *s, size_t max, struct in_frame *f,
@@ -206,30 +214,47 @@ frame_split(const struct in_frame *f, size_t maxrec, int first,
 	return FRAME_EREAD;
 }
 
+/* How much to ask one read for: see READ_RECS. */
+static size_t
+read_size(const struct frame_reader *r)
+{
+	unsigned long long per = r->bytes / (r->nrec > 0 ? r->nrec : 1);
+
+	if (per > r->cap / READ_RECS)
+		return r->cap;
+	return per * READ_RECS < READ_MAX ? READ_MAX : (size_t)per * READ_RECS;
+}
+
 /*
- * Makes room and reads once.  Unread bytes are moved to the front when
- * less than half of the buffer is left after them (or there are none);
- * frame_split() has already refused more than a record and its header or
- * delimiter, so at least half of the buffer is free for the read.
- * Returns 0, or -1 with errno set.
+ * Makes room and reads once, read_size() at most.  Unread bytes are
+ * moved to the front when there are few of them (a record's start), or
+ * when less than half of the buffer is left after them; frame_split()
+ * has already refused more than a record and its header or delimiter, so
+ * at least half of the buffer is free for the read.  Returns 0, or -1
+ * with errno set.
  */
 static int
 fill(struct frame_reader *r)
 {
-	size_t	keep = r->tail - r->head;
+	size_t	keep = r->tail - r->head, room;
 	ssize_t	n;
 
-	if (keep == 0 || (r->head > 0 && r->cap - r->tail < r->cap / 2)) {
+	if (r->head > 0 && (keep <= KEEP_MOVED ||
+	    r->cap - r->tail < r->cap / 2)) {
 		memmove(r->buf, r->buf + r->head, keep);
 		r->head = 0;
 		r->tail = keep;
 	}
-	n = read(r->fd, r->buf + r->tail, r->cap - r->tail);
+	room = r->cap - r->tail;
+	if (room > read_size(r))
+		room = read_size(r);
+	n = read(r->fd, r->buf + r->tail, room);
 	if (n == -1)
 		return -1;
 	if (n == 0)
 		r->eof = 1;
 	r->tail += (size_t)n;
+	r->bytes += (unsigned long long)n;
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #define MAXREC		65507		/* the IPv4 maximum */
 #define BIGLINE		(10 * 1024 * 1024)
 #define MIN_CAP		(1024 * 1024)	/* the reader's smallest buffer */
+#define READ_MAX	(64 * 1024)	/* the most one read takes */
 
 /* linked with -Wl,--wrap=malloc: fail_malloc makes the next one fail. */
 void	*__real_malloc(size_t);
@@ -962,6 +963,46 @@ test_batches(void **state)
 	free(in);
 }
 
+/*
+ * Short lines from a file keep the reader within its first READ_MAX
+ * bytes and a record: each read takes READ_MAX at most, and what is left
+ * unread goes back to the front, so the rest of the buffer is never
+ * touched.  Every record still comes out whole.
+ */
+static void
+test_short_reads(void **state)
+{
+	struct frame_reader	 r;
+	const unsigned char	*p;
+	unsigned char		*in;
+	size_t			 inlen, n, off = 0, top = 0;
+	pid_t			 pid;
+	int			 fd, rc;
+
+	(void)state;
+	assert_non_null(in = malloc(3 * 1024 * 1024));
+	inlen = make_lines(in, 3 * 1024 * 1024, 2468, 120);
+	fd = feed_start(in, inlen, FEED_FILE, 0, &pid);
+	r = open_reader(fd, "line", MAXREC);
+	while ((rc = frame_next(&r, FRAME_READ, &p, &n)) == FRAME_RECORD) {
+		assert_true(off + n < inlen);
+		assert_memory_equal(p, in + off, n);
+		assert_int_equal(in[off + n], '\n');
+		off += n + 1;
+		if (r.tail > top)
+			top = r.tail;
+	}
+	assert_int_equal(rc, FRAME_END);
+	assert_int_equal(off, inlen);
+	if (top > READ_MAX + 120)
+		fail_msg("the reader's data reached byte %zu of its buffer; "
+		    "short lines should keep it within %d", top,
+		    READ_MAX + 120);
+	frame_reader_free(&r);
+	feed_end(fd, pid);
+	free(in);
+}
+
 static void
 on_alarm(int sig)
 {
@@ -1040,6 +1081,7 @@ main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_read_once),
 		cmocka_unit_test(test_batches),
+		cmocka_unit_test(test_short_reads),
 		cmocka_unit_test(test_eintr),
 		cmocka_unit_test(test_read_error),
 	};
