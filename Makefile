@@ -112,7 +112,7 @@ FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=sendto \
 	-Wl,--wrap=recvmmsg \
 	-Wl,--wrap=recvmsg,--wrap=write,--wrap=writev,--wrap=poll \
 	-Wl,--wrap=__poll_chk,--wrap=ppoll,--wrap=__ppoll_chk \
-	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign
 
 tests/test_faults: tests/test_faults.o $(LIB_OBJS) \
 	    $(filter-out src/udpcat.o,$(CMD_OBJS))

@@ -152,6 +152,8 @@ void	*__real_calloc(size_t, size_t);
 void	*__wrap_calloc(size_t, size_t);
 void	*__real_realloc(void *, size_t);
 void	*__wrap_realloc(void *, size_t);
+int	 __real_posix_memalign(void **, size_t, size_t);
+int	 __wrap_posix_memalign(void **, size_t, size_t);
 
 static uint64_t
 mono_ns(void)
@@ -585,6 +587,17 @@ __wrap_realloc(void *p, size_t size)
 		return __real_realloc(p, size);
 	(void)step(FN_ALLOC, &fail);
 	return fail ? NULL : __real_realloc(p, size);
+}
+
+int
+__wrap_posix_memalign(void **p, size_t align, size_t size)
+{
+	int fail;
+
+	if (!fs.armed)
+		return __real_posix_memalign(p, align, size);
+	(void)step(FN_ALLOC, &fail);
+	return fail ? ENOMEM : __real_posix_memalign(p, align, size);
 }
 
 /* Running a command in a child. */

@@ -21,6 +21,7 @@ _Noreturn void	fuzz_exit(int);
 void	*fuzz_malloc(size_t);
 void	*fuzz_calloc(size_t, size_t);
 void	*fuzz_realloc(void *, size_t);
+int	 fuzz_posix_memalign(void **, size_t, size_t);
 void	 fuzz_free(void *);
 int	 fuzz_socket(int, int, int);
 int	 fuzz_getaddrinfo(const char *, const char *, const struct addrinfo *,
@@ -35,6 +36,7 @@ int	 udpcat_main(int, char **);
 #define malloc(n)		fuzz_malloc(n)
 #define calloc(n, m)		fuzz_calloc(n, m)
 #define realloc(p, n)		fuzz_realloc(p, n)
+#define posix_memalign(p, a, n)	fuzz_posix_memalign(p, a, n)
 #define free(p)			fuzz_free(p)
 #define socket(d, t, p)		fuzz_socket(d, t, p)
 #define getaddrinfo(h, s, i, r)	fuzz_getaddrinfo(h, s, i, r)

@@ -95,6 +95,16 @@ fuzz_realloc(void *p, size_t n)
 	return q;
 }
 
+int
+fuzz_posix_memalign(void **p, size_t align, size_t n)
+{
+	int rc = posix_memalign(p, align, n);
+
+	if (rc == 0)
+		track(*p);
+	return rc;
+}
+
 void
 fuzz_free(void *p)
 {
