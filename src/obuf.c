@@ -42,14 +42,17 @@ obuf_free(struct obuf *o)
 static void
 piece(struct obuf *o, const void *p, size_t len)
 {
-	struct iovec *last = o->n > 0 ? &o->iov[o->n - 1] : NULL;
+	struct iovec *last;
 
 	if (len == 0)
 		return;
-	if (last != NULL &&
-	    (const char *)last->iov_base + last->iov_len == (const char *)p) {
-		last->iov_len += len;
-		return;
+	if (o->n > 0) {
+		last = &o->iov[o->n - 1];
+		if ((const char *)last->iov_base + last->iov_len ==
+		    (const char *)p) {
+			last->iov_len += len;
+			return;
+		}
 	}
 	o->iov[o->n].iov_base = (void *)p;
 	o->iov[o->n++].iov_len = len;
