@@ -236,7 +236,7 @@ read_size(const struct frame_reader *r)
 static int
 fill(struct frame_reader *r)
 {
-	size_t	keep = r->tail - r->head, room;
+	size_t	keep = r->tail - r->head, room, want = read_size(r);
 	ssize_t	n;
 
 	if (r->head > 0 && (keep <= KEEP_MOVED ||
@@ -245,9 +245,7 @@ fill(struct frame_reader *r)
 		r->head = 0;
 		r->tail = keep;
 	}
-	room = r->cap - r->tail;
-	if (room > read_size(r))
-		room = read_size(r);
+	room = r->cap - r->tail < want ? r->cap - r->tail : want;
 	n = read(r->fd, r->buf + r->tail, room);
 	if (n == -1)
 		return -1;
