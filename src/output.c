@@ -134,14 +134,6 @@ put_ifname(char *p, uint32_t id)
 	return n;
 }
 
-/* "%NAME" for a scope, or "%INDEX" (see put_ifname()). */
-static size_t
-put_scope(char *p, uint32_t id)
-{
-	p[0] = '%';
-	return 1 + put_ifname(p + 1, id);
-}
-
 /* One group of an IPv6 address in lowercase hex, without leading zeros. */
 static size_t
 put_hex16(char *p, unsigned v)
@@ -202,19 +194,15 @@ put_ipv6(char *p, const struct sockaddr_in6 *sin6, int bracket)
 	if (bracket)
 		p[n++] = '[';
 	n += put_ipv6_addr(p + n, sin6->sin6_addr.s6_addr);
-	if (sin6->sin6_scope_id != 0)
-		n += put_scope(p + n, sin6->sin6_scope_id);
+	if (sin6->sin6_scope_id != 0) {
+		p[n++] = '%';	/* see put_ifname() */
+		n += put_ifname(p + n, sin6->sin6_scope_id);
+	}
 	if (bracket)
 		p[n++] = ']';
 	return n;
 }
 
-/*
- * Writes the address of sa at p (at most PEER_MAX - 7 bytes, no NUL) and
- * its port through *port.  IPv4-mapped IPv6 addresses are written as IPv4.
- * Returns the length, or -1 with errno EAFNOSUPPORT for anything but a
- * whole IPv4 or IPv6 socket address.
- */
 /* A Unix socket's name at p: its path, "@NAME", or "unnamed". */
 static int
 put_unix(const struct sockaddr *sa, socklen_t len, char *p)
@@ -236,6 +224,12 @@ put_unix(const struct sockaddr *sa, socklen_t len, char *p)
 	    strnlen(name, n), p);
 }
 
+/*
+ * Writes the address of sa at p (at most PEER_MAX - 7 bytes, no NUL) and
+ * its port through *port (a Unix name: OUT_NO_PORT).  IPv4-mapped IPv6
+ * addresses are written as IPv4.  Returns the length, or -1 with errno
+ * EAFNOSUPPORT for anything but a whole IPv4, IPv6 or Unix address.
+ */
 static int
 put_addr(const struct sockaddr *sa, socklen_t len, char *p, unsigned *port,
     int bracket)
@@ -290,6 +284,15 @@ out_peer(const struct sockaddr *sa, socklen_t len, char *buf)
 	}
 	buf[n] = '\0';
 	return n;
+}
+
+/* out_peer(), or "?:0" for a sender of an unknown family. */
+static size_t
+put_peer(char *p, const struct sockaddr *sa, socklen_t len)
+{
+	int n = out_peer(sa, len, p);
+
+	return n == -1 ? LIT(p, "?:0") : (size_t)n;
 }
 
 /*
@@ -388,6 +391,30 @@ json_escape(char *p, size_t n)
 	return n + extra;
 }
 
+/* A whole number or null, for a field the kernel may not have given. */
+static size_t
+put_int_or_null(char *p, int v)
+{
+	return v < 0 ? LIT(p, "null") : put_uint(p, (unsigned)v, 1);
+}
+
+/* An address in a JSON string, key (keylen bytes), and the port or null. */
+static size_t
+put_json_addr(char *p, const struct sockaddr *sa, socklen_t len,
+    const char *key, size_t keylen)
+{
+	unsigned	port = 0;
+	size_t		n;
+	int		a;
+
+	if ((a = put_addr(sa, len, p, &port, 0)) == -1)
+		a = (int)LIT(p, UNKNOWN_ADDR);
+	n = port == OUT_NO_PORT ? json_escape(p, (size_t)a) : (size_t)a;
+	memcpy(p + n, key, keylen);
+	n += keylen;
+	return n + put_int_or_null(p + n, port == OUT_NO_PORT ? -1 : (int)port);
+}
+
 /*
  * The relay's fields, after "data" (whose closing quote they write):
  * "dir", "client", "client_port" and, for an impaired datagram, "fate".
@@ -395,25 +422,15 @@ json_escape(char *p, size_t n)
 static size_t
 relay_json(const struct dgram *d, char *dst)
 {
-	unsigned	port = 0;
 	size_t		n;
-	int		a;
 
 	n = LIT(dst, "\"");
 	n += LIT(dst + n, J_DIR);
 	memcpy(dst + n, d->dir, strlen(d->dir));
 	n += strlen(d->dir);
 	n += LIT(dst + n, J_CLIENT);
-	if ((a = put_addr(d->client, d->clientlen, dst + n, &port, 0)) == -1)
-		a = (int)LIT(dst + n, UNKNOWN_ADDR);
-	if (port == OUT_NO_PORT)	/* a Unix socket's name */
-		a = (int)json_escape(dst + n, (size_t)a);
-	n += (size_t)a;
-	n += LIT(dst + n, J_CPORT);
-	if (port == OUT_NO_PORT)
-		n += LIT(dst + n, "null");
-	else
-		n += put_uint(dst + n, port, 1);
+	n += put_json_addr(dst + n, d->client, d->clientlen, J_CPORT,
+	    sizeof(J_CPORT) - 1);
 	if (d->fate != NULL) {
 		n += LIT(dst + n, J_FATE);
 		memcpy(dst + n, d->fate, strlen(d->fate));
@@ -421,13 +438,6 @@ relay_json(const struct dgram *d, char *dst)
 		n += LIT(dst + n, "\"");
 	}
 	return n;
-}
-
-/* A whole number or null, for a field the kernel may not have given. */
-static size_t
-put_int_or_null(char *p, int v)
-{
-	return v < 0 ? LIT(p, "null") : put_uint(p, (unsigned)v, 1);
 }
 
 /* ,"to":"ADDRESS","ifname":"NAME","ttl":N,"tos":N */
@@ -456,23 +466,13 @@ put_info(char *p, const struct rx_info *in)
 static size_t
 format_json(const struct out_fmt *f, const struct dgram *d, char *dst)
 {
-	unsigned	port = 0;
 	size_t		n, m;
-	int		a;
 
 	n = LIT(dst, J_TIME);
 	n += put_time(dst + n, &d->time);
 	n += LIT(dst + n, J_FROM);
-	if ((a = put_addr(d->from, d->fromlen, dst + n, &port, 0)) == -1)
-		a = (int)LIT(dst + n, UNKNOWN_ADDR);
-	if (port == OUT_NO_PORT)
-		a = (int)json_escape(dst + n, (size_t)a);
-	n += (size_t)a;
-	n += LIT(dst + n, J_PORT);
-	if (port == OUT_NO_PORT)
-		n += LIT(dst + n, "null");
-	else
-		n += put_uint(dst + n, port, 1);
+	n += put_json_addr(dst + n, d->from, d->fromlen, J_PORT,
+	    sizeof(J_PORT) - 1);
 	if (d->info != NULL)
 		n += put_info(dst + n, d->info);
 	if (d->cred != NULL) {
@@ -550,7 +550,6 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 {
 	struct pcap_dgram pd;
 	size_t	n = 0, len = d->len;
-	int	p;
 
 	if (f->json)
 		return format_json(f, d, dst);
@@ -580,17 +579,10 @@ out_format(const struct out_fmt *f, const struct dgram *d, char *dst)
 		/* The relay's tap: "> CLIENT " up, "< CLIENT " down. */
 		dst[n++] = d->dir[0] == 'u' ? '>' : '<';
 		dst[n++] = ' ';
-		if ((p = out_peer(d->client, d->clientlen, dst + n)) == -1)
-			n += LIT(dst + n, "?:0");
-		else
-			n += (size_t)p;
+		n += put_peer(dst + n, d->client, d->clientlen);
 		dst[n++] = ' ';
 	} else if (f->show_peer) {
-		if ((p = out_peer(d->from, d->fromlen, dst)) == -1) {
-			n = LIT(dst, UNKNOWN_ADDR);
-			n += LIT(dst + n, ":0");
-		} else
-			n = (size_t)p;
+		n = put_peer(dst, d->from, d->fromlen);
 		dst[n++] = ' ';
 	}
 	n += enc_encode(f->enc, d->data, len, dst + n);
