@@ -118,6 +118,12 @@ int	frame_next(struct frame_reader *r, int may_read,
 	    const unsigned char **rec, size_t *len);
 
 /*
+ * True when frame_next() without a read may have an answer: bytes are
+ * buffered, or the input ended.  False says it would return FRAME_AGAIN.
+ */
+int	frame_ready(const struct frame_reader *r);
+
+/*
  * The fast way for line and NUL framing: up to max whole records already
  * buffered go to iov, as frame_next() would return them, without a read.
  * It stops before one it cannot take whole (not ended yet, or longer than

@@ -241,7 +241,8 @@ fill(struct frame_reader *r)
 
 	if (r->head > 0 && (keep <= KEEP_MOVED ||
 	    r->cap - r->tail < r->cap / 2)) {
-		memmove(r->buf, r->buf + r->head, keep);
+		if (keep > 0)
+			memmove(r->buf, r->buf + r->head, keep);
 		r->head = 0;
 		r->tail = keep;
 	}
@@ -304,7 +305,10 @@ frame_next(struct frame_reader *r, int may_read,
 	if (r->done)
 		return FRAME_END;
 	for (;;) {
-		if (r->f.mode == IN_PCAP)
+		/* No record is made of nothing, before the end. */
+		if (r->head == r->tail && !r->eof)
+			rc = FRAME_MORE;
+		else if (r->f.mode == IN_PCAP)
 			rc = extract_pcap(r, rec, len);
 		else
 			rc = frame_split(&r->f, r->maxrec, r->nrec == 0,
@@ -329,6 +333,12 @@ frame_next(struct frame_reader *r, int may_read,
 	}
 }
 
+int
+frame_ready(const struct frame_reader *r)
+{
+	return r->head < r->tail || r->eof || r->done;
+}
+
 unsigned
 frame_lines(struct frame_reader *r, struct iovec *iov, unsigned max)
 {
@@ -336,7 +346,8 @@ frame_lines(struct frame_reader *r, struct iovec *iov, unsigned max)
 	unsigned	 k = 0;
 	int		 delim;
 
-	if ((r->f.mode != IN_LINE && r->f.mode != IN_NUL) || r->done)
+	if ((r->f.mode != IN_LINE && r->f.mode != IN_NUL) || r->done ||
+	    at == end)
 		return 0;
 	delim = r->f.mode == IN_LINE ? '\n' : '\0';
 	while (k < max && (p = memchr(at, delim, (size_t)(end - at))) != NULL &&

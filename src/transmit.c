@@ -410,16 +410,17 @@ next_record(struct sender *s, const unsigned char **rec, size_t *len,
 	*end = RUN_MORE;
 	if (!src->use_stdin || src->replay)
 		return source_next(src, FRAME_READ, rec, len);
+	/* With nothing buffered there is nothing to look at. */
+	if (frame_ready(&src->fr) &&
+	    (r = source_next(src, FRAME_NO_READ, rec, len)) != FRAME_AGAIN)
+		return r;
 	if (s->b.n > 0)
-		return source_next(src, FRAME_NO_READ, rec, len);
-	while ((r = source_next(src, FRAME_NO_READ, rec, len)) ==
-	    FRAME_AGAIN) {
+		return FRAME_AGAIN;
+	do {
 		if ((*end = await_input(s)) != RUN_MORE)
 			return FRAME_AGAIN;
-		if ((r = source_next(src, FRAME_READ_ONCE, rec, len)) !=
-		    FRAME_AGAIN)
-			break;
-	}
+	} while ((r = source_next(src, FRAME_READ_ONCE, rec, len)) ==
+	    FRAME_AGAIN);
 	return r;
 }
 
@@ -446,7 +447,7 @@ take_lines(struct sender *s)
 {
 	unsigned k;
 
-	if (s->c.enc != ENC_RAW || s->c.speed > 0)
+	if (s->c.enc != ENC_RAW || s->c.speed > 0 || !frame_ready(&s->src.fr))
 		return 0;
 	k = source_lines(&s->src, s->b.iov + s->b.n, s->b.max - s->b.n);
 	s->b.n += k;

@@ -737,10 +737,18 @@ test_read_once(void **state)
 	(void)state;
 	assert_int_equal(pipe(fds), 0);
 	r = open_reader(fds[0], "line", MAXREC);
+	assert_false(frame_ready(&r));
+	assert_int_equal(write(fds[1], "x\n", 2), 2);
+	assert_int_equal(frame_next(&r, FRAME_READ_ONCE, &p, &n),
+	    FRAME_RECORD);
+	assert_int_equal(n, 1);
+	/* All taken, the input open: only a read can bring a record. */
+	assert_false(frame_ready(&r));
 	assert_int_equal(write(fds[1], "par", 3), 3);
 	/* One read takes "par"; a second would block on the empty pipe. */
 	assert_int_equal(frame_next(&r, FRAME_READ_ONCE, &p, &n),
 	    FRAME_AGAIN);
+	assert_true(frame_ready(&r));
 	assert_int_equal(write(fds[1], "tial\nnext", 9), 9);
 	assert_int_equal(frame_next(&r, FRAME_READ_ONCE, &p, &n),
 	    FRAME_RECORD);
@@ -753,6 +761,7 @@ test_read_once(void **state)
 	    FRAME_RECORD);
 	assert_memory_equal(p, "next", 4);
 	assert_int_equal(frame_next(&r, FRAME_READ_ONCE, &p, &n), FRAME_END);
+	assert_true(frame_ready(&r));	/* the end is an answer */
 	frame_reader_free(&r);
 	close(fds[0]);
 }
