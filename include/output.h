@@ -32,7 +32,8 @@ struct dgram {
 	socklen_t		 fromlen;
 	const struct ucred	*cred;	/* a Unix sender's, or NULL */
 	const struct rx_info	*info;	/* what it carried, or NULL */
-	struct timespec		 time;	/* arrival, CLOCK_REALTIME */
+	struct timespec		 time;	/* arrival, CLOCK_REALTIME; zero
+					   when the receiver's stamp is off */
 	const struct sockaddr	*to;	/* local address and port, or NULL */
 	/* The relay's: NULL dir for everyone else, who ignore the rest. */
 	const char		*dir;	/* "up" (to the service) or "down" */

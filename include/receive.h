@@ -62,6 +62,8 @@ struct receiver {
 					   or NULL for any number */
 	struct recv_hook *hook;		/* watched too, or NULL */
 	unsigned	 got;		/* buffers read by the last wait */
+	int		 stamp;		/* datagrams carry their time (the
+					   kernel's, else when read) */
 	int		 hold;		/* a read after traffic may wait */
 	uint64_t	 look_at;	/* ... and looks for signals from then */
 };

@@ -411,6 +411,8 @@ listen_run(struct listener *l)
 	l->rx.whole = on_whole;
 	l->rx.counted = &l->st.dgrams;
 	l->rx.limit = o->c.count;
+	/* Only JSON and a capture write when a datagram came. */
+	l->rx.stamp = o->c.json || o->framing == OUT_PCAP;
 	if ((rc = setup(l)) != 0 || (rc = answer_init(l)) != 0)
 		return rc;
 	r = recv_loop(&l->rx, o->c.timeout_ms, o->c.timeout_set, o->c.progress);
