@@ -114,7 +114,9 @@ consume(struct obuf *o, size_t n)
 		o->iov[i].iov_base = (char *)o->iov[i].iov_base + n;
 		o->iov[i].iov_len -= n;
 	}
-	memmove(o->iov, o->iov + i, (size_t)(o->n - i) * sizeof(o->iov[0]));
+	if (i > 0 && i < o->n)
+		memmove(o->iov, o->iov + i, (size_t)(o->n - i) *
+		    sizeof(o->iov[0]));
 	o->n -= i;
 }
 
