@@ -109,7 +109,7 @@ tests/test_cmdline: tests/test_cmdline.o $(LIB_OBJS) src/cmdline.o
 # The commands themselves under injected faults: main() left out, the
 # system calls they make wrapped (ppoll() is __ppoll_chk() when fortified).
 FAULT_WRAP = -Wl,--wrap=sendmmsg,--wrap=sendmsg,--wrap=sendto \
-	-Wl,--wrap=recvmmsg \
+	-Wl,--wrap=recvmmsg,--wrap=recvfrom \
 	-Wl,--wrap=recvmsg,--wrap=write,--wrap=writev,--wrap=poll \
 	-Wl,--wrap=__poll_chk,--wrap=ppoll,--wrap=__ppoll_chk \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign

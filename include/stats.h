@@ -14,7 +14,8 @@ struct stats {
 	uint64_t	filtered;
 	uint64_t	replies;
 	int		drops_fd;	/* the receiving socket, for its drops */
-	int		drops_floor;	/* GRO: a drop may be several */
+	const int	*drops_floor;	/* GRO is on (rx->gro): a drop may be
+					   several; or NULL */
 	uint64_t	start_us;
 	uint64_t	last_draw_ms;
 	int		enabled;	/* --stats: a summary at exit */

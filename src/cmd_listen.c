@@ -266,6 +266,10 @@ setup(struct listener *l)
 	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->c.buffer)) == -1)
 		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
 		    strerror(errno));
+	/* Output of the datagrams alone: a lone one is read plain. */
+	if (!o->c.json && o->framing != OUT_PCAP && o->exec == NULL &&
+	    l->ep.family != AF_UNIX)
+		sock_rx_plain(&l->rx.rx);
 	/* A command runs for each datagram: room for one means one. */
 	gro = o->exec == NULL ? sock_rx_gro(l->ep.fd, &l->rx.rx) : 0;
 	if (o->c.json && l->ep.family != AF_UNIX &&
@@ -284,10 +288,11 @@ setup(struct listener *l)
 	if (o->c.verbose) {
 		note("listening on %s", l->ep.name);
 		note("receive buffer %ld bytes, GRO %s", rcvbuf,
-		    gro ? "on" : "off");
+		    l->rx.rx.gro ? "on" : gro ? "on at the first full batch" :
+		    "off");
 	}
 	l->st.drops_fd = l->ep.fd;
-	l->st.drops_floor = gro;
+	l->st.drops_floor = &l->rx.rx.gro;
 	/* After resolving, which SIGINT must still be able to cut short. */
 	signals_install();
 	if (o->exec != NULL)

@@ -430,7 +430,7 @@ setup(struct relay *r)
 		note("seed %llu", (unsigned long long)o->seed);
 	}
 	r->st.drops_fd = r->ep.fd;
-	r->st.drops_floor = gro;
+	r->st.drops_floor = &r->rx_up.rx.gro;
 	signals_install();
 	if (o->c.port_file != NULL && portfile_write(o->c.port_file,
 	    ntohs(((struct sockaddr_in *)&r->ep.local.ss)->sin_port)) == -1)

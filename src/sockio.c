@@ -244,19 +244,46 @@ sock_rx_timestamps(int fd)
 	return socket_flag(fd, OPT_TIMESTAMPNS);
 }
 
-int
-sock_rx_gro(int fd, struct rxbatch *rx)
+/* Turns UDP_GRO on: 0, or -1 where the kernel has none. */
+static int
+gro_on(int fd, struct rxbatch *rx)
 {
 #if SOCK_BATCHED && defined(UDP_GRO)
 	int on = 1;
 
-	if (rx->size >= 65535 && setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on,
-	    sizeof(on)) == 0)
-		rx->gro = 1;
+	if (setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on)) == -1)
+		return -1;
+	rx->gro = 1;
+	return 0;
 #else
 	(void)fd;
+	(void)rx;
+	errno = ENOPROTOOPT;
+	return -1;
 #endif
+}
+
+int
+sock_rx_gro(int fd, struct rxbatch *rx)
+{
+#if SOCK_BATCHED && defined(UDP_GRO)
+	if (rx->size < 65535 || rx->gro)
+		return rx->gro;
+	if (rx->plain) {
+		rx->gro_later = 1;
+		return 1;
+	}
+	return gro_on(fd, rx) == 0;
+#else
+	(void)fd;
 	return rx->gro;
+#endif
+}
+
+void
+sock_rx_plain(struct rxbatch *rx)
+{
+	rx->plain = 1;
 }
 
 /* Reads the GRO segment size and the arrival time of buffer i. */
@@ -322,20 +349,42 @@ rx_each(int fd, struct rxbatch *rx, unsigned n, int hold)
 	return (int)n;
 }
 
-#if SOCK_BATCHED
-/* recvmmsg(): one system call for the whole batch; hold: wait for one. */
+/*
+ * One datagram by recvfrom(), into buffer 0, where nothing but the
+ * datagram and its sender can come (sock_rx_plain(), GRO off): it says
+ * so to rx_cmsgs() with no control data.
+ */
+static int
+rx_plain(int fd, struct rxbatch *rx, int hold)
+{
+	struct msghdr *m = &rx->msg[0].msg_hdr;
+	socklen_t len = m->msg_namelen;
+	ssize_t r;
+
+	if ((r = recvfrom(fd, rx->iov[0].iov_base, rx->iov[0].iov_len,
+	    MSG_TRUNC | (hold ? 0 : MSG_DONTWAIT), m->msg_name,
+	    m->msg_name != NULL ? &len : NULL)) == -1)
+		return -1;
+	rx->msg[0].msg_len = (unsigned)r;
+	m->msg_namelen = m->msg_name != NULL ? len : 0;
+	m->msg_controllen = 0;
+	return 1;
+}
+
+/* Up to n datagrams in as few calls as may be; hold: wait for one. */
 static int
 rx_batch(int fd, struct rxbatch *rx, unsigned n, int hold)
 {
-	if (n == 1)
-		return rx_each(fd, rx, 1, hold);
+	if (n == 1 && rx->plain && !rx->gro)
+		return rx_plain(fd, rx, hold);
+#if SOCK_BATCHED
 	/* MSG_TRUNC makes msg_len the datagram's real size. */
-	return recvmmsg(fd, rx->msg, n, MSG_TRUNC | (hold ? MSG_WAITFORONE :
-	    MSG_DONTWAIT), NULL);
-}
-#else
-#define rx_batch	rx_each
+	if (n > 1)
+		return recvmmsg(fd, rx->msg, n, MSG_TRUNC | (hold ?
+		    MSG_WAITFORONE : MSG_DONTWAIT), NULL);
 #endif
+	return rx_each(fd, rx, n, hold);
+}
 
 int
 sock_rx_timeout(int fd, uint64_t ns)
@@ -375,6 +424,11 @@ sock_rx_hold(int fd, struct rxbatch *rx, unsigned n, int hold)
 		rx_cmsgs(rx, i);
 		if (rx->to != NULL)
 			rx_to(rx, i);
+	}
+	/* A flood: GRO serves it from the next read on. */
+	if (rx->gro_later && (unsigned)got == SOCK_BATCH) {
+		rx->gro_later = 0;
+		(void)gro_on(fd, rx);
 	}
 	return got;
 }

@@ -92,7 +92,8 @@ stats_drops(const struct stats *st, char *buf, size_t size)
 		snprintf(buf, size, "unknown");
 	else
 		snprintf(buf, size, "%u%s", (unsigned)drops,
-		    st->drops_floor && drops > 0 ? "+" : "");
+		    st->drops_floor != NULL && *st->drops_floor && drops > 0 ?
+		    "+" : "");
 }
 
 void

@@ -62,7 +62,8 @@
 /* The wrapped functions, grouped by what they do. */
 enum fn {
 	FN_TX,		/* sendmmsg(), sendmsg(), sendto() */
-	FN_RX,		/* recvmmsg(), recvmsg() but for the error queue */
+	FN_RX,		/* recvmmsg(), recvfrom(), recvmsg() but for the
+			   error queue */
 	FN_WRITE,	/* write() to standard output */
 	FN_POLL,	/* poll(), __poll_chk() */
 	FN_ALLOC,	/* malloc(), calloc(), realloc() */
@@ -133,6 +134,10 @@ int	__wrap_recvmmsg(int, struct mmsghdr *, unsigned int, int,
 	    struct timespec *);
 ssize_t	__real_recvmsg(int, struct msghdr *, int);
 ssize_t	__wrap_recvmsg(int, struct msghdr *, int);
+ssize_t	__real_recvfrom(int, void *, size_t, int, struct sockaddr *,
+	    socklen_t *);
+ssize_t	__wrap_recvfrom(int, void *, size_t, int, struct sockaddr *,
+	    socklen_t *);
 ssize_t	__real_write(int, const void *, size_t);
 ssize_t	__wrap_write(int, const void *, size_t);
 ssize_t	__wrap_writev(int, const struct iovec *, int);
@@ -390,6 +395,21 @@ __wrap_recvmsg(int fd, struct msghdr *m, int flags)
 	if (fail)
 		return -1;
 	return __real_recvmsg(fd, m, flags);
+}
+
+/* The plain read of one datagram (sock_rx_plain()): as recvmsg(). */
+ssize_t
+__wrap_recvfrom(int fd, void *buf, size_t len, int flags,
+    struct sockaddr *from, socklen_t *fromlen)
+{
+	int fail;
+
+	if (!fs.armed)
+		return __real_recvfrom(fd, buf, len, flags, from, fromlen);
+	(void)step(FN_RX, &fail);
+	if (fail)
+		return -1;
+	return __real_recvfrom(fd, buf, len, flags, from, fromlen);
 }
 
 /*

@@ -966,6 +966,107 @@ test_rx_gro(void **state)
 	close(rfd);
 }
 
+/*
+ * Plain reads (sock_rx_plain(), GRO off): a datagram at a time comes as
+ * by recvmsg(), its real size, bytes, and sender when asked; one cut
+ * short says its real size; a read that waits gives up at SO_RCVTIMEO.
+ */
+static void
+test_rx_plain(void **state)
+{
+	struct endpoint rep, sep;
+	struct rxbatch rx;
+	size_t i, k;
+	int rfd, sfd, want_from;
+
+	(void)state;
+	for (i = 0; i < NELEM(families); i++) {
+		if (no_family(families[i]))
+			continue;
+		for (want_from = 0; want_from <= 1; want_from++) {
+			rfd = bound(families[i], &rep);
+			sfd = bound(families[i], &sep);
+			assert_int_equal(sock_rx_init(&rx, 200, want_from), 0);
+			sock_rx_plain(&rx);
+			for (k = 0; k < 5; k++)
+				send_one(sfd, &rep, (char)('A' + k), 1 + k);
+			for (k = 0; k < 5; k++) {
+				wait_for(rfd, POLLIN);
+				assert_int_equal(sock_rx(rfd, &rx, 1), 1);
+				check_slot(&rx, 0, k, &sep);
+				assert_int_equal(
+				    rx.msg[0].msg_hdr.msg_controllen, 0);
+			}
+			assert_int_equal(sock_rx(rfd, &rx, 1), 0);
+			send_one(sfd, &rep, 'x', 300);
+			wait_for(rfd, POLLIN);
+			assert_int_equal(sock_rx(rfd, &rx, 1), 1);
+			assert_int_equal(rx.msg[0].msg_len, 300);
+			assert_int_equal(rx.data[199], 'x');
+			assert_int_equal(sock_rx_timeout(rfd, 20000000), 0);
+			assert_int_equal(sock_rx_hold(rfd, &rx, 1, 1), 0);
+			sock_rx_free(&rx);
+			close(sfd);
+			close(rfd);
+		}
+	}
+}
+
+/*
+ * GRO asked for after sock_rx_plain() waits for a flood: GSO buffers
+ * come cut into datagrams until a read fills a whole batch, and whole
+ * from then on.
+ */
+static void
+test_rx_gro_later(void **state)
+{
+	static char bufs[SOCK_BATCH][100];
+	struct iovec iov[SOCK_BATCH];
+	struct endpoint rep, sep;
+	struct rxbatch rx;
+	unsigned i;
+	int rfd, sfd, gso = 1, err, got, total;
+
+	(void)state;
+	if (!SOCK_BATCHED)
+		skip();
+	rfd = bound(AF_INET, &rep);
+	sfd = bound(AF_INET, &sep);
+	assert_int_equal(sock_rx_init(&rx, 65535, 0), 0);
+	sock_rx_plain(&rx);
+	assert_int_equal(sock_rx_gro(rfd, &rx), 1);
+	assert_int_equal(rx.gro, 0);
+	for (i = 0; i < SOCK_BATCH; i++) {
+		memset(bufs[i], 'a' + (int)(i % 26), sizeof(bufs[i]));
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = sizeof(bufs[i]);
+	}
+	/* Four at once, as one GSO send: four datagrams, one by one. */
+	assert_int_equal(sock_tx(sfd, &rep, iov, 4, &gso, &err), 4);
+	for (total = 0; total < 4; total += got) {
+		wait_for(rfd, POLLIN);
+		assert_true((got = sock_rx(rfd, &rx, 1)) == 1);
+		assert_int_equal(rx.msg[0].msg_len, 100);
+		assert_int_equal(rx.seg[0], 0);
+	}
+	assert_int_equal(rx.gro, 0);
+	/* A batch's worth waiting, one by one: a full batch turns it on. */
+	for (i = 0; i < SOCK_BATCH; i++)
+		assert_int_equal(sock_tx(sfd, &rep, iov + i, 1, &gso, &err),
+		    1);
+	wait_for(rfd, POLLIN);
+	assert_int_equal(sock_rx(rfd, &rx, SOCK_BATCH), SOCK_BATCH);
+	assert_int_equal(rx.gro, 1);
+	assert_int_equal(sock_tx(sfd, &rep, iov, 4, &gso, &err), 4);
+	wait_for(rfd, POLLIN);
+	assert_int_equal(sock_rx(rfd, &rx, SOCK_BATCH), 1);
+	assert_int_equal(rx.msg[0].msg_len, 400);
+	assert_int_equal(rx.seg[0], 100);
+	sock_rx_free(&rx);
+	close(sfd);
+	close(rfd);
+}
+
 /* A Unix datagram socket pair: the same batches and sends, no addresses. */
 static void
 test_unix_pair(void **state)
@@ -1027,6 +1128,8 @@ main(void)
 		cmocka_unit_test(test_tx_gso_refused),
 		cmocka_unit_test(test_tx_error),
 		cmocka_unit_test(test_rx_gro),
+		cmocka_unit_test(test_rx_plain),
+		cmocka_unit_test(test_rx_gro_later),
 		cmocka_unit_test(test_unix_pair),
 	};
 
