@@ -239,33 +239,16 @@ on_whole(void *arg, const struct dgram *d, size_t seg)
 	return o->c.count != 0 && l->st.dgrams >= o->c.count ? RUN_DONE : RUN_MORE;
 }
 
-/* Opens, binds and sets up the listening socket; 0 or an exit status. */
+/*
+ * What the kernel hands over with each datagram: GRO's segment size, and
+ * what JSON, a capture or a command show.  Returns 0 or an exit status.
+ */
 static int
-setup(struct listener *l)
+rx_setup(struct listener *l, long rcvbuf)
 {
 	const struct listen_opts *o = l->o;
-	struct endp_conf c;
-	struct endpoint ep;
-	int rc, gro;
-	long rcvbuf;
+	int gro;
 
-	memset(&c, 0, sizeof(c));
-	c.family = o->c.family;
-	c.ifname = o->c.ifname;
-	c.reuse = o->c.reuse;
-	if (o->address != NULL && endp_is_unix(o->address)) {
-		/* No name to resolve: signals go in before the file is made. */
-		signals_install();
-		if ((rc = endp_unix_addr(o->address, &ep)) != 0 ||
-		    (rc = endp_listen_unix(&l->ep, &ep)) != 0)
-			return rc;
-	} else if ((rc = endp_listen(&l->ep, &c, o->address, o->port,
-	    wildcard_family(o))) != 0 ||
-	    (rc = join_groups(l->ep.fd, o, l->ep.family)) != 0)
-		return rc;
-	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->c.buffer)) == -1)
-		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
-		    strerror(errno));
 	/* Output of the datagrams alone: a lone one is read plain. */
 	if (!o->c.json && o->framing != OUT_PCAP && o->exec == NULL &&
 	    l->ep.family != AF_UNIX)
@@ -291,6 +274,38 @@ setup(struct listener *l)
 		    l->rx.rx.gro ? "on" : gro ? "on at the first full batch" :
 		    "off");
 	}
+	return 0;
+}
+
+/* Opens, binds and sets up the listening socket; 0 or an exit status. */
+static int
+setup(struct listener *l)
+{
+	const struct listen_opts *o = l->o;
+	struct endp_conf c;
+	struct endpoint ep;
+	long rcvbuf;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.family = o->c.family;
+	c.ifname = o->c.ifname;
+	c.reuse = o->c.reuse;
+	if (o->address != NULL && endp_is_unix(o->address)) {
+		/* No name to resolve: signals go in before the file is made. */
+		signals_install();
+		if ((rc = endp_unix_addr(o->address, &ep)) != 0 ||
+		    (rc = endp_listen_unix(&l->ep, &ep)) != 0)
+			return rc;
+	} else if ((rc = endp_listen(&l->ep, &c, o->address, o->port,
+	    wildcard_family(o))) != 0 ||
+	    (rc = join_groups(l->ep.fd, o, l->ep.family)) != 0)
+		return rc;
+	if ((rcvbuf = sock_rcvbuf(l->ep.fd, o->c.buffer)) == -1)
+		return msg_fail(EXIT_RUNTIME, "cannot set the receive buffer: %s",
+		    strerror(errno));
+	if ((rc = rx_setup(l, rcvbuf)) != 0)
+		return rc;
 	l->st.drops_fd = l->ep.fd;
 	l->st.drops_floor = &l->rx.rx.gro;
 	/* After resolving, which SIGINT must still be able to cut short. */
