@@ -563,45 +563,64 @@ check_slot(const struct rxbatch *rx, unsigned k, size_t j,
 }
 
 /*
- * Batches: 100 datagrams come in batches of at most 64, then none; the
- * sizes and bytes of each, the sender when asked for, zeros when not.
+ * Runs fn on a fresh receiving and sending socket of each family, with
+ * senders asked for and not.
  */
 static void
-test_rx_batches(void **state)
+each_pair(void (*fn)(int rfd, const struct endpoint *rep, int sfd,
+    const struct endpoint *sep, int want_from))
 {
 	struct endpoint rep, sep;
-	struct rxbatch rx;
-	size_t i, k;
-	int rfd, sfd, want_from, got, total;
+	size_t i;
+	int rfd, sfd, want_from;
 
-	(void)state;
 	for (i = 0; i < NELEM(families); i++) {
 		if (no_family(families[i]))
 			continue;
 		for (want_from = 0; want_from <= 1; want_from++) {
 			rfd = bound(families[i], &rep);
 			sfd = bound(families[i], &sep);
-			assert_int_equal(sock_rx_init(&rx, 200, want_from), 0);
-			assert_int_equal(sock_rx(rfd, &rx, SOCK_BATCH), 0);
-			for (k = 0; k < 100; k++)
-				send_one(sfd, &rep, (char)('A' + k % 50),
-				    1 + k);
-			for (total = 0; total < 100; total += got) {
-				wait_for(rfd, POLLIN);
-				got = sock_rx(rfd, &rx, SOCK_BATCH);
-				assert_true(got > 0 && got <= SOCK_BATCH);
-				for (k = 0; k < (size_t)got; k++)
-					check_slot(&rx, (unsigned)k,
-					    (size_t)total + k, &sep);
-			}
-			assert_int_equal(total, 100);
-			assert_int_equal(sock_rx(rfd, &rx, SOCK_BATCH), 0);
-			sock_rx_free(&rx);
-			sock_rx_free(&rx);	/* twice is harmless */
+			fn(rfd, &rep, sfd, &sep, want_from);
 			close(sfd);
 			close(rfd);
 		}
 	}
+}
+
+/*
+ * Batches: 100 datagrams come in batches of at most 64, then none; the
+ * sizes and bytes of each, the sender when asked for, zeros when not.
+ */
+static void
+batches_case(int rfd, const struct endpoint *rep, int sfd,
+    const struct endpoint *sep, int want_from)
+{
+	struct rxbatch rx;
+	size_t k;
+	int got, total;
+
+	assert_int_equal(sock_rx_init(&rx, 200, want_from), 0);
+	assert_int_equal(sock_rx(rfd, &rx, SOCK_BATCH), 0);
+	for (k = 0; k < 100; k++)
+		send_one(sfd, rep, (char)('A' + k % 50), 1 + k);
+	for (total = 0; total < 100; total += got) {
+		wait_for(rfd, POLLIN);
+		got = sock_rx(rfd, &rx, SOCK_BATCH);
+		assert_true(got > 0 && got <= SOCK_BATCH);
+		for (k = 0; k < (size_t)got; k++)
+			check_slot(&rx, (unsigned)k, (size_t)total + k, sep);
+	}
+	assert_int_equal(total, 100);
+	assert_int_equal(sock_rx(rfd, &rx, SOCK_BATCH), 0);
+	sock_rx_free(&rx);
+	sock_rx_free(&rx);	/* twice is harmless */
+}
+
+static void
+test_rx_batches(void **state)
+{
+	(void)state;
+	each_pair(batches_case);
 }
 
 /*
@@ -972,44 +991,38 @@ test_rx_gro(void **state)
  * short says its real size; a read that waits gives up at SO_RCVTIMEO.
  */
 static void
+plain_case(int rfd, const struct endpoint *rep, int sfd,
+    const struct endpoint *sep, int want_from)
+{
+	struct rxbatch rx;
+	size_t k;
+
+	assert_int_equal(sock_rx_init(&rx, 200, want_from), 0);
+	sock_rx_plain(&rx);
+	for (k = 0; k < 5; k++)
+		send_one(sfd, rep, (char)('A' + k), 1 + k);
+	for (k = 0; k < 5; k++) {
+		wait_for(rfd, POLLIN);
+		assert_int_equal(sock_rx(rfd, &rx, 1), 1);
+		check_slot(&rx, 0, k, sep);
+		assert_int_equal(rx.msg[0].msg_hdr.msg_controllen, 0);
+	}
+	assert_int_equal(sock_rx(rfd, &rx, 1), 0);
+	send_one(sfd, rep, 'x', 300);
+	wait_for(rfd, POLLIN);
+	assert_int_equal(sock_rx(rfd, &rx, 1), 1);
+	assert_int_equal(rx.msg[0].msg_len, 300);
+	assert_int_equal(rx.data[199], 'x');
+	assert_int_equal(sock_rx_timeout(rfd, 20000000), 0);
+	assert_int_equal(sock_rx_hold(rfd, &rx, 1, 1), 0);
+	sock_rx_free(&rx);
+}
+
+static void
 test_rx_plain(void **state)
 {
-	struct endpoint rep, sep;
-	struct rxbatch rx;
-	size_t i, k;
-	int rfd, sfd, want_from;
-
 	(void)state;
-	for (i = 0; i < NELEM(families); i++) {
-		if (no_family(families[i]))
-			continue;
-		for (want_from = 0; want_from <= 1; want_from++) {
-			rfd = bound(families[i], &rep);
-			sfd = bound(families[i], &sep);
-			assert_int_equal(sock_rx_init(&rx, 200, want_from), 0);
-			sock_rx_plain(&rx);
-			for (k = 0; k < 5; k++)
-				send_one(sfd, &rep, (char)('A' + k), 1 + k);
-			for (k = 0; k < 5; k++) {
-				wait_for(rfd, POLLIN);
-				assert_int_equal(sock_rx(rfd, &rx, 1), 1);
-				check_slot(&rx, 0, k, &sep);
-				assert_int_equal(
-				    rx.msg[0].msg_hdr.msg_controllen, 0);
-			}
-			assert_int_equal(sock_rx(rfd, &rx, 1), 0);
-			send_one(sfd, &rep, 'x', 300);
-			wait_for(rfd, POLLIN);
-			assert_int_equal(sock_rx(rfd, &rx, 1), 1);
-			assert_int_equal(rx.msg[0].msg_len, 300);
-			assert_int_equal(rx.data[199], 'x');
-			assert_int_equal(sock_rx_timeout(rfd, 20000000), 0);
-			assert_int_equal(sock_rx_hold(rfd, &rx, 1, 1), 0);
-			sock_rx_free(&rx);
-			close(sfd);
-			close(rfd);
-		}
-	}
+	each_pair(plain_case);
 }
 
 /*
