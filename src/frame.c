@@ -306,7 +306,7 @@ frame_next(struct frame_reader *r, int may_read,
 		return FRAME_END;
 	for (;;) {
 		/* No record is made of nothing, before the end. */
-		if (r->head == r->tail && !r->eof)
+		if (!frame_ready(r))
 			rc = FRAME_MORE;
 		else if (r->f.mode == IN_PCAP)
 			rc = extract_pcap(r, rec, len);
