@@ -447,7 +447,7 @@ take_lines(struct sender *s)
 {
 	unsigned k;
 
-	if (s->c.enc != ENC_RAW || s->c.speed > 0 || !frame_ready(&s->src.fr))
+	if (s->c.enc != ENC_RAW || s->c.speed > 0)
 		return 0;
 	k = source_lines(&s->src, s->b.iov + s->b.n, s->b.max - s->b.n);
 	s->b.n += k;
