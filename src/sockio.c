@@ -366,7 +366,7 @@ rx_plain(int fd, struct rxbatch *rx, int hold)
 	    m->msg_name != NULL ? &len : NULL)) == -1)
 		return -1;
 	rx->msg[0].msg_len = (unsigned)r;
-	m->msg_namelen = m->msg_name != NULL ? len : 0;
+	m->msg_namelen = len;		/* 0 when no sender was asked for */
 	m->msg_controllen = 0;
 	return 1;
 }
