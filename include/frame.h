@@ -104,6 +104,7 @@ void	frame_reader_free(struct frame_reader *r);
 #define FRAME_NO_READ	0	/* only look at the bytes buffered */
 #define FRAME_READ	1	/* read until there is a record */
 #define FRAME_READ_ONCE	2	/* read once at most, else FRAME_AGAIN */
+#define FRAME_FILL	3	/* read once and split nothing: FRAME_AGAIN */
 
 /*
  * Returns the next record through *rec and *len.  With FRAME_NO_READ it
@@ -111,8 +112,11 @@ void	frame_reader_free(struct frame_reader *r);
  * stay valid; they stay valid until the next call that may read, which
  * may move the buffer.  Blocks in read() only when it may read; with
  * FRAME_READ_ONCE it blocks once at most, so that a caller that waited
- * for input to be readable never blocks.  EINTR from read() is returned
- * as FRAME_EREAD so that the caller can look at its signal flags.
+ * for input to be readable never blocks.  FRAME_FILL reads once and
+ * returns FRAME_AGAIN, for frame_lines() to split what came; only when
+ * nothing is buffered, or FRAME_NO_READ just said that the bytes
+ * buffered need more.  EINTR from read() is returned as FRAME_EREAD so
+ * that the caller can look at its signal flags.
  */
 int	frame_next(struct frame_reader *r, int may_read,
 	    const unsigned char **rec, size_t *len);

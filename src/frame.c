@@ -304,6 +304,8 @@ frame_next(struct frame_reader *r, int may_read,
 
 	if (r->done)
 		return FRAME_END;
+	if (may_read == FRAME_FILL)
+		return fill(r) == -1 ? FRAME_EREAD : FRAME_AGAIN;
 	for (;;) {
 		/* No record is made of nothing, before the end. */
 		if (!frame_ready(r))

@@ -394,11 +394,12 @@ await_input(struct sender *s)
 }
 
 /*
- * The next record: one already buffered, or, once standard input can be
- * read, what one read() brings; the only waits are in wait_fds(), where
- * a signal gets through.  Records returned stay valid until the next
- * call that reads (s->b.n == 0 then).  *end is set when it returns a
- * failure of the wait.
+ * The next record, when one is buffered.  Else, with nothing batched,
+ * one read() once standard input can be read, and FRAME_AGAIN: the next
+ * pass splits what came, raw lines straight into the batch
+ * (take_lines()).  The only waits are in wait_fds(), where a signal gets
+ * through.  Records returned stay valid until the next call that reads
+ * (s->b.n == 0 then).  *end is set when it returns a failure of the wait.
  */
 static int
 next_record(struct sender *s, const unsigned char **rec, size_t *len,
@@ -414,14 +415,9 @@ next_record(struct sender *s, const unsigned char **rec, size_t *len,
 	if (frame_ready(&src->fr) &&
 	    (r = source_next(src, FRAME_NO_READ, rec, len)) != FRAME_AGAIN)
 		return r;
-	if (s->b.n > 0)
+	if (s->b.n > 0 || (*end = await_input(s)) != RUN_MORE)
 		return FRAME_AGAIN;
-	do {
-		if ((*end = await_input(s)) != RUN_MORE)
-			return FRAME_AGAIN;
-	} while ((r = source_next(src, FRAME_READ_ONCE, rec, len)) ==
-	    FRAME_AGAIN);
-	return r;
+	return source_next(src, FRAME_FILL, rec, len);
 }
 
 /* After a batch went: replies that came meanwhile, and a signal. */
@@ -488,6 +484,8 @@ send_pass(struct sender *s, unsigned long long *n)
 		    FRAME_AGAIN;
 		if (end != RUN_MORE)
 			return end;
+		if (got == FRAME_AGAIN && s->b.n == 0)
+			continue;	/* input came: split it */
 		if (got == FRAME_RECORD) {
 			++*n;
 			if ((r = add_record(s, rec, len)) != RUN_MORE)

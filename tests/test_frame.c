@@ -767,6 +767,47 @@ test_read_once(void **state)
 }
 
 /*
+ * FRAME_FILL reads once and splits nothing: what one read brought is
+ * there for frame_lines() whole, a partial line stays for the next read,
+ * and the end is found by the split that follows.
+ */
+static void
+test_fill(void **state)
+{
+	struct frame_reader	 r;
+	struct iovec		 iov[4];
+	const unsigned char	*p;
+	size_t			 n;
+	int			 fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	r = open_reader(fds[0], "line", MAXREC);
+	assert_int_equal(write(fds[1], "a\nbb\nc", 6), 6);
+	assert_int_equal(frame_next(&r, FRAME_FILL, &p, &n), FRAME_AGAIN);
+	assert_int_equal(r.tail - r.head, 6);
+	assert_int_equal(r.nrec, 0);
+	assert_int_equal(frame_lines(&r, iov, 4), 2);
+	assert_int_equal(iov[1].iov_len, 2);
+	assert_memory_equal(iov[1].iov_base, "bb", 2);
+	/* "c" waits for its LF; the next read comes after it. */
+	assert_int_equal(frame_next(&r, FRAME_NO_READ, &p, &n), FRAME_AGAIN);
+	assert_int_equal(write(fds[1], "d\n", 2), 2);
+	assert_int_equal(frame_next(&r, FRAME_FILL, &p, &n), FRAME_AGAIN);
+	assert_int_equal(frame_lines(&r, iov, 4), 1);
+	assert_int_equal(iov[0].iov_len, 2);
+	assert_memory_equal(iov[0].iov_base, "cd", 2);
+	close(fds[1]);
+	assert_false(frame_ready(&r));
+	assert_int_equal(frame_next(&r, FRAME_FILL, &p, &n), FRAME_AGAIN);
+	assert_true(r.eof);
+	assert_int_equal(frame_next(&r, FRAME_NO_READ, &p, &n), FRAME_END);
+	assert_int_equal(frame_next(&r, FRAME_FILL, &p, &n), FRAME_END);
+	frame_reader_free(&r);
+	close(fds[0]);
+}
+
+/*
  * frame_lines() takes the whole records buffered, as frame_next() would
  * return them, and leaves the rest to frame_next().
  */
@@ -1089,6 +1130,7 @@ main(void)
 		cmocka_unit_test(test_no_read),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_read_once),
+		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_short_reads),
 		cmocka_unit_test(test_eintr),
