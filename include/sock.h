@@ -55,11 +55,13 @@ int	sock_local(int fd, struct endpoint *ep);
 int	sock_recverr(int fd, int family);
 
 /*
- * Drains the error queue without blocking.  Returns the number of
- * "port unreachable" reports found (>= 0), or -1 with errno.  *other
- * receives the errno of the last other ICMP error, or 0.
+ * Drains the error queue of a socket of family without blocking, and
+ * the pending error.  Returns the number of "port unreachable" reports
+ * found (>= 0), or -1 with errno.  *other receives the errno of the last
+ * other error, or 0.  A Unix socket has no error queue, and a read of it
+ * would take a datagram: only its pending error is read.
  */
-int	sock_drain_errors(int fd, int *other);
+int	sock_drain_errors(int fd, int family, int *other);
 
 /*
  * Sets the receive buffer to want bytes, or as large as the system

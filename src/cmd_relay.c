@@ -253,8 +253,8 @@ up_ready(struct relay *r, struct mapping *m, short revents)
 	int was, n, other;
 	enum run_end s;
 
-	if ((revents & POLLERR) &&
-	    (n = sock_drain_errors(m->up.fd, &other)) > 0) {
+	if ((revents & POLLERR) && (n = sock_drain_errors(m->up.fd,
+	    m->up.family, &other)) > 0) {
 		r->f.refused += (uint64_t)n;
 		endp_refused(&m->up);
 	}

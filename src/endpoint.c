@@ -278,7 +278,7 @@ endp_read_errors(struct endp *e)
 {
 	int n, other;
 
-	if ((n = sock_drain_errors(e->fd, &other)) > 0)
+	if ((n = sock_drain_errors(e->fd, e->family, &other)) > 0)
 		endp_refused(e);
 	if (n >= 0 && other != 0)
 		endp_error(e, other);

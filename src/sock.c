@@ -86,17 +86,16 @@ errqueue_errno(struct msghdr *m)
 	return 0;
 }
 
-int
-sock_drain_errors(int fd, int *other)
+/* The error queue's reports: refusals counted, the others in *other. */
+static int
+drain_queue(int fd, int *other)
 {
 	unsigned char data[64], ctrl[512];
 	struct sockaddr_storage from;
 	struct iovec iov = { data, sizeof(data) };
 	struct msghdr m;
-	socklen_t len;
 	int refused = 0, e;
 
-	*other = 0;
 	for (;;) {
 		memset(&m, 0, sizeof(m));
 		m.msg_name = &from;
@@ -117,6 +116,19 @@ sock_drain_errors(int fd, int *other)
 		else if (e != 0)
 			*other = e;
 	}
+	return refused;
+}
+
+int
+sock_drain_errors(int fd, int family, int *other)
+{
+	socklen_t len;
+	int refused = 0, e;
+
+	*other = 0;
+	/* Linux ignores MSG_ERRQUEUE there, and the read takes a datagram. */
+	if (family != AF_UNIX && (refused = drain_queue(fd, other)) == -1)
+		return -1;
 	/* Reading SO_ERROR clears the pending error the queue left behind. */
 	len = sizeof(e);
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == 0 && e != 0) {

@@ -269,7 +269,7 @@ test_port_unreachable(void **state)
 		fd = bound(families[i], &me);
 		assert_int_equal(sock_recverr(fd, families[i]), 0);
 		other = -1;
-		assert_int_equal(sock_drain_errors(fd, &other), 0);
+		assert_int_equal(sock_drain_errors(fd, families[i], &other), 0);
 		assert_int_equal(other, 0);
 		/*
 		 * One at a time: a refusal not yet drained fails the next
@@ -278,19 +278,19 @@ test_port_unreachable(void **state)
 		for (k = 0; k < 3; k++) {
 			send_one(fd, &closed, 'x', 10);
 			wait_for(fd, POLLERR);
-			n = sock_drain_errors(fd, &other);
+			n = sock_drain_errors(fd, families[i], &other);
 			if (n != 1)
 				fail_msg("%s: %d refusals counted for 1 sent",
 				    loopback(families[i]), n);
 			assert_int_equal(other, 0);
 		}
 		/* Drained: the queue and the pending error are empty. */
-		assert_int_equal(sock_drain_errors(fd, &other), 0);
+		assert_int_equal(sock_drain_errors(fd, families[i], &other), 0);
 		assert_int_equal(other, 0);
 		close(fd);
 	}
 	errno = 0;
-	assert_int_equal(sock_drain_errors(-1, &other), -1);
+	assert_int_equal(sock_drain_errors(-1, AF_INET, &other), -1);
 	assert_int_equal(errno, EBADF);
 	assert_int_equal(sock_recverr(-1, AF_INET), -1);
 }
@@ -316,9 +316,9 @@ test_unreachable_other_ways(void **state)
 	    closed.len), 0);
 	send_one(fd, NULL, 'x', 10);
 	wait_for(fd, POLLERR);
-	assert_int_equal(sock_drain_errors(fd, &other), 1);
+	assert_int_equal(sock_drain_errors(fd, AF_INET, &other), 1);
 	assert_int_equal(other, 0);
-	assert_int_equal(sock_drain_errors(fd, &other), 0);
+	assert_int_equal(sock_drain_errors(fd, AF_INET, &other), 0);
 	close(fd);
 	if (no_family(AF_INET6))
 		return;
@@ -335,9 +335,43 @@ test_unreachable_other_ways(void **state)
 	mapped.len = sizeof(*sin6);
 	send_one(fd, &mapped, 'x', 10);
 	wait_for(fd, POLLERR);
-	assert_int_equal(sock_drain_errors(fd, &other), 1);
+	assert_int_equal(sock_drain_errors(fd, AF_INET6, &other), 1);
 	assert_int_equal(other, 0);
 	close(fd);
+}
+
+/*
+ * A Unix socket has no error queue: Linux ignores MSG_ERRQUEUE there,
+ * and a read of it takes the datagram waiting.  The drain leaves that
+ * datagram for its reader, and reads the pending error all the same:
+ * here ECONNRESET, which a peer that disconnects with datagrams unread
+ * leaves on the socket at the other end.
+ */
+static void
+test_unix_no_error_queue(void **state)
+{
+	struct sockaddr unspec;
+	char buf[16];
+	int sv[2], other = -1;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	assert_int_equal(send(sv[0], "reply", 5, 0), 5);
+	assert_int_equal(sock_drain_errors(sv[1], AF_UNIX, &other), 0);
+	assert_int_equal(other, 0);
+	assert_int_equal(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), 5);
+	assert_memory_equal(buf, "reply", 5);
+	/* sv[0] drops its peer with a datagram unread. */
+	assert_int_equal(send(sv[1], "unread", 6, 0), 6);
+	memset(&unspec, 0, sizeof(unspec));
+	unspec.sa_family = AF_UNSPEC;
+	assert_int_equal(connect(sv[0], &unspec, sizeof(unspec)), 0);
+	assert_int_equal(sock_drain_errors(sv[1], AF_UNIX, &other), 0);
+	assert_int_equal(other, ECONNRESET);
+	assert_int_equal(sock_drain_errors(sv[1], AF_UNIX, &other), 0);
+	assert_int_equal(other, 0);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /*
@@ -1126,6 +1160,7 @@ main(void)
 		cmocka_unit_test(test_open_local),
 		cmocka_unit_test(test_port_unreachable),
 		cmocka_unit_test(test_unreachable_other_ways),
+		cmocka_unit_test(test_unix_no_error_queue),
 		cmocka_unit_test(test_rcvbuf),
 		cmocka_unit_test(test_is_multicast),
 		cmocka_unit_test(test_broadcast_lookup),
