@@ -411,9 +411,7 @@ next_record(struct sender *s, const unsigned char **rec, size_t *len,
 	*end = RUN_MORE;
 	if (!src->use_stdin || src->replay)
 		return source_next(src, FRAME_READ, rec, len);
-	/* With nothing buffered there is nothing to look at. */
-	if (frame_ready(&src->fr) &&
-	    (r = source_next(src, FRAME_NO_READ, rec, len)) != FRAME_AGAIN)
+	if ((r = source_next(src, FRAME_NO_READ, rec, len)) != FRAME_AGAIN)
 		return r;
 	if (s->b.n > 0 || (*end = await_input(s)) != RUN_MORE)
 		return FRAME_AGAIN;
