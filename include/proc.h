@@ -50,6 +50,25 @@ void	signals_children(void);
 int	signals_open(int fd);
 
 /*
+ * For a read of fd, a duplicate of a socket, that waits with no timeout
+ * (none to arm and cancel in each wait, which costs more than the read):
+ * SIGINT and SIGTERM get in anywhere, as after signals_open(), and so
+ * does SIGALRM (alarm_after()).  Any of them ends the read, or the next
+ * one if it has not begun: /dev/null takes fd's place, and reading it
+ * fails at once (ENOTSOCK; if no descriptor is left for /dev/null, the
+ * read waits for a datagram); SIGALRM's handler restarts what else it
+ * interrupts.  With SIGALRM, cmd_signal stays 0: the caller closes fd
+ * and reads a new duplicate.  Until the next wait_fds() or
+ * signals_unhold(), which the caller calls before it closes fd.
+ * Returns 0, or -1 with errno (then nothing changed).
+ */
+int	signals_hold(int fd);
+void	signals_unhold(void);
+
+/* SIGALRM after ns nanoseconds, once; 0 disarms.  0, or -1 with errno. */
+int	alarm_after(uint64_t ns);
+
+/*
  * ppoll() for at most ns nanoseconds (< 0: no limit), the one place where
  * SIGINT and SIGTERM get in (but for signals_open()): returns -1 with
  * EINTR for them.

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/time.h>
 
 #include "proc.h"
 
@@ -37,6 +38,35 @@ stdio_closed(int fd)
 
 /* While signals are open (signals_open()): the descriptor read. */
 static volatile sig_atomic_t guarded_fd = -1;
+/* While held (signals_hold()): the socket's duplicate read. */
+static volatile sig_atomic_t held_fd = -1;
+static int alarm_set_up;
+
+/*
+ * Ends the held read, or the next one: /dev/null takes the duplicate's
+ * place, and reading it fails at once (ENOTSOCK).  All three calls are
+ * async-signal-safe.
+ */
+static void
+end_hold(void)
+{
+	int fd;
+
+	if (held_fd >= 0 && (fd = open("/dev/null", O_RDONLY)) != -1) {
+		(void)dup2(fd, held_fd);
+		(void)close(fd);
+	}
+}
+
+static void
+on_alarm(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	end_hold();
+	errno = saved;
+}
 
 static void
 on_signal(int sig)
@@ -57,6 +87,7 @@ on_signal(int sig)
 		(void)close(p[0]);
 		(void)close(p[1]);
 	}
+	end_hold();
 	errno = saved;
 }
 
@@ -92,18 +123,86 @@ signals_install(void)
 	signals_on = 1;
 }
 
+/* Lets SIGINT and SIGTERM in anywhere, until signals_close(). */
+static int
+let_in(void)
+{
+	if (!signals_on || signals_opened)
+		return 0;
+	if (sigprocmask(SIG_UNBLOCK, &stop_set, NULL) == -1)
+		return -1;
+	signals_opened = 1;
+	return 0;
+}
+
 int
 signals_open(int fd)
 {
 	if (!signals_on || signals_opened)
 		return 0;
 	guarded_fd = fd;
-	if (sigprocmask(SIG_UNBLOCK, &stop_set, NULL) == -1) {
+	if (let_in() == -1) {
 		guarded_fd = -1;
 		return -1;
 	}
-	signals_opened = 1;
 	return 0;
+}
+
+/* The first hold: SIGALRM's handler, and SIGALRM let in. */
+static int
+alarm_setup(void)
+{
+	struct sigaction sa;
+	sigset_t alrm;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	/* Whatever else it interrupts goes on; the held read, restarted,
+	   finds /dev/null. */
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	if (sigaction(SIGALRM, &sa, NULL) == -1 ||
+	    sigprocmask(SIG_UNBLOCK, &alrm, NULL) == -1)
+		return -1;
+	alarm_set_up = 1;
+	return 0;
+}
+
+int
+signals_hold(int fd)
+{
+	if (held_fd == fd && (signals_opened || !signals_on))
+		return 0;
+	if (!alarm_set_up && alarm_setup() == -1)
+		return -1;
+	/* First: an alarm may come at any time. */
+	held_fd = fd;
+	if (let_in() == -1) {
+		held_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void
+signals_unhold(void)
+{
+	held_fd = -1;
+}
+
+int
+alarm_after(uint64_t ns)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)(ns / 1000000000u);
+	it.it_value.tv_usec = (suseconds_t)(ns % 1000000000u / 1000);
+	if (ns != 0 && it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+		it.it_value.tv_usec = 1;
+	return setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* Holds SIGINT and SIGTERM back again; 1 if one came while open. */
@@ -115,6 +214,7 @@ signals_close(void)
 	sigprocmask(SIG_BLOCK, &stop_set, NULL);
 	signals_opened = 0;
 	guarded_fd = -1;
+	held_fd = -1;
 	return cmd_signal != 0;
 }
 

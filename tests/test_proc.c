@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -156,6 +157,167 @@ test_closed_again(void **state)
 	assert_int_equal(signal_check(), SIGINT);
 }
 
+/*
+ * signals_hold(): the held read of a socket's duplicate, which has no
+ * timeout.  These cases install SIGALRM's handler and arm ITIMER_REAL,
+ * which the cases above use as their watchdog (alarm(5)), so each runs
+ * in a child of its own, which the parent kills after 5 s; a failed
+ * check in the child exits with its line number.
+ */
+#define CHECK(c)	do { if (!(c)) _exit(__LINE__ & 0xff ? \
+			    __LINE__ & 0xff : 1); } while (0)
+
+static int socks[2];
+
+/* The pair's second socket sends "d": a datagram for the first. */
+static void
+send_d(void)
+{
+	CHECK(send(socks[1], "d", 1, 0) == 1);
+}
+
+static void
+in_child(void (*fn)(int held))
+{
+	struct timespec ms = { 0, 1000000 };
+	pid_t child;
+	int st = 0, i, held;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, socks), 0);
+	if ((child = fork()) == 0) {
+		alarm(0);	/* the child's watchdog is its parent */
+		cmd_signal = 0;
+		signals_install();
+		CHECK((held = dup(socks[0])) >= 0);
+		fn(held);
+		_exit(0);
+	}
+	assert_true(child > 0);
+	for (i = 0; i < 5000 && waitpid(child, &st, WNOHANG) == 0; i++)
+		(void)nanosleep(&ms, NULL);
+	if (i == 5000) {
+		(void)kill(child, SIGKILL);
+		(void)waitpid(child, &st, 0);
+		fail_msg("a held read did not end within 5 s");
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("check failed at line %d (mod 256)",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	(void)close(socks[0]);
+	(void)close(socks[1]);
+}
+
+/* The alarm ends a read that waits, and the socket reads on. */
+static void
+alarm_ends(int held)
+{
+	char c;
+
+	CHECK(signals_hold(held) == 0);
+	CHECK(alarm_after(20000000) == 0);
+	errno = 0;
+	CHECK(recv(held, &c, 1, 0) == -1);
+	CHECK(errno == ENOTSOCK);
+	CHECK(cmd_signal == 0);
+	send_d();
+	CHECK(recv(socks[0], &c, 1, 0) == 1 && c == 'd');
+}
+
+static void
+test_hold_alarm(void **state)
+{
+	(void)state;
+	in_child(alarm_ends);
+}
+
+/*
+ * SIGTERM before the held read has begun: it fails at once, and the
+ * datagram waiting is the socket's still, not lost.
+ */
+static void
+term_before(int held)
+{
+	char c;
+
+	send_d();
+	CHECK(signals_hold(held) == 0);
+	CHECK(raise(SIGTERM) == 0);
+	CHECK(cmd_signal == SIGTERM);
+	errno = 0;
+	CHECK(recv(held, &c, 1, 0) == -1);
+	CHECK(errno == ENOTSOCK);
+	CHECK(recv(socks[0], &c, 1, MSG_DONTWAIT) == 1 && c == 'd');
+}
+
+static void
+test_hold_term_before(void **state)
+{
+	(void)state;
+	in_child(term_before);
+}
+
+/*
+ * The alarm during another blocking call: that call goes on (restarted),
+ * and the held read that follows fails at once.
+ */
+static void
+alarm_elsewhere(int held)
+{
+	struct timespec ts = { 0, 100000000 };
+	pid_t child;
+	char c;
+
+	CHECK(signals_hold(held) == 0);
+	CHECK(alarm_after(20000000) == 0);
+	if ((child = fork()) == 0) {
+		(void)nanosleep(&ts, NULL);
+		_exit(send(socks[1], "e", 1, 0) == 1 ? 0 : 1);
+	}
+	CHECK(child > 0);
+	CHECK(recv(socks[0], &c, 1, 0) == 1 && c == 'e');
+	CHECK(waitpid(child, NULL, 0) == child);
+	errno = 0;
+	CHECK(recv(held, &c, 1, 0) == -1);
+	CHECK(errno == ENOTSOCK);
+}
+
+static void
+test_hold_alarm_elsewhere(void **state)
+{
+	(void)state;
+	in_child(alarm_elsewhere);
+}
+
+/*
+ * After signals_unhold(), and after a wait, the duplicate is the caller's
+ * again: neither the alarm nor SIGTERM takes its place.
+ */
+static void
+unheld(int held)
+{
+	struct timespec ts = { 0, 50000000 };
+	char c;
+
+	CHECK(signals_hold(held) == 0);
+	signals_unhold();
+	CHECK(alarm_after(10000000) == 0);
+	(void)nanosleep(&ts, NULL);
+	CHECK(signals_hold(held) == 0);
+	CHECK(wait_fds(NULL, 0, 0) == 0);
+	CHECK(raise(SIGTERM) == 0);
+	CHECK(cmd_signal == 0);			/* held back */
+	send_d();
+	CHECK(recv(held, &c, 1, 0) == 1 && c == 'd');
+	CHECK(signal_check() == SIGTERM);
+}
+
+static void
+test_hold_unheld(void **state)
+{
+	(void)state;
+	in_child(unheld);
+}
+
 int
 main(void)
 {
@@ -170,6 +332,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_closed_again, setup,
 		    teardown),
+		cmocka_unit_test(test_hold_alarm),
+		cmocka_unit_test(test_hold_term_before),
+		cmocka_unit_test(test_hold_alarm_elsewhere),
+		cmocka_unit_test(test_hold_unheld),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
