@@ -65,7 +65,9 @@ struct receiver {
 	int		 stamp;		/* datagrams carry their time (the
 					   kernel's, else when read) */
 	int		 hold;		/* a read after traffic may wait */
-	uint64_t	 look_at;	/* ... and looks for signals from then */
+	int		 held;		/* ... of this duplicate of the socket */
+	int		 armed;		/* ... ended by an alarm set */
+	uint64_t	 look_at;	/* ... again from then */
 };
 
 /*

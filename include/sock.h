@@ -231,13 +231,10 @@ int	sock_rx(int fd, struct rxbatch *rx, unsigned n);
 
 /*
  * As sock_rx(), but with hold it waits for the first datagram, as long
- * as the socket's SO_RCVTIMEO (sock_rx_timeout()) lets it: 0 when none
- * came by then.
+ * as the socket lets it: 0 when none came by its SO_RCVTIMEO, if set
+ * (a signal ends the wait too: see signals_hold()).
  */
 int	sock_rx_hold(int fd, struct rxbatch *rx, unsigned n, int hold);
-
-/* Sets how long a read that waits may wait (SO_RCVTIMEO); 0 or -1. */
-int	sock_rx_timeout(int fd, uint64_t ns);
 
 /*
  * Sends n datagrams (iov[i], to dst when not NULL, else to the connected

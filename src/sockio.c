@@ -387,16 +387,6 @@ rx_batch(int fd, struct rxbatch *rx, unsigned n, int hold)
 }
 
 int
-sock_rx_timeout(int fd, uint64_t ns)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ns / 1000000000u);
-	tv.tv_usec = (suseconds_t)(ns % 1000000000u / 1000);
-	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
-
-int
 sock_rx(int fd, struct rxbatch *rx, unsigned n)
 {
 	return sock_rx_hold(fd, rx, n, 0);
