@@ -337,6 +337,23 @@ def _():
 	ok_(gone < 2, "exited %.2f s after the reader went" % gone)
 
 
+def alarm_held_back():
+	"""In the child before exec: SIGALRM blocked and ignored, as a
+	parent may leave them."""
+	signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+	signal.signal(signal.SIGALRM, signal.SIG_IGN)
+
+
+@test("faults/reader gone, no more datagrams, SIGALRM blocked and ignored by the parent: exits right after")
+def _():
+	# The read that waits after traffic ends by SIGALRM: udpcat must
+	# take it back from what it inherited.
+	r, gone = reader_gone(False, preexec_fn=alarm_held_back)
+	ok_(r.rc in SIGPIPE_RCS, "exit %r, want 141" % r.rc)
+	eq(r.err, b"", "stderr")
+	ok_(gone < 2, "exited %.2f s after the reader went" % gone)
+
+
 # --- standard output full or closed -------------------------------------------
 
 @test("faults/listen to /dev/full: exit 1 with the reason")
