@@ -69,6 +69,34 @@ void	signals_unhold(void);
 int	alarm_after(uint64_t ns);
 
 /*
+ * A read of a socket that waits with no timeout, after traffic: of a
+ * duplicate of it (signals_hold()), which SIGALRM ends between ns and
+ * 2 * ns after traffic stops (held_fd() sets the alarm again once in
+ * ns, to come 2 * ns later), and SIGINT and SIGTERM at once.
+ */
+struct held {
+	int		 fd;		/* the duplicate, or -1 */
+	int		 armed;		/* an alarm is set */
+	uint64_t	 look_at;	/* ... and is set again from then */
+};
+
+void	held_init(struct held *h);
+
+/*
+ * The descriptor for a read of sock that waits, or -1 with errno when
+ * there can be none (the caller waits in wait_fds() instead).  The
+ * caller looks at cmd_signal after this, and before the read.
+ */
+int	held_fd(struct held *h, int sock, uint64_t ns);
+
+/* The read failed with ENOTSOCK: the next held_fd() duplicates anew. */
+void	held_lost(struct held *h);
+
+/* No alarm to come, and the duplicate unguarded; held_free() closes it. */
+void	held_stop(struct held *h);
+void	held_free(struct held *h);
+
+/*
  * ppoll() for at most ns nanoseconds (< 0: no limit), the one place where
  * SIGINT and SIGTERM get in (but for signals_open()): returns -1 with
  * EINTR for them.

@@ -8,6 +8,7 @@
 #include "endpoint.h"
 #include "output.h"
 #include "printer.h"
+#include "proc.h"
 #include "run.h"
 #include "sock.h"
 #include "stats.h"
@@ -65,9 +66,7 @@ struct receiver {
 	int		 stamp;		/* datagrams carry their time (the
 					   kernel's, else when read) */
 	int		 hold;		/* a read after traffic may wait */
-	int		 held;		/* ... of this duplicate of the socket */
-	int		 armed;		/* ... ended by an alarm set */
-	uint64_t	 look_at;	/* ... again from then */
+	struct held	 held;		/* ... thus */
 };
 
 /*

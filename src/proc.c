@@ -39,7 +39,7 @@ stdio_closed(int fd)
 /* While signals are open (signals_open()): the descriptor read. */
 static volatile sig_atomic_t guarded_fd = -1;
 /* While held (signals_hold()): the socket's duplicate read. */
-static volatile sig_atomic_t held_fd = -1;
+static volatile sig_atomic_t held_guard = -1;
 static int alarm_set_up;
 
 /*
@@ -52,8 +52,8 @@ end_hold(void)
 {
 	int fd;
 
-	if (held_fd >= 0 && (fd = open("/dev/null", O_RDONLY)) != -1) {
-		(void)dup2(fd, held_fd);
+	if (held_guard >= 0 && (fd = open("/dev/null", O_RDONLY)) != -1) {
+		(void)dup2(fd, held_guard);
 		(void)close(fd);
 	}
 }
@@ -173,14 +173,14 @@ alarm_setup(void)
 int
 signals_hold(int fd)
 {
-	if (held_fd == fd && (signals_opened || !signals_on))
+	if (held_guard == fd && (signals_opened || !signals_on))
 		return 0;
 	if (!alarm_set_up && alarm_setup() == -1)
 		return -1;
 	/* First: an alarm may come at any time. */
-	held_fd = fd;
+	held_guard = fd;
 	if (let_in() == -1) {
-		held_fd = -1;
+		held_guard = -1;
 		return -1;
 	}
 	return 0;
@@ -189,7 +189,7 @@ signals_hold(int fd)
 void
 signals_unhold(void)
 {
-	held_fd = -1;
+	held_guard = -1;
 }
 
 int
@@ -205,6 +205,59 @@ alarm_after(uint64_t ns)
 	return setitimer(ITIMER_REAL, &it, NULL);
 }
 
+void
+held_init(struct held *h)
+{
+	h->fd = -1;
+	h->armed = 0;
+	h->look_at = 0;
+}
+
+int
+held_fd(struct held *h, int sock, uint64_t ns)
+{
+	uint64_t t;
+
+	if (h->fd == -1 && (h->fd = fcntl(sock, F_DUPFD_CLOEXEC, 0)) == -1)
+		return -1;
+	if (signals_hold(h->fd) == -1)
+		return -1;
+	if ((t = now_ns()) >= h->look_at) {
+		if (alarm_after(2 * ns) == -1)
+			return -1;
+		h->armed = 1;
+		h->look_at = t + ns;
+	}
+	return h->fd;
+}
+
+void
+held_lost(struct held *h)
+{
+	signals_unhold();
+	(void)close(h->fd);
+	h->fd = -1;
+}
+
+void
+held_stop(struct held *h)
+{
+	signals_unhold();
+	if (h->armed)
+		(void)alarm_after(0);
+	h->armed = 0;
+	h->look_at = 0;
+}
+
+void
+held_free(struct held *h)
+{
+	held_stop(h);
+	if (h->fd >= 0)
+		(void)close(h->fd);
+	h->fd = -1;
+}
+
 /* Holds SIGINT and SIGTERM back again; 1 if one came while open. */
 static int
 signals_close(void)
@@ -214,7 +267,7 @@ signals_close(void)
 	sigprocmask(SIG_BLOCK, &stop_set, NULL);
 	signals_opened = 0;
 	guarded_fd = -1;
-	held_fd = -1;
+	held_guard = -1;
 	return cmd_signal != 0;
 }
 

@@ -1,10 +1,8 @@
 /* receive.c: the receiver: datagrams from a socket to the command, batched. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "msg.h"
 #include "proc.h"
@@ -24,7 +22,8 @@ recv_init(struct receiver *r, struct endp *ep, size_t size, int want_from,
 	r->ep = ep;
 	r->want = SOCK_BATCH;
 	r->stamp = 1;
-	r->held = -1;
+	r->hold = 1;
+	held_init(&r->held);
 	r->fn = fn;
 	r->arg = arg;
 	return sock_rx_init(&r->rx, size, want_from);
@@ -138,19 +137,6 @@ icmp_error(int err)
 }
 
 /*
- * A new duplicate of the socket for the held read (recv_held()), whose
- * last one a signal put /dev/null in the place of; none ends holding.
- */
-static void
-held_renew(struct receiver *r)
-{
-	signals_unhold();
-	(void)close(r->held);
-	r->held = fcntl(r->ep->fd, F_DUPFD_CLOEXEC, 0);
-	r->hold = r->held >= 0;
-}
-
-/*
  * One recvmmsg(), which with hold waits for the first datagram: the
  * number received (0: none waiting), or -1 when the drain must end, with
  * *end set.
@@ -161,7 +147,7 @@ rx_once(struct receiver *r, unsigned want, int hold, unsigned *nobufs,
 {
 	int n;
 
-	while ((n = sock_rx_hold(hold ? r->held : r->ep->fd, &r->rx, want,
+	while ((n = sock_rx_hold(hold ? r->held.fd : r->ep->fd, &r->rx, want,
 	    hold)) == -1) {
 		if (errno == EINTR && cmd_signal == 0)
 			continue;
@@ -170,7 +156,7 @@ rx_once(struct receiver *r, unsigned want, int hold, unsigned *nobufs,
 			return -1;
 		/* The alarm, or a signal, ended the held read. */
 		if (hold && errno == ENOTSOCK) {
-			held_renew(r);
+			held_lost(&r->held);
 			return -1;
 		}
 		/* Kernel memory runs short for a moment: wait. */
@@ -337,13 +323,10 @@ recv_wait(struct receiver *r, int64_t ns, int fd, short *revents)
  * a wait and a read were two, and the answer of a peer on another CPU is
  * taken without going to sleep in between.  For a peer that asks and
  * waits for the answer it takes one datagram a call (see wanted());
- * under a flood, the batch, and the drain goes on.  It reads a duplicate
- * of the socket and has no timeout, which the kernel would arm and cancel
- * in every read that sleeps (0.4 us a datagram through a pipeline on one
- * CPU, 1.5% of its round trip): SIGALRM ends it (signals_hold()), set
- * again once in HOLD_NS of traffic to come 2 * HOLD_NS later, so that it
- * comes HOLD_NS to 2 * HOLD_NS after traffic stops; SIGINT and SIGTERM
- * end it at once.
+ * under a flood, the batch, and the drain goes on.  It has no timeout,
+ * which the kernel would arm and cancel in every read that sleeps (0.4 us
+ * a datagram through a pipeline on one CPU, 1.5% of its round trip): an
+ * alarm ends it HOLD_NS to 2 * HOLD_NS after traffic stops (held_fd()).
  * The stdout pipe and the hook are watched again by the wait that
  * follows.
  */
@@ -357,20 +340,10 @@ hold_ok(const struct receiver *r, int64_t ns)
 static enum run_end
 recv_held(struct receiver *r)
 {
-	uint64_t t = now_ns();
-
 	r->got = 0;
-	if (signals_hold(r->held) == -1) {
+	if (held_fd(&r->held, r->ep->fd, HOLD_NS) == -1) {
 		r->hold = 0;		/* the wait serves instead */
 		return RUN_MORE;
-	}
-	if (t >= r->look_at) {
-		if (alarm_after(2 * HOLD_NS) == -1) {
-			r->hold = 0;
-			return RUN_MORE;
-		}
-		r->armed = 1;
-		r->look_at = t + HOLD_NS;
 	}
 	return drain(r, 0, 1);
 }
@@ -407,37 +380,19 @@ loop(struct receiver *r, uint64_t idle_ms, int idle_set, int progress)
 	}
 }
 
-/* Ends holding: no alarm to come, and the duplicate unguarded. */
-static void
-unhold(struct receiver *r)
-{
-	signals_unhold();
-	if (r->armed)
-		(void)alarm_after(0);
-	r->armed = 0;
-}
-
 enum run_end
 recv_loop(struct receiver *r, uint64_t idle_ms, int idle_set, int progress)
 {
 	enum run_end s;
 
-	if (r->held == -1) {
-		r->held = fcntl(r->ep->fd, F_DUPFD_CLOEXEC, 0);
-		r->hold = r->held >= 0;
-	}
-	r->look_at = 0;
 	s = loop(r, idle_ms, idle_set, progress);
-	unhold(r);
+	held_stop(&r->held);
 	return s;
 }
 
 void
 recv_free(struct receiver *r)
 {
-	unhold(r);
-	if (r->held >= 0)
-		(void)close(r->held);
-	r->held = -1;
+	held_free(&r->held);
 	sock_rx_free(&r->rx);
 }
