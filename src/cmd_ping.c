@@ -20,7 +20,7 @@
 #define SEQ_SPACE	(UINT32_MAX + 1ULL)	/* probes a run can number */
 #define FLUSH_NS	10000000	/* output waits at most 10 ms */
 #define LINE_MAX_LEN	512
-#define HOLD_NS		2000000LL	/* signals are held back so long */
+#define HOLD_NS		2000000LL	/* held reads: see wait_replies() */
 
 struct ping_opts {
 	struct common_opts c;		/* -4 -6 -i --json -v */
@@ -92,7 +92,7 @@ struct pinger {
 	uint64_t		 end_ns;	/* then wait no more */
 	uint64_t		 dirty_ns;	/* output queued since, or 0 */
 	int			 hold;		/* -i 0: replies awaited in recvmsg */
-	uint64_t		 hold_until;	/* ... until then, then in ppoll */
+	struct held		 held;		/* ... thus */
 };
 
 static uint64_t
@@ -264,13 +264,13 @@ flush_due(struct pinger *p, uint64_t now, uint64_t *deadline)
 }
 
 /*
- * Reads one datagram, blocking for HOLD_NS at most (SO_RCVTIMEO), as
+ * Reads one datagram from fd, the socket's held duplicate, waiting, as
  * the receiver would hand it on: its header, real size and the kernel's
  * arrival stamp (else now).  Returns how the run goes on, or -1 with
  * errno when none came.
  */
 static int
-read_reply(struct pinger *p)
+read_reply(struct pinger *p, int fd)
 {
 	union {
 		char		buf[CMSG_SPACE(sizeof(struct timespec))];
@@ -289,7 +289,7 @@ read_reply(struct pinger *p)
 	m.msg_control = ctrl.buf;
 	m.msg_controllen = sizeof(ctrl.buf);
 	/* MSG_TRUNC: the real size, though only the header is kept. */
-	if ((n = recvmsg(p->ep.fd, &m, MSG_TRUNC)) == -1)
+	if ((n = recvmsg(fd, &m, MSG_TRUNC)) == -1)
 		return -1;
 	memset(&d, 0, sizeof(d));
 	d.data = data;
@@ -305,32 +305,34 @@ read_reply(struct pinger *p)
 
 /*
  * Waits until deadline for replies and takes them.  With -i 0 a reply
- * is awaited in a blocking recvmsg() of HOLD_NS at most (SO_RCVTIMEO),
- * as a bare ping does: one call where ppoll() and a read were two.  It
- * holds SIGINT and SIGTERM back, so it is used for HOLD_NS at most
- * after each wait in recv_wait(), before which they are let in: a
- * signal waits 2 * HOLD_NS at most.
+ * is awaited in a blocking recvmsg() with no timeout (held_fd()), as a
+ * bare ping does: one call where ppoll() and a read were two.  An alarm
+ * ends it HOLD_NS to 2 * HOLD_NS after the replies stop; the wait in
+ * recv_wait() goes on from there.
  */
 static enum run_end
 wait_replies(struct pinger *p, uint64_t now, uint64_t deadline)
 {
 	int64_t ns = deadline > now ? (int64_t)(deadline - now) : 0;
-	int rc;
+	int rc, fd;
 
-	/* With room to spare: the read must not outlast the deadline. */
-	if (p->hold && now < p->hold_until && ns > 2 * HOLD_NS) {
-		if ((rc = read_reply(p)) != -1)
+	/* With room to spare: the alarm must not come after the deadline. */
+	if (p->hold && ns > 2 * HOLD_NS) {
+		if ((fd = held_fd(&p->held, p->ep.fd, HOLD_NS)) == -1)
+			p->hold = 0;		/* the wait serves instead */
+		else if (cmd_signal != 0)
+			return RUN_SIGNAL;
+		else if ((rc = read_reply(p, fd)) != -1)
 			return (enum run_end)rc;
-		/* That read took the socket's pending error: take it. */
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			endp_error(&p->ep, errno);
-		p->hold_until = 0;	/* the next wait is recv_wait() */
-		return RUN_MORE;
+		else if (errno == ENOTSOCK)
+			held_lost(&p->held);	/* the alarm: wait on */
+		else {
+			/* That read took the socket's pending error. */
+			if (errno != EINTR)
+				endp_error(&p->ep, errno);
+			return RUN_MORE;
+		}
 	}
-	p->hold_until = now + HOLD_NS;
-	/* A ppoll() that finds a reply waiting lets no signal in: look. */
-	if (p->hold && signal_check() != 0)
-		return RUN_SIGNAL;
 	/*
 	 * Replies come one at a time: asking for two makes the first call
 	 * come back short, which ends the drain without a second call that
@@ -378,7 +380,6 @@ static int
 setup(struct pinger *p)
 {
 	const struct ping_opts *o = p->o;
-	const struct timeval hold_tv = { 0, HOLD_NS / 1000 };
 	struct endp_conf c;
 	int rc;
 
@@ -399,8 +400,7 @@ setup(struct pinger *p)
 		snprintf(p->addr, sizeof(p->addr), "?");
 	if (sock_rx_timestamps(p->ep.fd) == -1 && o->c.verbose)
 		note("no kernel timestamps: times are taken when udpcat reads");
-	p->hold = o->c.interval_ms == 0 && setsockopt(p->ep.fd, SOL_SOCKET,
-	    SO_RCVTIMEO, &hold_tv, sizeof(hold_tv)) == 0;
+	p->hold = o->c.interval_ms == 0;
 	if ((p->probe = malloc(o->size)) == NULL)
 		return msg_fail(EXIT_RUNTIME, "out of memory");
 	p->id = run_id();
@@ -529,7 +529,9 @@ cmd_ping(int argc, char **argv)
 	endp_init(&p.ep);
 	rtt_init(&p.rtt);
 	p.pr.fd = -1;
+	held_init(&p.held);
 	status = ping_run(&p);
+	held_free(&p.held);
 	recv_free(&p.rx);
 	printer_free(&p.pr);
 	rtt_free(&p.rtt);
