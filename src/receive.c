@@ -11,7 +11,7 @@
 
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
 #define TICK_NS		100000000	/* --progress redraws */
-#define HOLD_NS		2000000		/* a read after traffic waits */
+#define HOLD_NS		2000000LL	/* held reads: see recv_held() */
 #define LONE		8	/* reads that find one waiting, before asking one */
 
 int
