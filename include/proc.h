@@ -51,7 +51,7 @@ int	signals_open(int fd);
 
 /*
  * For a read of fd, a duplicate of a socket, that waits with no timeout
- * (none to arm and cancel in each wait, which costs more than the read):
+ * (which would be a kernel timer armed and cancelled in each wait):
  * SIGINT and SIGTERM get in anywhere, as after signals_open(), and so
  * does SIGALRM (alarm_after()).  Any of them ends the read, or the next
  * one if it has not begun: /dev/null takes fd's place, and reading it
