@@ -54,11 +54,11 @@ int	signals_open(int fd);
  * (which would be a kernel timer armed and cancelled in each wait):
  * SIGINT and SIGTERM get in anywhere, as after signals_open(), and so
  * does SIGALRM (alarm_after()).  Any of them ends the read, or the next
- * one if it has not begun: /dev/null takes fd's place, and reading it
- * fails at once (ENOTSOCK; if no descriptor is left for /dev/null, the
- * read waits for a datagram); SIGALRM's handler restarts what else it
- * interrupts.  With SIGALRM, cmd_signal stays 0: the caller closes fd
- * and reads a new duplicate.  Until the next wait_fds() or
+ * one if it has not begun: as for signals_open(), a pipe's write end
+ * takes fd's place, and reading it fails at once (ENOTSOCK; if no
+ * descriptor is left for the pipe, the read waits for a datagram).
+ * SIGALRM's handler restarts what else it interrupts.  With SIGALRM,
+ * cmd_signal stays 0: the caller closes fd and reads a new duplicate.  Until the next wait_fds() or
  * signals_unhold(), which the caller calls before it closes fd.
  * Returns 0, or -1 with errno (then nothing changed).
  */

@@ -43,18 +43,20 @@ static volatile sig_atomic_t held_guard = -1;
 static int alarm_set_up;
 
 /*
- * Ends the held read, or the next one: /dev/null takes the duplicate's
- * place, and reading it fails at once (ENOTSOCK).  All three calls are
- * async-signal-safe.
+ * Ends a read of fd that has not begun yet, or waits: a pipe's write end
+ * takes fd's place, and reading that fails at once (EBADF for read(),
+ * ENOTSOCK for a socket's calls).  All three calls are async-signal-safe;
+ * no descriptor is left over.
  */
 static void
-end_hold(void)
+stand_in(int fd)
 {
-	int fd;
+	int p[2];
 
-	if (held_guard >= 0 && (fd = open("/dev/null", O_RDONLY)) != -1) {
-		(void)dup2(fd, held_guard);
-		(void)close(fd);
+	if (fd >= 0 && pipe(p) == 0) {
+		(void)dup2(p[1], fd);
+		(void)close(p[0]);
+		(void)close(p[1]);
 	}
 }
 
@@ -64,30 +66,21 @@ on_alarm(int sig)
 	int saved = errno;
 
 	(void)sig;
-	end_hold();
+	stand_in(held_guard);
 	errno = saved;
 }
 
 static void
 on_signal(int sig)
 {
-	int saved = errno, p[2];
+	int saved = errno;
 
 	if (cmd_signal == 0)
 		cmd_signal = sig;
 	if (cmd_signals < 1000)
 		cmd_signals++;
-	/*
-	 * A read of it that has not begun yet must not wait: a pipe's write
-	 * end takes its place, and reading that fails at once (EBADF).  All
-	 * three calls are async-signal-safe; no descriptor is left over.
-	 */
-	if (guarded_fd >= 0 && pipe(p) == 0) {
-		(void)dup2(p[1], guarded_fd);
-		(void)close(p[0]);
-		(void)close(p[1]);
-	}
-	end_hold();
+	stand_in(guarded_fd);
+	stand_in(held_guard);
 	errno = saved;
 }
 
@@ -158,7 +151,7 @@ alarm_setup(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	/* Whatever else it interrupts goes on; the held read, restarted,
-	   finds /dev/null. */
+	   finds a pipe in its place. */
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&alrm);
