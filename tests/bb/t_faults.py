@@ -179,6 +179,31 @@ def _():
 	signalled(signal.SIGTERM, 143)
 
 
+@test("faults/SIGALRM to a listener after traffic: it reads on, every record out")
+def _():
+	# The man page: once datagrams have come in, an outside SIGALRM
+	# only ends the read that waits after traffic early.
+	l = Listener(["-F", "nul"])
+	p = Peer()
+	want = b""
+	for burst in range(3):
+		recs = [b"b%d-rec%d" % (burst, i) for i in range(100)]
+		for d in recs:
+			p.send(d, l.port)
+		want += b"".join(d + b"\x00" for d in recs)
+		l.wait_out(want)
+		l.signal(signal.SIGALRM)	# in or near the held read
+	time.sleep(0.1)
+	l.signal(signal.SIGALRM)		# in the wait after it
+	time.sleep(0.1)
+	ok_(l.alive(), "the listener exited on SIGALRM")
+	l.signal(signal.SIGTERM)
+	r = l.finish()
+	check_rc(r, 143)
+	eq(r.out, want, "stdout")
+	check_quiet_or_line(r, "listen")
+
+
 @test("faults/SIGINT to an idle listener with --stats: 130, stats line")
 def _():
 	l = Listener(["--stats"])
