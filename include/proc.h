@@ -80,6 +80,7 @@ struct held {
 	uint64_t	 look_at;	/* ... and is set again from then */
 };
 
+/* Also sets SIGALRM's handler: from then on, SIGALRM only ends a held read. */
 void	held_init(struct held *h);
 
 /*

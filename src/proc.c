@@ -141,7 +141,7 @@ signals_open(int fd)
 	return 0;
 }
 
-/* The first hold: SIGALRM's handler, and SIGALRM let in. */
+/* SIGALRM's handler, and SIGALRM let in: once, by held_init(). */
 static int
 alarm_setup(void)
 {
@@ -201,6 +201,12 @@ alarm_after(uint64_t ns)
 void
 held_init(struct held *h)
 {
+	/* Now, not at the first hold: a SIGALRM from outside must not find
+	   the default action (death) in the moment after the first traffic
+	   and before the first held read.  Should it fail, signals_hold()
+	   tries again, and its failure turns the hold off. */
+	if (!alarm_set_up)
+		(void)alarm_setup();
 	h->fd = -1;
 	h->armed = 0;
 	h->look_at = 0;
