@@ -585,7 +585,7 @@ def with_pairs(new, old, new_more, old_more):
 # Seconds a repetition of a scenario's extra pairs takes here, about (its
 # udpcat rows that have a twin, two runs each): their budget is this per
 # pair, twice over.
-PAIR_SECONDS = {1: 12, 2: 8, 10: 8}
+PAIR_SECONDS = {1: 6, 2: 8, 10: 6}
 
 
 def more_pairs(ctx, scenario, cases, run, key=lambda case: case[0], floor=0):
