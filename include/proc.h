@@ -58,8 +58,9 @@ int	signals_open(int fd);
  * takes fd's place, and reading it fails at once (ENOTSOCK; if no
  * descriptor is left for the pipe, the read waits for a datagram).
  * SIGALRM's handler restarts what else it interrupts.  With SIGALRM,
- * cmd_signal stays 0: the caller closes fd and reads a new duplicate.  Until the next wait_fds() or
- * signals_unhold(), which the caller calls before it closes fd.
+ * cmd_signal stays 0: the caller closes fd and reads a new duplicate.
+ * Until the next wait_fds() or signals_unhold(), which the caller calls
+ * before it closes fd.
  * Returns 0, or -1 with errno (then nothing changed).
  */
 int	signals_hold(int fd);
@@ -70,10 +71,13 @@ int	alarm_after(uint64_t ns);
 
 /*
  * A read of a socket that waits with no timeout, after traffic: of a
- * duplicate of it (signals_hold()), which SIGALRM ends between ns and
- * 2 * ns after traffic stops (held_fd() sets the alarm again once in
- * ns, to come 2 * ns later), and SIGINT and SIGTERM at once.
+ * duplicate of it (signals_hold()), which SIGALRM ends between HELD_NS
+ * and 2 * HELD_NS after traffic stops (held_fd() sets the alarm again
+ * once in HELD_NS, to come 2 * HELD_NS later), and SIGINT and SIGTERM
+ * at once.
  */
+#define HELD_NS		2000000LL
+
 struct held {
 	int		 fd;		/* the duplicate, or -1 */
 	int		 armed;		/* an alarm is set */
@@ -83,12 +87,15 @@ struct held {
 /* Also sets SIGALRM's handler: from then on, SIGALRM only ends a held read. */
 void	held_init(struct held *h);
 
+/* 1 if a wait of ns (< 0: no end) has room for a held read's alarm. */
+int	held_fits(int64_t ns);
+
 /*
  * The descriptor for a read of sock that waits, or -1 with errno when
  * there can be none (the caller waits in wait_fds() instead).  The
  * caller looks at cmd_signal after this, and before the read.
  */
-int	held_fd(struct held *h, int sock, uint64_t ns);
+int	held_fd(struct held *h, int sock);
 
 /* The read failed with ENOTSOCK: the next held_fd() duplicates anew. */
 void	held_lost(struct held *h);

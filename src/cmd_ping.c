@@ -20,7 +20,6 @@
 #define SEQ_SPACE	(UINT32_MAX + 1ULL)	/* probes a run can number */
 #define FLUSH_NS	10000000	/* output waits at most 10 ms */
 #define LINE_MAX_LEN	512
-#define HOLD_NS		2000000LL	/* held reads: see wait_replies() */
 
 struct ping_opts {
 	struct common_opts c;		/* -4 -6 -i --json -v */
@@ -307,7 +306,7 @@ read_reply(struct pinger *p, int fd)
  * Waits until deadline for replies and takes them.  With -i 0 a reply
  * is awaited in a blocking recvmsg() with no timeout (held_fd()), as a
  * bare ping does: one call where ppoll() and a read were two.  An alarm
- * ends it HOLD_NS to 2 * HOLD_NS after the replies stop; the wait in
+ * ends it HELD_NS to 2 * HELD_NS after the replies stop; the wait in
  * recv_wait() goes on from there.
  */
 static enum run_end
@@ -317,8 +316,8 @@ wait_replies(struct pinger *p, uint64_t now, uint64_t deadline)
 	int rc, fd;
 
 	/* With room to spare: the alarm must not come after the deadline. */
-	if (p->hold && ns > 2 * HOLD_NS) {
-		if ((fd = held_fd(&p->held, p->ep.fd, HOLD_NS)) == -1)
+	if (p->hold && held_fits(ns)) {
+		if ((fd = held_fd(&p->held, p->ep.fd)) == -1)
 			p->hold = 0;		/* the wait serves instead */
 		else if (cmd_signal != 0)
 			return RUN_SIGNAL;

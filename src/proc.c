@@ -213,7 +213,13 @@ held_init(struct held *h)
 }
 
 int
-held_fd(struct held *h, int sock, uint64_t ns)
+held_fits(int64_t ns)
+{
+	return ns < 0 || ns >= 2 * HELD_NS;
+}
+
+int
+held_fd(struct held *h, int sock)
 {
 	uint64_t t;
 
@@ -222,10 +228,10 @@ held_fd(struct held *h, int sock, uint64_t ns)
 	if (signals_hold(h->fd) == -1)
 		return -1;
 	if ((t = now_ns()) >= h->look_at) {
-		if (alarm_after(2 * ns) == -1)
+		if (alarm_after(2 * HELD_NS) == -1)
 			return -1;
 		h->armed = 1;
-		h->look_at = t + ns;
+		h->look_at = t + HELD_NS;
 	}
 	return h->fd;
 }

@@ -11,7 +11,6 @@
 
 #define FINAL_BATCHES	4096	/* read after a signal: 262,144 datagrams */
 #define TICK_NS		100000000	/* --progress redraws */
-#define HOLD_NS		2000000LL	/* held reads: see recv_held() */
 #define LONE		8	/* reads that find one waiting, before asking one */
 
 int
@@ -326,22 +325,21 @@ recv_wait(struct receiver *r, int64_t ns, int fd, short *revents)
  * under a flood, the batch, and the drain goes on.  It has no timeout,
  * which the kernel would arm and cancel in every read that sleeps (0.4 us
  * a datagram through a pipeline on one CPU, 1.5% of its round trip): an
- * alarm ends it HOLD_NS to 2 * HOLD_NS after traffic stops (held_fd()).
+ * alarm ends it HELD_NS to 2 * HELD_NS after traffic stops (held_fd()).
  * The stdout pipe and the hook are watched again by the wait that
  * follows.
  */
 static int
 hold_ok(const struct receiver *r, int64_t ns)
 {
-	return r->hold && r->got > 0 && r->hook == NULL &&
-	    (ns < 0 || ns >= 2 * HOLD_NS);
+	return r->hold && r->got > 0 && r->hook == NULL && held_fits(ns);
 }
 
 static enum run_end
 recv_held(struct receiver *r)
 {
 	r->got = 0;
-	if (held_fd(&r->held, r->ep->fd, HOLD_NS) == -1) {
+	if (held_fd(&r->held, r->ep->fd) == -1) {
 		r->hold = 0;		/* the wait serves instead */
 		return RUN_MORE;
 	}
